@@ -1,0 +1,47 @@
+/* @name InsertEvents */
+-- Rows arrive as parallel arrays so that one statement, with one plan,
+-- inserts a whole group-commit batch.
+INSERT INTO security_events (
+  event_id, occurred_at, type, severity, outcome,
+  subject, principal_kind, email, service_token_name, token_id,
+  client_ip, user_agent, request_id, source_service,
+  failure_reason, risk_score, details
+)
+SELECT
+  b.event_id, b.occurred_at, b.type, b.severity, b.outcome,
+  b.subject, b.principal_kind, b.email, b.service_token_name, b.token_id,
+  b.client_ip, b.user_agent, b.request_id, b.source_service,
+  b.failure_reason, b.risk_score, b.details
+FROM unnest(
+  :eventIds!::uuid[], :occurredAts!::timestamptz[], :types!::event_type[], :severities!::event_severity[], :outcomes!::event_outcome[],
+  :subjects!::text[], :principalKinds!::principal_kind[], :emails!::text[], :serviceTokenNames!::text[], :tokenIds!::text[],
+  :clientIps!::inet[], :userAgents!::text[], :requestIds!::text[], :sourceServices!::text[],
+  :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[]
+) AS b(
+  event_id, occurred_at, type, severity, outcome,
+  subject, principal_kind, email, service_token_name, token_id,
+  client_ip, user_agent, request_id, source_service,
+  failure_reason, risk_score, details
+)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id, received_at;
+
+/* @name ListEvents */
+-- Keyset page, newest first. A NULL filter matches everything; the cursor is
+-- the (occurred_at, event_id) of the last row of the previous page.
+SELECT
+  event_id, occurred_at, received_at, type, severity, outcome,
+  subject, principal_kind, email, service_token_name, token_id,
+  host(client_ip) AS client_ip, user_agent, request_id, source_service,
+  failure_reason, risk_score, details
+FROM security_events
+WHERE (:subject::text IS NULL OR subject = :subject)
+  AND (:type::event_type IS NULL OR type = :type)
+  AND (:outcome::event_outcome IS NULL OR outcome = :outcome)
+  AND (:occurredAfter::timestamptz IS NULL OR occurred_at >= :occurredAfter)
+  AND (:occurredBefore::timestamptz IS NULL OR occurred_at < :occurredBefore)
+  AND (:clientIp::inet IS NULL OR client_ip = :clientIp)
+  AND (:cursorOccurredAt::timestamptz IS NULL
+       OR (occurred_at, event_id) < (:cursorOccurredAt, :cursorEventId::uuid))
+ORDER BY occurred_at DESC, event_id DESC
+LIMIT :limit!;

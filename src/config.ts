@@ -1,0 +1,200 @@
+import { z } from "zod";
+
+/** JWT signature algorithms Warden can be allowed to accept; "none" and HMAC are never among them. */
+export const ASYMMETRIC_JWT_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+
+const milliseconds = (defaultValue: number) => z.coerce.number().int().min(1).default(defaultValue);
+const port = (defaultValue: number) => z.coerce.number().int().min(0).max(65535).default(defaultValue);
+const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+const commaList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+/** Every environment variable Warden reads, with its default. The README's configuration table mirrors it. */
+const environmentSchema = z.object({
+  DATABASE_URL: optionalText,
+  WARDEN_DATA_DIR: z.string().default(".warden"),
+  WARDEN_EMBEDDED_PG_PORT: port(54329),
+
+  WARDEN_GRPC_HOST: z.string().default("0.0.0.0"),
+  WARDEN_GRPC_PORT: port(50051),
+  WARDEN_HTTP_HOST: z.string().default("0.0.0.0"),
+  WARDEN_HTTP_PORT: port(9464),
+  WARDEN_TLS_CERT_FILE: optionalText,
+  WARDEN_TLS_KEY_FILE: optionalText,
+  WARDEN_TLS_CLIENT_CA_FILE: optionalText,
+  WARDEN_PLAINTEXT: flag.optional(),
+
+  WARDEN_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  WARDEN_JWKS_FILE: optionalText,
+  WARDEN_JWT_ISSUER: optionalText,
+  WARDEN_JWT_AUDIENCE: optionalText.transform((value) => (value === undefined ? [] : value.split(",").map((a) => a.trim()))),
+  WARDEN_JWT_ALGORITHMS: commaList
+    .pipe(z.array(z.enum(ASYMMETRIC_JWT_ALGORITHMS)).min(1))
+    .default(["RS256", "ES256"]),
+  WARDEN_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  WARDEN_JWT_ROLES_CLAIM: z.string().default("roles"),
+  WARDEN_JWKS_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).default(600),
+  WARDEN_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(30),
+  WARDEN_JWKS_TIMEOUT_MS: milliseconds(2000),
+
+  WARDEN_DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  WARDEN_DB_CONNECT_TIMEOUT_MS: milliseconds(2000),
+  WARDEN_DB_STATEMENT_TIMEOUT_MS: milliseconds(5000),
+  WARDEN_MIGRATE_ON_START: flag.default(true),
+
+  WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
+  WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
+  WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
+  WARDEN_SHUTDOWN_GRACE_MS: milliseconds(10_000),
+  WARDEN_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Environment = z.input<typeof environmentSchema>;
+
+export interface DatabaseConfig {
+  /** Absent: Warden runs an embedded PostgreSQL under `embedded.dataDir`. */
+  url: string | undefined;
+  embedded: { dataDir: string; port: number };
+  poolMax: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  migrateOnStart: boolean;
+}
+
+export interface JwtConfig {
+  jwksUrl: string | undefined;
+  jwksFile: string | undefined;
+  issuer: string;
+  audience: string[];
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  rolesClaim: string;
+  jwksCacheMaxAgeMs: number;
+  jwksCooldownMs: number;
+  jwksTimeoutMs: number;
+}
+
+export type TransportSecurity =
+  | { kind: "plaintext" }
+  | { kind: "tls"; certFile: string; keyFile: string; clientCaFile: string | undefined };
+
+export interface Config {
+  database: DatabaseConfig;
+  grpc: { host: string; port: number; security: TransportSecurity; defaultTimeoutMs: number };
+  http: { host: string; port: number };
+  /** Absent when no key source is configured: JWTs are then refused as unsupported. */
+  jwt: JwtConfig | undefined;
+  events: { queueMax: number; batchMax: number };
+  shutdownGraceMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates the environment once, at start-up, naming every bad variable at once. */
+export function loadConfig(env: Environment = process.env as Environment): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const tlsFiles = [e.WARDEN_TLS_CERT_FILE, e.WARDEN_TLS_KEY_FILE];
+  let security: TransportSecurity;
+  if (e.WARDEN_TLS_CERT_FILE !== undefined && e.WARDEN_TLS_KEY_FILE !== undefined) {
+    security = {
+      kind: "tls",
+      certFile: e.WARDEN_TLS_CERT_FILE,
+      keyFile: e.WARDEN_TLS_KEY_FILE,
+      clientCaFile: e.WARDEN_TLS_CLIENT_CA_FILE,
+    };
+    if (e.WARDEN_PLAINTEXT === true) problems.push("WARDEN_PLAINTEXT: cannot be true when TLS files are set");
+  } else {
+    if (tlsFiles.some((file) => file !== undefined)) {
+      problems.push("WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: set both or neither");
+    }
+    if (e.WARDEN_TLS_CLIENT_CA_FILE !== undefined) {
+      problems.push("WARDEN_TLS_CLIENT_CA_FILE: client-certificate verification needs WARDEN_TLS_CERT_FILE and WARDEN_TLS_KEY_FILE");
+    }
+    // Plaintext is the embedded default (a local development database); with a real
+    // database it must be asked for.
+    const plaintext = e.WARDEN_PLAINTEXT ?? e.DATABASE_URL === undefined;
+    if (!plaintext) {
+      problems.push(
+        "WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: required unless WARDEN_PLAINTEXT=true (plaintext gRPC must be asked for explicitly)",
+      );
+    }
+    security = { kind: "plaintext" };
+  }
+
+  let jwt: JwtConfig | undefined;
+  if (e.WARDEN_JWKS_URL !== undefined && e.WARDEN_JWKS_FILE !== undefined) {
+    problems.push("WARDEN_JWKS_URL, WARDEN_JWKS_FILE: set one key source, not both");
+  } else if (e.WARDEN_JWKS_URL !== undefined || e.WARDEN_JWKS_FILE !== undefined) {
+    if (e.WARDEN_JWT_ISSUER === undefined) problems.push("WARDEN_JWT_ISSUER: required when a JWKS is configured");
+    if (e.WARDEN_JWT_AUDIENCE.length === 0) problems.push("WARDEN_JWT_AUDIENCE: required when a JWKS is configured");
+    jwt = {
+      jwksUrl: e.WARDEN_JWKS_URL,
+      jwksFile: e.WARDEN_JWKS_FILE,
+      issuer: e.WARDEN_JWT_ISSUER ?? "",
+      audience: e.WARDEN_JWT_AUDIENCE,
+      algorithms: e.WARDEN_JWT_ALGORITHMS,
+      clockToleranceSeconds: e.WARDEN_JWT_CLOCK_TOLERANCE_SECONDS,
+      rolesClaim: e.WARDEN_JWT_ROLES_CLAIM,
+      jwksCacheMaxAgeMs: e.WARDEN_JWKS_CACHE_MAX_AGE_SECONDS * 1000,
+      jwksCooldownMs: e.WARDEN_JWKS_COOLDOWN_SECONDS * 1000,
+      jwksTimeoutMs: e.WARDEN_JWKS_TIMEOUT_MS,
+    };
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    database: {
+      url: e.DATABASE_URL,
+      embedded: { dataDir: e.WARDEN_DATA_DIR, port: e.WARDEN_EMBEDDED_PG_PORT },
+      poolMax: e.WARDEN_DB_POOL_MAX,
+      connectTimeoutMs: e.WARDEN_DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.WARDEN_DB_STATEMENT_TIMEOUT_MS,
+      migrateOnStart: e.WARDEN_MIGRATE_ON_START,
+    },
+    grpc: {
+      host: e.WARDEN_GRPC_HOST,
+      port: e.WARDEN_GRPC_PORT,
+      security,
+      defaultTimeoutMs: e.WARDEN_RPC_TIMEOUT_MS,
+    },
+    http: { host: e.WARDEN_HTTP_HOST, port: e.WARDEN_HTTP_PORT },
+    jwt,
+    events: { queueMax: e.WARDEN_EVENT_QUEUE_MAX, batchMax: e.WARDEN_EVENT_BATCH_MAX },
+    shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
+    logLevel: e.WARDEN_LOG_LEVEL,
+  };
+}

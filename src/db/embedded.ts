@@ -1,0 +1,49 @@
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { isCompiled } from "../paths.js";
+import type { EmbeddedHostOptions } from "./embedded-host.js";
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+type HostMessage = { ready: string } | { error: string } | { log: string };
+
+/**
+ * Starts (initialising on first use) a PostgreSQL whose data lives in
+ * `options.dataDir` and survives restarts. It runs in a child process; see
+ * embedded-host.ts for why.
+ */
+export function startEmbeddedPostgres(options: EmbeddedHostOptions, timeoutMs = 120_000): Promise<EmbeddedPostgres> {
+  const hostFile = fileURLToPath(new URL(isCompiled ? "./embedded-host.js" : "./embedded-host.ts", import.meta.url));
+  const child = fork(hostFile, [JSON.stringify(options)], {
+    execArgv: isCompiled ? [] : ["--import", "tsx"],
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.connected) child.disconnect();
+    await exited;
+  };
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`embedded PostgreSQL did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on("message", (message: HostMessage) => {
+      if ("ready" in message) {
+        clearTimeout(timer);
+        resolve({ url: message.ready, stop });
+      } else if ("error" in message) {
+        clearTimeout(timer);
+        reject(new Error(`embedded PostgreSQL failed to start: ${message.error}`));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`embedded PostgreSQL host exited with code ${code ?? "null"} before it was ready`));
+    });
+  });
+}

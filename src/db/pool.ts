@@ -1,0 +1,53 @@
+import pg from "pg";
+import type { Logger } from "../log.js";
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** What the generated queries run against: the pool, or a client inside a transaction. */
+export type Db = pg.Pool | pg.PoolClient;
+
+export interface PoolOptions {
+  url: string;
+  max: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  applicationName?: string;
+}
+
+/**
+ * A pool in which every wait is bounded: acquiring a connection (connect
+ * timeout), a statement on the server (statement_timeout) and the reply on the
+ * wire (query_timeout, for a server that stops answering mid-query).
+ */
+export function createPool(options: PoolOptions, log: Logger): Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs,
+    lock_timeout: options.statementTimeoutMs,
+    idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
+    query_timeout: options.statementTimeoutMs + 1000,
+    application_name: options.applicationName ?? "warden",
+    keepAlive: true,
+  });
+  // An idle client losing its connection must not crash the process; the pool drops it.
+  pool.on("error", (error) => log.warn({ err: error }, "idle database connection failed"));
+  return pool;
+}
+
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Typed errors that domain modules throw. Each names what went wrong in terms a
+ * caller can act on; src/rpc/errors.ts maps them to gRPC status codes.
+ */
+export abstract class WardenError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A request field is missing or malformed. `field` is its path, e.g. `event.client.ip_address`. */
+export class InvalidArgumentError extends WardenError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+/** Warden is temporarily unable to serve, e.g. the database is unreachable. Retrying later may work. */
+export class UnavailableError extends WardenError {}
+
+/** A bounded queue is full; the caller should back off. */
+export class ResourceExhaustedError extends WardenError {}
+
+/** The caller's deadline passed before the work finished. */
+export class DeadlineExceededError extends WardenError {}
+
+/** The server is shutting down and takes no new work. */
+export class ShuttingDownError extends WardenError {
+  constructor() {
+    super("server is shutting down");
+  }
+}

@@ -1,0 +1,203 @@
+import { isIP } from "node:net";
+import { v7 as uuidv7 } from "uuid";
+import {
+  AuthenticationEvent,
+  ClientContext,
+  EventType,
+  FailureReason,
+  Outcome,
+  PrincipalKind,
+  Severity,
+} from "../gen/warden/v1/event.js";
+import { InvalidArgumentError } from "../errors.js";
+import type {
+  event_outcome as DbOutcome,
+  event_severity as DbSeverity,
+  event_type as DbEventType,
+  failure_reason as DbFailureReason,
+  IListEventsResult,
+  principal_kind as DbPrincipalKind,
+} from "../../sql/queries/events.queries.js";
+
+// The database enums carry the proto enum names without prefix and without
+// UNSPECIFIED. These constants fail to compile, naming the odd values out,
+// when proto/ and sql/migrations/ disagree.
+type ProtoNames<E> = Exclude<keyof E, "UNSPECIFIED" | "UNRECOGNIZED">;
+type SameNames<Proto, Db> = [Exclude<Proto, Db>, Exclude<Db, Proto>] extends [never, never]
+  ? true
+  : { onlyInProto: Exclude<Proto, Db>; onlyInDatabase: Exclude<Db, Proto> };
+export const eventTypesAgree: SameNames<ProtoNames<typeof EventType>, DbEventType> = true;
+export const severitiesAgree: SameNames<ProtoNames<typeof Severity>, DbSeverity> = true;
+export const outcomesAgree: SameNames<ProtoNames<typeof Outcome>, DbOutcome> = true;
+export const principalKindsAgree: SameNames<ProtoNames<typeof PrincipalKind>, DbPrincipalKind> = true;
+export const failureReasonsAgree: SameNames<ProtoNames<typeof FailureReason>, DbFailureReason> = true;
+
+/** An event as stored: validated, defaults applied, enums as database labels. */
+export interface EventRecord {
+  eventId: string;
+  occurredAt: Date;
+  type: DbEventType;
+  severity: DbSeverity;
+  outcome: DbOutcome;
+  subject: string | null;
+  principalKind: DbPrincipalKind | null;
+  email: string | null;
+  serviceTokenName: string | null;
+  tokenId: string | null;
+  clientIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  sourceService: string | null;
+  failureReason: DbFailureReason | null;
+  riskScore: number;
+  details: Record<string, string>;
+}
+
+export const EVENT_LIMITS = {
+  maxDetails: 32,
+  maxDetailKeyLength: 64,
+  maxDetailValueLength: 1024,
+  maxFutureSkewMs: 5 * 60 * 1000,
+  text: {
+    subject: 256,
+    email: 320,
+    service_token_name: 128,
+    token_id: 128,
+    user_agent: 1024,
+    request_id: 128,
+    source_service: 128,
+  },
+} as const;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type ProtoEnum = Record<string, string | number>;
+
+/** The database label of a proto enum value; null for UNSPECIFIED. Throws on values this build does not know. */
+function enumLabel<Db extends string>(enumObject: ProtoEnum, value: number, field: string): Db | null {
+  if (value === 0) return null;
+  const label = enumObject[value];
+  if (typeof label !== "string" || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
+  return label as Db;
+}
+
+function requiredEnumLabel<Db extends string>(enumObject: ProtoEnum, value: number, field: string): Db {
+  const label = enumLabel<Db>(enumObject, value, field);
+  if (label === null) throw new InvalidArgumentError(field, "required");
+  return label;
+}
+
+function enumValue(enumObject: ProtoEnum, label: string | null): number {
+  return label === null ? 0 : (enumObject[label] as number);
+}
+
+/** A bounded text field; empty means absent. `path` is the enclosing message's path, "" at the top level. */
+export function text(value: string, field: keyof typeof EVENT_LIMITS.text, path: string): string | null {
+  if (value === "") return null;
+  const name = path === "" ? field : `${path}.${field}`;
+  if (value.length > EVENT_LIMITS.text[field]) {
+    throw new InvalidArgumentError(name, `longer than ${EVENT_LIMITS.text[field]} characters`);
+  }
+  if (value.includes("\u0000")) throw new InvalidArgumentError(name, "contains a NUL character");
+  return value;
+}
+
+function details(map: Record<string, string>, path: string): Record<string, string> {
+  const entries = Object.entries(map);
+  if (entries.length > EVENT_LIMITS.maxDetails) {
+    throw new InvalidArgumentError(`${path}.details`, `more than ${EVENT_LIMITS.maxDetails} entries`);
+  }
+  for (const [key, value] of entries) {
+    if (key.length === 0 || key.length > EVENT_LIMITS.maxDetailKeyLength) {
+      throw new InvalidArgumentError(`${path}.details`, `key must be 1 to ${EVENT_LIMITS.maxDetailKeyLength} characters`);
+    }
+    if (value.length > EVENT_LIMITS.maxDetailValueLength) {
+      throw new InvalidArgumentError(`${path}.details[${key}]`, `longer than ${EVENT_LIMITS.maxDetailValueLength} characters`);
+    }
+    if (key.includes("\u0000") || value.includes("\u0000")) {
+      throw new InvalidArgumentError(`${path}.details[${key}]`, "contains a NUL character");
+    }
+  }
+  return map;
+}
+
+function checkClientIp(client: ClientContext | undefined, path: string): string | null {
+  if (client === undefined || client.ipAddress === "") return null;
+  if (isIP(client.ipAddress) === 0) throw new InvalidArgumentError(`${path}.ip_address`, "not an IPv4 or IPv6 address");
+  return client.ipAddress;
+}
+
+/** Validates a client context on its own, for requests that carry one outside an event. */
+export function validateClientContext(client: ClientContext | undefined, path: string): void {
+  checkClientIp(client, path);
+  if (client === undefined) return;
+  text(client.userAgent, "user_agent", path);
+  text(client.requestId, "request_id", path);
+}
+
+/**
+ * Validates an event from any writer (a LogEvent caller or Warden itself) and
+ * applies defaults. Errors name the offending field by its proto path under `path`.
+ */
+export function toEventRecord(event: AuthenticationEvent | undefined, path: string, now: Date): EventRecord {
+  if (event === undefined) throw new InvalidArgumentError(path, "required");
+
+  let eventId = event.eventId;
+  if (eventId === "") eventId = uuidv7();
+  else if (!UUID_PATTERN.test(eventId)) throw new InvalidArgumentError(`${path}.event_id`, "must be a UUID");
+
+  const occurredAt = event.occurredAt ?? now;
+  if (Number.isNaN(occurredAt.getTime())) throw new InvalidArgumentError(`${path}.occurred_at`, "invalid timestamp");
+  if (occurredAt.getTime() > now.getTime() + EVENT_LIMITS.maxFutureSkewMs) {
+    throw new InvalidArgumentError(`${path}.occurred_at`, "more than 5 minutes in the future");
+  }
+  if (event.riskScore > 100) throw new InvalidArgumentError(`${path}.risk_score`, "must be 0 to 100");
+
+  const principal = event.principal;
+  const client = event.client;
+  const clientIp = checkClientIp(client, `${path}.client`);
+
+  return {
+    eventId: eventId.toLowerCase(),
+    occurredAt,
+    type: requiredEnumLabel<DbEventType>(EventType, event.type, `${path}.type`),
+    severity: enumLabel<DbSeverity>(Severity, event.severity, `${path}.severity`) ?? "INFO",
+    outcome: requiredEnumLabel<DbOutcome>(Outcome, event.outcome, `${path}.outcome`),
+    subject: principal ? text(principal.subject, "subject", `${path}.principal`) : null,
+    principalKind: principal ? enumLabel<DbPrincipalKind>(PrincipalKind, principal.kind, `${path}.principal.kind`) : null,
+    email: principal ? text(principal.email, "email", `${path}.principal`) : null,
+    serviceTokenName: principal ? text(principal.serviceTokenName, "service_token_name", `${path}.principal`) : null,
+    tokenId: principal ? text(principal.tokenId, "token_id", `${path}.principal`) : null,
+    clientIp,
+    userAgent: client ? text(client.userAgent, "user_agent", `${path}.client`) : null,
+    requestId: client ? text(client.requestId, "request_id", `${path}.client`) : null,
+    sourceService: text(event.sourceService, "source_service", path),
+    failureReason: enumLabel<DbFailureReason>(FailureReason, event.failureReason, `${path}.failure_reason`),
+    riskScore: event.riskScore,
+    details: details(event.details, path),
+  };
+}
+
+/** A stored event row back in its proto shape. */
+export function toAuthenticationEvent(row: IListEventsResult): AuthenticationEvent {
+  return {
+    eventId: row.event_id,
+    occurredAt: row.occurred_at,
+    receivedAt: row.received_at,
+    type: enumValue(EventType, row.type),
+    severity: enumValue(Severity, row.severity),
+    outcome: enumValue(Outcome, row.outcome),
+    principal: {
+      subject: row.subject ?? "",
+      kind: enumValue(PrincipalKind, row.principal_kind),
+      email: row.email ?? "",
+      serviceTokenName: row.service_token_name ?? "",
+      tokenId: row.token_id ?? "",
+    },
+    client: { ipAddress: row.client_ip ?? "", userAgent: row.user_agent ?? "", requestId: row.request_id ?? "" },
+    sourceService: row.source_service ?? "",
+    failureReason: enumValue(FailureReason, row.failure_reason),
+    riskScore: row.risk_score,
+    details: row.details as Record<string, string>,
+  };
+}

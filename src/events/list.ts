@@ -1,0 +1,82 @@
+import { listEvents as listEventsQuery } from "../../sql/queries/events.queries.js";
+import { classifyDatabaseError } from "../db/errors.js";
+import type { Db } from "../db/pool.js";
+import { InvalidArgumentError } from "../errors.js";
+import { EventType, Outcome, type AuthenticationEvent } from "../gen/warden/v1/event.js";
+import type { ListEventsRequest } from "../gen/warden/v1/auth_service.js";
+import { isIP } from "node:net";
+import { toAuthenticationEvent } from "./event.js";
+import type { event_outcome, event_type } from "../../sql/queries/events.queries.js";
+
+export const PAGE_SIZE = { default: 100, max: 1000 } as const;
+
+interface Cursor {
+  occurredAt: Date;
+  eventId: string;
+}
+
+// The page token is opaque to callers; inside it is the keyset position.
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.occurredAt.toISOString(), cursor.eventId])).toString("base64url");
+}
+
+function decodeCursor(token: string): Cursor {
+  try {
+    const [occurredAt, eventId] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown[];
+    const date = new Date(String(occurredAt));
+    if (typeof eventId !== "string" || Number.isNaN(date.getTime())) throw new Error("bad cursor");
+    return { occurredAt: date, eventId };
+  } catch {
+    throw new InvalidArgumentError("page_token", "not a token returned by ListEvents");
+  }
+}
+
+function enumFilter<T extends string>(enumObject: Record<number, string>, value: number, field: string): T | null {
+  if (value === 0) return null;
+  const label = enumObject[value];
+  if (label === undefined || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
+  return label as T;
+}
+
+export interface EventPage {
+  events: AuthenticationEvent[];
+  nextPageToken: string;
+}
+
+/** One page of events, newest first, every filter applied in SQL. */
+export async function listEvents(db: Db, request: ListEventsRequest): Promise<EventPage> {
+  if (request.pageSize > PAGE_SIZE.max) throw new InvalidArgumentError("page_size", `at most ${PAGE_SIZE.max}`);
+  if (request.ipAddress !== "" && isIP(request.ipAddress) === 0) {
+    throw new InvalidArgumentError("ip_address", "not an IPv4 or IPv6 address");
+  }
+  const pageSize = request.pageSize === 0 ? PAGE_SIZE.default : request.pageSize;
+  const cursor = request.pageToken === "" ? undefined : decodeCursor(request.pageToken);
+
+  const params = {
+    subject: request.subject === "" ? null : request.subject,
+    type: enumFilter<event_type>(EventType, request.type, "type"),
+    outcome: enumFilter<event_outcome>(Outcome, request.outcome, "outcome"),
+    occurredAfter: request.occurredAfter ?? null,
+    occurredBefore: request.occurredBefore ?? null,
+    clientIp: request.ipAddress === "" ? null : request.ipAddress,
+    cursorOccurredAt: cursor?.occurredAt ?? null,
+    cursorEventId: cursor?.eventId ?? null,
+    // One extra row says whether another page follows.
+    limit: pageSize + 1,
+  };
+  let rows;
+  try {
+    rows = await listEventsQuery.run(params, db);
+  } catch (error) {
+    throw classifyDatabaseError(error);
+  }
+  const page = rows.slice(0, pageSize);
+  const last = page.at(-1);
+  return {
+    events: page.map(toAuthenticationEvent),
+    nextPageToken:
+      rows.length > pageSize && last !== undefined
+        ? encodeCursor({ occurredAt: last.occurred_at, eventId: last.event_id })
+        : "",
+  };
+}

@@ -1,0 +1,26 @@
+import type { AuthenticationEvent } from "../gen/warden/v1/event.js";
+import type { Logger } from "../log.js";
+import { toEventRecord } from "./event.js";
+import type { EventWriter } from "./writer.js";
+
+/**
+ * Records Warden's own events (Authenticate's) through the same validation as
+ * callers' events, without waiting for the commit.
+ */
+export class EventRecorder {
+  constructor(
+    private readonly writer: EventWriter,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  record(event: AuthenticationEvent): void {
+    try {
+      this.writer.submit(toEventRecord(event, "event", this.now()));
+    } catch (error) {
+      // Only reachable if a credential carries a claim beyond the event limits.
+      this.writer.droppedEvents += 1;
+      this.log.error({ err: error, eventId: event.eventId }, "could not record an authentication event");
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { insertEvents, type IInsertEventsParams } from "../../sql/queries/events.queries.js";
+import { classifyDatabaseError } from "../db/errors.js";
+import type { Db } from "../db/pool.js";
+import { DeadlineExceededError, ResourceExhaustedError, ShuttingDownError, UnavailableError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { EventRecord } from "./event.js";
+
+export interface EventWriterOptions {
+  /** Events waiting to be written, across all callers, before new writes are refused. */
+  queueMax: number;
+  /** Events per INSERT. */
+  batchMax: number;
+  /** Ceiling of the back-off between retries of fire-and-forget events while the database is down. */
+  retryMaxDelayMs?: number;
+}
+
+export interface WriteResult {
+  eventId: string;
+  /** An event with this id was already stored; the new one was ignored. */
+  duplicate: boolean;
+}
+
+interface PendingWrite {
+  records: EventRecord[];
+  /** Absent for fire-and-forget writes, which are retried instead of reported. */
+  settle?: { resolve: (results: WriteResult[]) => void; reject: (error: unknown) => void };
+}
+
+/**
+ * Group commit for events. Writes queue up while one INSERT is in flight and
+ * all go out together in the next, so a caller's promise resolves only after
+ * its events are committed while concurrent callers share the cost of a
+ * commit. The queue is bounded: when full, writes fail with
+ * ResourceExhaustedError instead of growing memory or dropping silently.
+ */
+export class EventWriter {
+  private readonly queue: PendingWrite[] = [];
+  private queuedEvents = 0;
+  private draining: Promise<void> | undefined;
+  private closed = false;
+  private retryDelayMs = 0;
+  private readonly retryMaxDelayMs: number;
+  /** Fire-and-forget events refused because the queue was full, or dropped after a non-retryable failure. */
+  droppedEvents = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: EventWriterOptions,
+    private readonly log: Logger,
+  ) {
+    this.retryMaxDelayMs = options.retryMaxDelayMs ?? 5000;
+  }
+
+  /** Events accepted but not yet committed. */
+  get depth(): number {
+    return this.queuedEvents;
+  }
+
+  /** Queues events and resolves once they are committed. */
+  write(records: EventRecord[]): Promise<WriteResult[]> {
+    if (this.closed) return Promise.reject(new ShuttingDownError());
+    if (this.queuedEvents + records.length > this.options.queueMax) {
+      return Promise.reject(
+        new ResourceExhaustedError(`event queue is full (${this.queuedEvents} events waiting); retry with back-off`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.enqueue({ records, settle: { resolve, reject } });
+    });
+  }
+
+  /**
+   * Queues an event without waiting for its commit (Authenticate's own events,
+   * which must not add a commit to its latency). Returns false, and counts the
+   * event as dropped, when the queue is full or the writer is closed.
+   */
+  submit(record: EventRecord): boolean {
+    if (this.closed || this.queuedEvents + 1 > this.options.queueMax) {
+      this.droppedEvents += 1;
+      this.log.error({ eventId: record.eventId, type: record.type }, "event queue full: dropped an authentication event");
+      return false;
+    }
+    this.enqueue({ records: [record] });
+    return true;
+  }
+
+  /** Stops accepting writes and waits, up to `timeoutMs`, for queued events to be committed. */
+  async close(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    if (this.draining === undefined) return;
+    const finished = await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]);
+    if (!finished) {
+      this.log.error({ pendingEvents: this.queuedEvents }, "shutdown: gave up waiting for pending events to be written");
+    }
+  }
+
+  private enqueue(pending: PendingWrite): void {
+    this.queue.push(pending);
+    this.queuedEvents += pending.records.length;
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  private takeBatch(): PendingWrite[] {
+    const batch: PendingWrite[] = [];
+    let size = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && size + next.records.length > this.options.batchMax) break;
+      batch.push(this.queue.shift()!);
+      size += next.records.length;
+    }
+    return batch;
+  }
+
+  private async drain(): Promise<void> {
+    // Let every write issued in the same tick join the first batch.
+    await Promise.resolve();
+    while (this.queue.length > 0) {
+      if (this.retryDelayMs > 0) await sleep(this.retryDelayMs);
+      const batch = this.takeBatch();
+      const records = batch.flatMap((pending) => pending.records);
+      try {
+        const inserted = await insertEvents.run(toColumns(records), this.db);
+        this.queuedEvents -= records.length;
+        this.retryDelayMs = 0;
+        const insertedIds = new Set(inserted.map((row) => row.event_id));
+        for (const pending of batch) {
+          pending.settle?.resolve(
+            pending.records.map((record) => ({ eventId: record.eventId, duplicate: !insertedIds.has(record.eventId) })),
+          );
+        }
+      } catch (caught) {
+        this.fail(batch, records.length, classifyDatabaseError(caught));
+      }
+    }
+  }
+
+  private fail(batch: PendingWrite[], size: number, error: unknown): void {
+    this.queuedEvents -= size;
+    const retryable = error instanceof UnavailableError || error instanceof DeadlineExceededError;
+    const retry: PendingWrite[] = [];
+    for (const pending of batch) {
+      if (pending.settle) pending.settle.reject(error);
+      else if (retryable) retry.push(pending);
+      else {
+        this.droppedEvents += pending.records.length;
+        this.log.error({ err: error, eventIds: pending.records.map((r) => r.eventId) }, "dropped events the database rejected");
+      }
+    }
+    if (retry.length > 0) {
+      this.queue.unshift(...retry);
+      this.queuedEvents += retry.reduce((sum, pending) => sum + pending.records.length, 0);
+    }
+    this.retryDelayMs = retryable ? Math.min(Math.max(this.retryDelayMs * 2, 100), this.retryMaxDelayMs) : 0;
+    this.log.warn({ err: error, retryInMs: this.retryDelayMs, pendingEvents: this.queuedEvents }, "event batch failed");
+  }
+}
+
+// pgtyped types array elements as non-null, but PostgreSQL arrays hold NULLs
+// and unnest() turns them into NULL columns, which is what absent fields are.
+function nullable<T>(values: (T | null)[]): T[] {
+  return values as T[];
+}
+
+function toColumns(records: EventRecord[]): IInsertEventsParams {
+  return {
+    eventIds: records.map((r) => r.eventId),
+    occurredAts: records.map((r) => r.occurredAt),
+    types: records.map((r) => r.type),
+    severities: records.map((r) => r.severity),
+    outcomes: records.map((r) => r.outcome),
+    subjects: nullable(records.map((r) => r.subject)),
+    principalKinds: nullable(records.map((r) => r.principalKind)),
+    emails: nullable(records.map((r) => r.email)),
+    serviceTokenNames: nullable(records.map((r) => r.serviceTokenName)),
+    tokenIds: nullable(records.map((r) => r.tokenId)),
+    clientIps: nullable(records.map((r) => r.clientIp)),
+    userAgents: nullable(records.map((r) => r.userAgent)),
+    requestIds: nullable(records.map((r) => r.requestId)),
+    sourceServices: nullable(records.map((r) => r.sourceService)),
+    failureReasons: nullable(records.map((r) => r.failureReason)),
+    riskScores: records.map((r) => r.riskScore),
+    details: records.map((r) => r.details),
+  };
+}

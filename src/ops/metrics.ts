@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Pool } from "../db/pool.js";
+import type { EventWriter } from "../events/writer.js";
+
+export interface Metrics {
+  registry: Registry;
+  rpcTotal: Counter<"method" | "code">;
+  rpcDuration: Histogram<"method" | "code">;
+}
+
+/** Prometheus metrics for one server instance (a registry of its own, so tests can run several). */
+export function createMetrics(sources: { pool: Pool; events: EventWriter }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "warden_process_" });
+  const rpcTotal = new Counter({
+    name: "warden_rpc_total",
+    help: "RPCs completed, by method and gRPC status code.",
+    labelNames: ["method", "code"] as const,
+    registers: [registry],
+  });
+  const rpcDuration = new Histogram({
+    name: "warden_rpc_duration_seconds",
+    help: "RPC handling time, by method and gRPC status code.",
+    labelNames: ["method", "code"] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "warden_event_queue_depth",
+    help: "Events accepted and not yet committed.",
+    registers: [registry],
+    collect() {
+      this.set(sources.events.depth);
+    },
+  });
+  new Gauge({
+    name: "warden_events_dropped",
+    help: "Authenticate events that could not be recorded (queue full or rejected by the database) since start.",
+    registers: [registry],
+    collect() {
+      this.set(sources.events.droppedEvents);
+    },
+  });
+  new Gauge({
+    name: "warden_db_pool_connections",
+    help: "Database pool connections by state.",
+    labelNames: ["state"] as const,
+    registers: [registry],
+    collect() {
+      this.set({ state: "total" }, sources.pool.totalCount);
+      this.set({ state: "idle" }, sources.pool.idleCount);
+      this.set({ state: "waiting" }, sources.pool.waitingCount);
+    },
+  });
+  return { registry, rpcTotal, rpcDuration };
+}

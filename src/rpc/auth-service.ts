@@ -1,0 +1,87 @@
+import type { Metadata } from "@grpc/grpc-js";
+import type { Authenticator } from "../authn/authenticator.js";
+import type { Db } from "../db/pool.js";
+import { InvalidArgumentError } from "../errors.js";
+import { text, toEventRecord, validateClientContext } from "../events/event.js";
+import { listEvents } from "../events/list.js";
+import type { EventWriter } from "../events/writer.js";
+import type {
+  AuthServiceServer,
+  AuthenticateRequest,
+  AuthenticateResponse,
+  ListEventsRequest,
+  ListEventsResponse,
+  LogEventRequest,
+  LogEventResponse,
+  LogEventsRequest,
+  LogEventsResponse,
+} from "../gen/warden/v1/auth_service.js";
+import { FailureReason } from "../gen/warden/v1/event.js";
+import { unary, type CallContext, type UnaryOptions } from "./unary.js";
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+export interface AuthServiceDependencies {
+  db: Db;
+  authenticator: Authenticator;
+  events: EventWriter;
+  now: () => Date;
+}
+
+function bearerCredential(metadata: Metadata): string {
+  const header = metadata.get("authorization")[0];
+  if (typeof header !== "string") return "";
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  return match?.[1] ?? "";
+}
+
+/** AuthService handlers: decode and validate, call the domain, shape the response. */
+export function authServiceHandlers(deps: AuthServiceDependencies) {
+  return {
+    async authenticate(request: AuthenticateRequest, context: CallContext): Promise<AuthenticateResponse> {
+      const credential = request.credential !== "" ? request.credential : bearerCredential(context.metadata);
+      if (credential === "") {
+        throw new InvalidArgumentError("credential", "required (or send `authorization: Bearer <credential>` metadata)");
+      }
+      validateClientContext(request.client, "client");
+      text(request.sourceService, "source_service", "");
+      const result = await deps.authenticator.authenticate({
+        credential,
+        client: request.client,
+        sourceService: request.sourceService,
+      });
+      return result.authenticated
+        ? { authenticated: true, principal: result.principal, failureReason: FailureReason.UNSPECIFIED, eventId: result.eventId }
+        : { authenticated: false, principal: undefined, failureReason: result.failureReason, eventId: result.eventId };
+    },
+
+    async logEvent(request: LogEventRequest): Promise<LogEventResponse> {
+      const [result] = await deps.events.write([toEventRecord(request.event, "event", deps.now())]);
+      return result!;
+    },
+
+    async logEvents(request: LogEventsRequest): Promise<LogEventsResponse> {
+      if (request.events.length === 0) throw new InvalidArgumentError("events", "at least one event is required");
+      if (request.events.length > MAX_EVENTS_PER_BATCH) {
+        throw new InvalidArgumentError("events", `at most ${MAX_EVENTS_PER_BATCH} events per call`);
+      }
+      const now = deps.now();
+      const records = request.events.map((event, index) => toEventRecord(event, `events[${index}]`, now));
+      return { results: await deps.events.write(records) };
+    },
+
+    async listEvents(request: ListEventsRequest): Promise<ListEventsResponse> {
+      return listEvents(deps.db, request);
+    },
+  };
+}
+
+export function authService(deps: AuthServiceDependencies, options: UnaryOptions): AuthServiceServer {
+  const handlers = authServiceHandlers(deps);
+  return {
+    authenticate: unary("Authenticate", handlers.authenticate, options),
+    logEvent: unary("LogEvent", handlers.logEvent, options),
+    logEvents: unary("LogEvents", handlers.logEvents, options),
+    listEvents: unary("ListEvents", handlers.listEvents, options),
+  };
+}

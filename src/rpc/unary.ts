@@ -1,0 +1,86 @@
+import { status, type Metadata, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../ops/metrics.js";
+import { DeadlineExceededError } from "../errors.js";
+import { toGrpcFailure, toServiceError } from "./errors.js";
+
+/** What a handler knows about the call besides its request message. */
+export interface CallContext {
+  requestId: string;
+  metadata: Metadata;
+  /** Aborts when the caller's deadline (or the server's default bound) passes. */
+  signal: AbortSignal;
+}
+
+export type UnaryHandler<Request, Response> = (request: Request, context: CallContext) => Promise<Response>;
+
+export interface UnaryOptions {
+  log: Logger;
+  metrics: Metrics;
+  /** Bound applied when the caller sets no deadline, or a longer one. */
+  defaultTimeoutMs: number;
+}
+
+const REQUEST_ID_HEADER = "x-request-id";
+
+function remainingMs(deadline: ReturnType<ServerUnaryCall<unknown, unknown>["getDeadline"]>): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Adapts an async handler to grpc-js: bounds it by the deadline, maps thrown
+ * errors to status codes, and writes one log line and the metrics per call.
+ */
+export function unary<Request, Response>(
+  method: string,
+  handler: UnaryHandler<Request, Response>,
+  options: UnaryOptions,
+): (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void {
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const header = call.metadata.get(REQUEST_ID_HEADER)[0];
+    const requestId = typeof header === "string" && header.length > 0 && header.length <= 128 ? header : randomUUID();
+    const timeoutMs = Math.max(0, Math.min(options.defaultTimeoutMs, remainingMs(call.getDeadline())));
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new DeadlineExceededError(`deadline of ${Math.round(timeoutMs)} ms exceeded`);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+
+    const finish = (code: status, failure?: { details: string; internal?: unknown }) => {
+      clearTimeout(timer);
+      const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const codeName = status[code];
+      options.metrics.rpcTotal.inc({ method, code: codeName });
+      options.metrics.rpcDuration.observe({ method, code: codeName }, durationSeconds);
+      const line = {
+        method,
+        code: codeName,
+        durationMs: Math.round(durationSeconds * 1e6) / 1e3,
+        requestId,
+        peer: call.getPeer(),
+        ...(failure === undefined ? {} : { error: failure.details }),
+      };
+      if (failure?.internal !== undefined) options.log.error({ ...line, err: failure.internal }, "rpc");
+      else options.log.info(line, "rpc");
+    };
+
+    Promise.race([handler(call.request, { requestId, metadata: call.metadata, signal: controller.signal }), deadline]).then(
+      (response) => {
+        finish(status.OK);
+        callback(null, response);
+      },
+      (error: unknown) => {
+        const failure = toGrpcFailure(error);
+        finish(failure.code, failure);
+        callback(toServiceError(failure));
+      },
+    );
+  };
+}
