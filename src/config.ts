@@ -17,14 +17,12 @@ export const ASYMMETRIC_JWT_ALGORITHMS = [
 const milliseconds = (defaultValue: number) => z.coerce.number().int().min(1).default(defaultValue);
 const port = (defaultValue: number) => z.coerce.number().int().min(0).max(65535).default(defaultValue);
 const flag = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
-const commaList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  );
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
 const optionalText = z
   .string()
   .optional()
@@ -48,10 +46,10 @@ const environmentSchema = z.object({
   WARDEN_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   WARDEN_JWKS_FILE: optionalText,
   WARDEN_JWT_ISSUER: optionalText,
-  WARDEN_JWT_AUDIENCE: optionalText.transform((value) => (value === undefined ? [] : value.split(",").map((a) => a.trim()))),
-  WARDEN_JWT_ALGORITHMS: commaList
-    .pipe(z.array(z.enum(ASYMMETRIC_JWT_ALGORITHMS)).min(1))
-    .default(["RS256", "ES256"]),
+  WARDEN_JWT_AUDIENCE: optionalText.transform((value) =>
+    value === undefined ? [] : value.split(",").map((a) => a.trim()),
+  ),
+  WARDEN_JWT_ALGORITHMS: commaList.pipe(z.array(z.enum(ASYMMETRIC_JWT_ALGORITHMS)).min(1)).default(["RS256", "ES256"]),
   WARDEN_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   WARDEN_JWT_ROLES_CLAIM: z.string().default("roles"),
   WARDEN_JWKS_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(1).default(600),
@@ -96,8 +94,7 @@ export interface JwtConfig {
 }
 
 export type TransportSecurity =
-  | { kind: "plaintext" }
-  | { kind: "tls"; certFile: string; keyFile: string; clientCaFile: string | undefined };
+  { kind: "plaintext" } | { kind: "tls"; certFile: string; keyFile: string; clientCaFile: string | undefined };
 
 export interface Config {
   database: DatabaseConfig;
@@ -118,7 +115,7 @@ export class ConfigError extends Error {
 }
 
 /** Validates the environment once, at start-up, naming every bad variable at once. */
-export function loadConfig(env: Environment = process.env as Environment): Config {
+export function loadConfig(env: Environment = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
@@ -141,7 +138,9 @@ export function loadConfig(env: Environment = process.env as Environment): Confi
       problems.push("WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: set both or neither");
     }
     if (e.WARDEN_TLS_CLIENT_CA_FILE !== undefined) {
-      problems.push("WARDEN_TLS_CLIENT_CA_FILE: client-certificate verification needs WARDEN_TLS_CERT_FILE and WARDEN_TLS_KEY_FILE");
+      problems.push(
+        "WARDEN_TLS_CLIENT_CA_FILE: client-certificate verification needs WARDEN_TLS_CERT_FILE and WARDEN_TLS_KEY_FILE",
+      );
     }
     // Plaintext is the embedded default (a local development database); with a real
     // database it must be asked for.

@@ -11,7 +11,16 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: "warden" },
     redact: {
-      paths: ["credential", "*.credential", "authorization", "*.authorization", "password", "*.password", "token", "*.token"],
+      paths: [
+        "credential",
+        "*.credential",
+        "authorization",
+        "*.authorization",
+        "password",
+        "*.password",
+        "token",
+        "*.token",
+      ],
       censor: "[redacted]",
     },
   });

@@ -47,7 +47,11 @@ async function jwtVerifier(config: Config, log: Logger, overrides: WardenOverrid
 }
 
 /** Wires configuration to running servers. Everything the process holds is released by stop(). */
-export async function startWarden(config: Config, log: Logger, overrides: WardenOverrides = {}): Promise<RunningWarden> {
+export async function startWarden(
+  config: Config,
+  log: Logger,
+  overrides: WardenOverrides = {},
+): Promise<RunningWarden> {
   const now = overrides.now ?? (() => new Date());
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.database.url;
@@ -58,7 +62,10 @@ export async function startWarden(config: Config, log: Logger, overrides: Warden
       database: "warden",
     });
     databaseUrl = embedded.url;
-    log.info({ dataDir: config.database.embedded.dataDir, port: config.database.embedded.port }, "started embedded PostgreSQL");
+    log.info(
+      { dataDir: config.database.embedded.dataDir, port: config.database.embedded.port },
+      "started embedded PostgreSQL",
+    );
   }
 
   try {
@@ -73,7 +80,11 @@ export async function startWarden(config: Config, log: Logger, overrides: Warden
       log,
     );
     const events = new EventWriter(pool, config.events, log);
-    const authenticator = new Authenticator(await jwtVerifier(config, log, overrides), new EventRecorder(events, log, now), now);
+    const authenticator = new Authenticator(
+      await jwtVerifier(config, log, overrides),
+      new EventRecorder(events, log, now),
+      now,
+    );
     const metrics = createMetrics({ pool, events });
 
     const grpc = await startGrpcServer({

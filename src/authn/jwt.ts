@@ -21,8 +21,7 @@ export interface VerifiedJwt {
 }
 
 export type JwtVerification =
-  | { ok: true; claims: VerifiedJwt }
-  | { ok: false; reason: FailureReason; detail: string; subject?: string };
+  { ok: true; claims: VerifiedJwt } | { ok: false; reason: FailureReason; detail: string; subject?: string };
 
 function stringList(value: unknown): string[] {
   if (typeof value === "string") return value.split(" ").filter((item) => item.length > 0);
@@ -43,7 +42,10 @@ function failureReason(error: unknown): { reason: FailureReason; detail: string 
   if (error instanceof KeysUnavailableError) return { reason: FailureReason.KEYS_UNAVAILABLE, detail: error.message };
   if (error instanceof errors.JWTExpired) return { reason: FailureReason.EXPIRED, detail: error.message };
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.reason === "missing" || error.reason === "invalid" && (error.claim === "sub" || error.claim === "exp")) {
+    if (
+      error.reason === "missing" ||
+      (error.reason === "invalid" && (error.claim === "sub" || error.claim === "exp"))
+    ) {
       return { reason: FailureReason.MISSING_CLAIM, detail: error.message };
     }
     const byClaim: Record<string, FailureReason> = {
@@ -54,9 +56,11 @@ function failureReason(error: unknown): { reason: FailureReason; detail: string 
     };
     return { reason: byClaim[error.claim] ?? FailureReason.MALFORMED_CREDENTIAL, detail: error.message };
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return { reason: FailureReason.INVALID_SIGNATURE, detail: error.message };
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return { reason: FailureReason.INVALID_SIGNATURE, detail: error.message };
   if (error instanceof errors.JWKSNoMatchingKey) return { reason: FailureReason.UNKNOWN_KEY, detail: error.message };
-  if (error instanceof errors.JOSEAlgNotAllowed) return { reason: FailureReason.DISALLOWED_ALGORITHM, detail: error.message };
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return { reason: FailureReason.DISALLOWED_ALGORITHM, detail: error.message };
   return { reason: FailureReason.MALFORMED_CREDENTIAL, detail: error instanceof Error ? error.message : "unparseable" };
 }
 
@@ -81,7 +85,11 @@ export class JwtVerifier {
     }
     // Checked before any key lookup, so "none" or an HMAC algorithm never reaches a verifier.
     if (algorithm === undefined || !this.allowedAlgorithms.has(algorithm)) {
-      return { ok: false, reason: FailureReason.DISALLOWED_ALGORITHM, detail: `algorithm ${algorithm ?? "(missing)"} is not allowed` };
+      return {
+        ok: false,
+        reason: FailureReason.DISALLOWED_ALGORITHM,
+        detail: `algorithm ${algorithm ?? "(missing)"} is not allowed`,
+      };
     }
     try {
       const { payload } = await jwtVerify(token, this.keys, {
@@ -104,7 +112,10 @@ export class JwtVerifier {
         },
       };
     } catch (error) {
-      const subject = error instanceof errors.JWTClaimValidationFailed && typeof error.payload.sub === "string" ? error.payload.sub : undefined;
+      const subject =
+        error instanceof errors.JWTClaimValidationFailed && typeof error.payload.sub === "string"
+          ? error.payload.sub
+          : undefined;
       return { ok: false, ...failureReason(error), ...(subject === undefined ? {} : { subject }) };
     }
   }

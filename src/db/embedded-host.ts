@@ -26,9 +26,7 @@ async function main(): Promise<void> {
   await mkdir(root, { recursive: true, mode: 0o711 });
 
   const initialised = existsSync(path.join(clusterDir, "PG_VERSION"));
-  const password = initialised
-    ? (await readFile(passwordFile, "utf8")).trim()
-    : randomBytes(18).toString("base64url");
+  const password = initialised ? (await readFile(passwordFile, "utf8")).trim() : randomBytes(18).toString("base64url");
   if (!initialised) await writeFile(passwordFile, password, { mode: 0o600 });
 
   const cluster = new EmbeddedPostgres({

@@ -5,7 +5,15 @@ import { DeadlineExceededError, UnavailableError } from "../errors.js";
 // operator intervention (shutdown, cancel), and serialization failures.
 const UNAVAILABLE_SQLSTATE_PREFIXES = ["08", "53", "57P", "40001", "40P01", "55P03"];
 const STATEMENT_TIMEOUT_SQLSTATE = "57014";
-const NETWORK_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const NETWORK_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 const NODE_PG_TRANSIENT_MESSAGES = [
   "timeout exceeded when trying to connect",
   "Connection terminated",

@@ -48,12 +48,16 @@ export async function migrate(databaseUrl: string, log: Logger, dir: string = MI
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${CHECKSUMS_TABLE} (name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
       );
-      const recorded = await client.query<{ name: string; sha256: string }>(`SELECT name, sha256 FROM ${CHECKSUMS_TABLE}`);
+      const recorded = await client.query<{ name: string; sha256: string }>(
+        `SELECT name, sha256 FROM ${CHECKSUMS_TABLE}`,
+      );
       const byName = new Map(files.map((file) => [file.name, file.sha256]));
       for (const row of recorded.rows) {
         const current = byName.get(row.name);
         if (current === undefined) {
-          throw new MigrationError(`migration ${row.name} was applied to this database but its file is missing from ${dir}`);
+          throw new MigrationError(
+            `migration ${row.name} was applied to this database but its file is missing from ${dir}`,
+          );
         }
         if (current !== row.sha256) {
           throw new MigrationError(
@@ -80,10 +84,10 @@ export async function migrate(databaseUrl: string, log: Logger, dir: string = MI
 
       const appliedNames = applied.map((migration) => migration.name);
       for (const file of files) {
-        await client.query(`INSERT INTO ${CHECKSUMS_TABLE} (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
-          file.name,
-          file.sha256,
-        ]);
+        await client.query(
+          `INSERT INTO ${CHECKSUMS_TABLE} (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+          [file.name, file.sha256],
+        );
       }
       if (appliedNames.length > 0) log.info({ migrations: appliedNames }, "applied migrations");
       return appliedNames;

@@ -109,10 +109,16 @@ function details(map: Record<string, string>, path: string): Record<string, stri
   }
   for (const [key, value] of entries) {
     if (key.length === 0 || key.length > EVENT_LIMITS.maxDetailKeyLength) {
-      throw new InvalidArgumentError(`${path}.details`, `key must be 1 to ${EVENT_LIMITS.maxDetailKeyLength} characters`);
+      throw new InvalidArgumentError(
+        `${path}.details`,
+        `key must be 1 to ${EVENT_LIMITS.maxDetailKeyLength} characters`,
+      );
     }
     if (value.length > EVENT_LIMITS.maxDetailValueLength) {
-      throw new InvalidArgumentError(`${path}.details[${key}]`, `longer than ${EVENT_LIMITS.maxDetailValueLength} characters`);
+      throw new InvalidArgumentError(
+        `${path}.details[${key}]`,
+        `longer than ${EVENT_LIMITS.maxDetailValueLength} characters`,
+      );
     }
     if (key.includes("\u0000") || value.includes("\u0000")) {
       throw new InvalidArgumentError(`${path}.details[${key}]`, "contains a NUL character");
@@ -164,7 +170,9 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
     severity: enumLabel<DbSeverity>(Severity, event.severity, `${path}.severity`) ?? "INFO",
     outcome: requiredEnumLabel<DbOutcome>(Outcome, event.outcome, `${path}.outcome`),
     subject: principal ? text(principal.subject, "subject", `${path}.principal`) : null,
-    principalKind: principal ? enumLabel<DbPrincipalKind>(PrincipalKind, principal.kind, `${path}.principal.kind`) : null,
+    principalKind: principal
+      ? enumLabel<DbPrincipalKind>(PrincipalKind, principal.kind, `${path}.principal.kind`)
+      : null,
     email: principal ? text(principal.email, "email", `${path}.principal`) : null,
     serviceTokenName: principal ? text(principal.serviceTokenName, "service_token_name", `${path}.principal`) : null,
     tokenId: principal ? text(principal.tokenId, "token_id", `${path}.principal`) : null,

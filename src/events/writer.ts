@@ -78,7 +78,10 @@ export class EventWriter {
   submit(record: EventRecord): boolean {
     if (this.closed || this.queuedEvents + 1 > this.options.queueMax) {
       this.droppedEvents += 1;
-      this.log.error({ eventId: record.eventId, type: record.type }, "event queue full: dropped an authentication event");
+      this.log.error(
+        { eventId: record.eventId, type: record.type },
+        "event queue full: dropped an authentication event",
+      );
       return false;
     }
     this.enqueue({ records: [record] });
@@ -91,7 +94,10 @@ export class EventWriter {
     if (this.draining === undefined) return;
     const finished = await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]);
     if (!finished) {
-      this.log.error({ pendingEvents: this.queuedEvents }, "shutdown: gave up waiting for pending events to be written");
+      this.log.error(
+        { pendingEvents: this.queuedEvents },
+        "shutdown: gave up waiting for pending events to be written",
+      );
     }
   }
 
@@ -147,7 +153,10 @@ export class EventWriter {
       else if (retryable) retry.push(pending);
       else {
         this.droppedEvents += pending.records.length;
-        this.log.error({ err: error, eventIds: pending.records.map((r) => r.eventId) }, "dropped events the database rejected");
+        this.log.error(
+          { err: error, eventIds: pending.records.map((r) => r.eventId) },
+          "dropped events the database rejected",
+        );
       }
     }
     if (retry.length > 0) {

@@ -38,10 +38,13 @@ function bearerCredential(metadata: Metadata): string {
 /** AuthService handlers: decode and validate, call the domain, shape the response. */
 export function authServiceHandlers(deps: AuthServiceDependencies) {
   return {
-    async authenticate(request: AuthenticateRequest, context: CallContext): Promise<AuthenticateResponse> {
+    authenticate: async (request: AuthenticateRequest, context: CallContext): Promise<AuthenticateResponse> => {
       const credential = request.credential !== "" ? request.credential : bearerCredential(context.metadata);
       if (credential === "") {
-        throw new InvalidArgumentError("credential", "required (or send `authorization: Bearer <credential>` metadata)");
+        throw new InvalidArgumentError(
+          "credential",
+          "required (or send `authorization: Bearer <credential>` metadata)",
+        );
       }
       validateClientContext(request.client, "client");
       text(request.sourceService, "source_service", "");
@@ -51,16 +54,21 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
         sourceService: request.sourceService,
       });
       return result.authenticated
-        ? { authenticated: true, principal: result.principal, failureReason: FailureReason.UNSPECIFIED, eventId: result.eventId }
+        ? {
+            authenticated: true,
+            principal: result.principal,
+            failureReason: FailureReason.UNSPECIFIED,
+            eventId: result.eventId,
+          }
         : { authenticated: false, principal: undefined, failureReason: result.failureReason, eventId: result.eventId };
     },
 
-    async logEvent(request: LogEventRequest): Promise<LogEventResponse> {
+    logEvent: async (request: LogEventRequest): Promise<LogEventResponse> => {
       const [result] = await deps.events.write([toEventRecord(request.event, "event", deps.now())]);
       return result!;
     },
 
-    async logEvents(request: LogEventsRequest): Promise<LogEventsResponse> {
+    logEvents: async (request: LogEventsRequest): Promise<LogEventsResponse> => {
       if (request.events.length === 0) throw new InvalidArgumentError("events", "at least one event is required");
       if (request.events.length > MAX_EVENTS_PER_BATCH) {
         throw new InvalidArgumentError("events", `at most ${MAX_EVENTS_PER_BATCH} events per call`);
@@ -70,7 +78,7 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       return { results: await deps.events.write(records) };
     },
 
-    async listEvents(request: ListEventsRequest): Promise<ListEventsResponse> {
+    listEvents: async (request: ListEventsRequest): Promise<ListEventsResponse> => {
       return listEvents(deps.db, request);
     },
   };

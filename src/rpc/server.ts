@@ -29,7 +29,9 @@ async function reflectionDescriptors(): Promise<PackageDefinition> {
   const definition: Record<string, { fileDescriptorProtos: Buffer[] }> = {};
   for (const file of DESCRIPTOR_SETS) {
     const set = fromBinary(FileDescriptorSetSchema, await readFile(file));
-    definition[file] = { fileDescriptorProtos: set.file.map((proto) => Buffer.from(toBinary(FileDescriptorProtoSchema, proto))) };
+    definition[file] = {
+      fileDescriptorProtos: set.file.map((proto) => Buffer.from(toBinary(FileDescriptorProtoSchema, proto))),
+    };
   }
   return definition as unknown as PackageDefinition;
 }

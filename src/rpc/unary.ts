@@ -71,7 +71,10 @@ export function unary<Request, Response>(
       else options.log.info(line, "rpc");
     };
 
-    Promise.race([handler(call.request, { requestId, metadata: call.metadata, signal: controller.signal }), deadline]).then(
+    Promise.race([
+      handler(call.request, { requestId, metadata: call.metadata, signal: controller.signal }),
+      deadline,
+    ]).then(
       (response) => {
         finish(status.OK);
         callback(null, response);
