@@ -1,0 +1,308 @@
+import { status, type ServiceError } from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ListEventsRequest, LogEventRequest, LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
+import {
+  AuthenticationEvent,
+  EventType,
+  FailureReason,
+  Outcome,
+  PrincipalKind,
+  Severity,
+} from "../src/gen/warden/v1/event.js";
+import { startTestWarden, type TestWarden } from "./support/warden.js";
+
+let t: TestWarden;
+beforeAll(async () => {
+  t = await startTestWarden();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+function loginFailure(overrides: Partial<AuthenticationEvent> = {}): AuthenticationEvent {
+  return AuthenticationEvent.fromPartial({
+    type: EventType.LOGIN_FAILURE,
+    outcome: Outcome.FAILURE,
+    failureReason: FailureReason.INVALID_PASSWORD,
+    principal: { subject: "alice", kind: PrincipalKind.USER },
+    client: { ipAddress: "192.0.2.10" },
+    ...overrides,
+  });
+}
+
+async function grpcError(promise: Promise<unknown>): Promise<ServiceError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: ServiceError) => caught,
+  );
+  if (error === undefined) throw new Error("expected the call to fail");
+  return error;
+}
+
+describe("LogEvent", () => {
+  it("stores every field and returns it unchanged through ListEvents", async () => {
+    const event = AuthenticationEvent.fromPartial({
+      eventId: randomUUID(),
+      occurredAt: new Date("2026-01-02T03:04:05.678Z"),
+      type: EventType.TOKEN_AUTH_FAILURE,
+      severity: Severity.WARNING,
+      outcome: Outcome.FAILURE,
+      principal: {
+        subject: "svc-billing",
+        kind: PrincipalKind.SERVICE_TOKEN,
+        email: "billing@example.com",
+        serviceTokenName: "billing-prod",
+        tokenId: "tok-123",
+      },
+      client: { ipAddress: "2001:db8::7", userAgent: "billing/1.2", requestId: "req-9" },
+      sourceService: "billing-api",
+      failureReason: FailureReason.TOKEN_REVOKED,
+      riskScore: 42,
+      details: { region: "eu-west-1", attempt: "3" },
+    });
+    const response = await t.client.logEvent(LogEventRequest.fromPartial({ event }));
+    expect(response).toEqual({ eventId: event.eventId, duplicate: false });
+
+    const page = await t.client.listEvents(ListEventsRequest.fromPartial({ subject: "svc-billing" }));
+    expect(page.events).toHaveLength(1);
+    const stored = page.events[0]!;
+    expect(stored.receivedAt).toBeInstanceOf(Date);
+    expect({ ...stored, receivedAt: undefined }).toEqual({ ...event, receivedAt: undefined });
+  });
+
+  it("generates an id and a time when the caller gives none, and defaults severity to INFO", async () => {
+    const before = Date.now();
+    const { eventId } = await t.client.logEvent(
+      LogEventRequest.fromPartial({
+        event: loginFailure({
+          principal: { subject: "defaults", kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
+        }),
+      }),
+    );
+    expect(eventId).toMatch(/^[0-9a-f-]{36}$/);
+    const [row] = await t.db.query<{ occurred_at: Date; severity: string }>(
+      "SELECT occurred_at, severity FROM security_events WHERE event_id = $1",
+      [eventId],
+    );
+    expect(row!.severity).toBe("INFO");
+    expect(row!.occurred_at.getTime()).toBeGreaterThanOrEqual(before - 1);
+  });
+
+  it("ignores a repeated event_id instead of storing it twice or failing", async () => {
+    const eventId = randomUUID();
+    const first = await t.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure({ eventId }) }));
+    const again = await t.client.logEvent(
+      LogEventRequest.fromPartial({ event: loginFailure({ eventId, failureReason: FailureReason.UNKNOWN_USER }) }),
+    );
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ eventId, duplicate: true });
+    const rows = await t.db.query<{ failure_reason: string }>(
+      "SELECT failure_reason FROM security_events WHERE event_id = $1",
+      [eventId],
+    );
+    expect(rows).toEqual([{ failure_reason: "INVALID_PASSWORD" }]);
+  });
+
+  it.each([
+    ["a missing event", {}, "event: required"],
+    ["a missing type", { event: loginFailure({ type: EventType.UNSPECIFIED }) }, "event.type: required"],
+    ["an unknown type", { event: loginFailure({ type: 999 as EventType }) }, "event.type: unknown enum value 999"],
+    ["a missing outcome", { event: loginFailure({ outcome: Outcome.UNSPECIFIED }) }, "event.outcome: required"],
+    ["an event_id that is not a UUID", { event: loginFailure({ eventId: "42" }) }, "event.event_id: must be a UUID"],
+    [
+      "a bad IP address",
+      { event: loginFailure({ client: { ipAddress: "10.0.0.300", userAgent: "", requestId: "" } }) },
+      "event.client.ip_address: not an IPv4 or IPv6 address",
+    ],
+    ["a risk score over 100", { event: loginFailure({ riskScore: 101 }) }, "event.risk_score: must be 0 to 100"],
+    [
+      "a time far in the future",
+      { event: loginFailure({ occurredAt: new Date(Date.now() + 3_600_000) }) },
+      "event.occurred_at: more than 5 minutes in the future",
+    ],
+    [
+      "too many details",
+      { event: loginFailure({ details: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, "v"])) }) },
+      "event.details: more than 32 entries",
+    ],
+    [
+      "a NUL character",
+      { event: loginFailure({ sourceService: "bad\u0000name" }) },
+      "event.source_service: contains a NUL character",
+    ],
+    [
+      "an over-long subject",
+      {
+        event: loginFailure({
+          principal: {
+            subject: "x".repeat(257),
+            kind: PrincipalKind.USER,
+            email: "",
+            serviceTokenName: "",
+            tokenId: "",
+          },
+        }),
+      },
+      "event.principal.subject: longer than 256 characters",
+    ],
+  ])("rejects %s with INVALID_ARGUMENT naming the field", async (_, request, message) => {
+    const before = await t.db.query<{ count: string }>("SELECT count(*) FROM security_events");
+    const error = await grpcError(t.client.logEvent(LogEventRequest.fromPartial(request)));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toBe(message);
+    expect(await t.db.query("SELECT count(*) FROM security_events")).toEqual(before);
+  });
+
+  it("commits concurrent calls together and acknowledges each one", async () => {
+    const subject = `burst-${randomUUID()}`;
+    const calls = Array.from({ length: 300 }, () =>
+      t.client.logEvent(
+        LogEventRequest.fromPartial({
+          event: loginFailure({
+            principal: { subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
+          }),
+        }),
+      ),
+    );
+    const results = await Promise.all(calls);
+    expect(new Set(results.map((r) => r.eventId)).size).toBe(300);
+    const [row] = await t.db.query<{ count: string }>("SELECT count(*) FROM security_events WHERE subject = $1", [
+      subject,
+    ]);
+    expect(Number(row!.count)).toBe(300);
+  });
+});
+
+describe("LogEvents", () => {
+  it("stores a batch and answers in request order", async () => {
+    const events = [0, 1, 2].map((i) => loginFailure({ eventId: randomUUID(), details: { index: String(i) } }));
+    const response = await t.client.logEvents(LogEventsRequest.fromPartial({ events }));
+    expect(response.results.map((r) => r.eventId)).toEqual(events.map((e) => e.eventId));
+    expect(response.results.every((r) => !r.duplicate)).toBe(true);
+  });
+
+  it("stores nothing when one event of the batch is invalid", async () => {
+    const good = loginFailure({ eventId: randomUUID() });
+    const bad = loginFailure({ client: { ipAddress: "not-an-ip", userAgent: "", requestId: "" } });
+    const error = await grpcError(t.client.logEvents(LogEventsRequest.fromPartial({ events: [good, bad] })));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toBe("events[1].client.ip_address: not an IPv4 or IPv6 address");
+    expect(await t.db.query("SELECT 1 FROM security_events WHERE event_id = $1", [good.eventId])).toEqual([]);
+  });
+
+  it("refuses an empty batch and one over 1,000 events", async () => {
+    const empty = await grpcError(t.client.logEvents(LogEventsRequest.fromPartial({ events: [] })));
+    expect(empty.code).toBe(status.INVALID_ARGUMENT);
+    expect(empty.details).toMatch(/^events: /);
+    const tooMany = await grpcError(
+      t.client.logEvents(LogEventsRequest.fromPartial({ events: Array.from({ length: 1001 }, () => loginFailure()) })),
+    );
+    expect(tooMany.code).toBe(status.INVALID_ARGUMENT);
+    expect(tooMany.details).toBe("events: at most 1000 events per call");
+  });
+
+  it("accepts exactly 1,000 events", async () => {
+    const response = await t.client.logEvents(
+      LogEventsRequest.fromPartial({ events: Array.from({ length: 1000 }, () => loginFailure()) }),
+    );
+    expect(response.results).toHaveLength(1000);
+  });
+});
+
+describe("ListEvents", () => {
+  const subject = `list-${randomUUID()}`;
+  const base = new Date("2026-03-01T00:00:00Z").getTime();
+  const principal = { subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" };
+
+  beforeAll(async () => {
+    const events = Array.from({ length: 25 }, (_, i) =>
+      loginFailure({
+        occurredAt: new Date(base + i * 60_000),
+        principal,
+        type: i % 5 === 0 ? EventType.LOGIN_SUCCESS : EventType.LOGIN_FAILURE,
+        outcome: i % 5 === 0 ? Outcome.SUCCESS : Outcome.FAILURE,
+        client: { ipAddress: i % 2 === 0 ? "198.51.100.1" : "198.51.100.2", userAgent: "", requestId: "" },
+      }),
+    );
+    // Two events at the same instant: the keyset must still order and page them.
+    events.push(loginFailure({ occurredAt: new Date(base), principal }));
+    await t.client.logEvents(LogEventsRequest.fromPartial({ events }));
+  });
+
+  it("pages newest first with no gaps or repeats", async () => {
+    const seen: AuthenticationEvent[] = [];
+    let pageToken = "";
+    let pages = 0;
+    do {
+      const page = await t.client.listEvents(ListEventsRequest.fromPartial({ subject, pageSize: 7, pageToken }));
+      seen.push(...page.events);
+      pageToken = page.nextPageToken;
+      pages += 1;
+    } while (pageToken !== "");
+    expect(pages).toBe(4);
+    expect(seen).toHaveLength(26);
+    expect(new Set(seen.map((e) => e.eventId)).size).toBe(26);
+    const times = seen.map((e) => e.occurredAt!.getTime());
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+  });
+
+  it("filters by type, outcome, IP and time range in SQL", async () => {
+    const successes = await t.client.listEvents(
+      ListEventsRequest.fromPartial({ subject, type: EventType.LOGIN_SUCCESS }),
+    );
+    expect(successes.events).toHaveLength(5);
+    const failures = await t.client.listEvents(ListEventsRequest.fromPartial({ subject, outcome: Outcome.FAILURE }));
+    expect(failures.events).toHaveLength(21);
+    const byIp = await t.client.listEvents(ListEventsRequest.fromPartial({ subject, ipAddress: "198.51.100.2" }));
+    expect(byIp.events).toHaveLength(12);
+    const window = await t.client.listEvents(
+      ListEventsRequest.fromPartial({
+        subject,
+        occurredAfter: new Date(base + 10 * 60_000),
+        occurredBefore: new Date(base + 15 * 60_000),
+      }),
+    );
+    expect(window.events.map((e) => e.occurredAt!.getTime())).toEqual(
+      [14, 13, 12, 11, 10].map((i) => base + i * 60_000),
+    );
+  });
+
+  it("defaults to 100 per page and refuses more than 1,000", async () => {
+    const page = await t.client.listEvents(ListEventsRequest.fromPartial({}));
+    expect(page.events.length).toBeLessThanOrEqual(100);
+    const error = await grpcError(t.client.listEvents(ListEventsRequest.fromPartial({ pageSize: 1001 })));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.details).toBe("page_size: at most 1000");
+  });
+
+  it("rejects a page token it did not issue, and a bad IP filter", async () => {
+    const token = await grpcError(t.client.listEvents(ListEventsRequest.fromPartial({ pageToken: "garbage" })));
+    expect(token.code).toBe(status.INVALID_ARGUMENT);
+    expect(token.details).toMatch(/^page_token: /);
+    const ip = await grpcError(t.client.listEvents(ListEventsRequest.fromPartial({ ipAddress: "nope" })));
+    expect(ip.code).toBe(status.INVALID_ARGUMENT);
+    expect(ip.details).toMatch(/^ip_address: /);
+  });
+});
+
+describe("bounded event queue", () => {
+  it("answers RESOURCE_EXHAUSTED instead of dropping when the queue is full", async () => {
+    const small = await startTestWarden({ WARDEN_EVENT_QUEUE_MAX: "5" });
+    try {
+      const error = await grpcError(
+        small.client.logEvents(
+          LogEventsRequest.fromPartial({ events: Array.from({ length: 6 }, () => loginFailure()) }),
+        ),
+      );
+      expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
+      const accepted = await small.client.logEvents(
+        LogEventsRequest.fromPartial({ events: Array.from({ length: 5 }, () => loginFailure()) }),
+      );
+      expect(accepted.results).toHaveLength(5);
+      expect(await small.db.query("SELECT count(*)::int AS n FROM security_events")).toEqual([{ n: 5 }]);
+    } finally {
+      await small.stop();
+    }
+  });
+});

@@ -1,0 +1,40 @@
+import { randomBytes } from "node:crypto";
+import pRetry from "p-retry";
+import pg from "pg";
+import { inject } from "vitest";
+import { databaseUrl } from "../../scripts/lib/scratch-db.js";
+
+export interface TestDatabase {
+  url: string;
+  /** A direct connection for assertions about what is stored. */
+  query<Row extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  drop(): Promise<void>;
+}
+
+/** A migrated database of this test file's own, cloned from the template the global setup built. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject("adminDatabaseUrl");
+  const name = `warden_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  // Two clones of one template at the same moment can collide; retry briefly.
+  await pRetry(() => admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject("templateDatabase")}`), {
+    retries: 10,
+    minTimeout: 50,
+  });
+  const url = databaseUrl(adminUrl, name);
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // DROP DATABASE ... WITH (FORCE) ends idle connections; that is expected here.
+  pool.on("error", () => undefined);
+  return {
+    url,
+    async query<Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+      return (await pool.query<Row>(sql, params)).rows;
+    },
+    async drop() {
+      await pool.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
