@@ -1,0 +1,87 @@
+import { cp, mkdtemp, readdir, writeFile, appendFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { migrate } from "../src/db/migrate.js";
+import { MIGRATIONS_DIR } from "../src/paths.js";
+import { createTestDatabase, type TestDatabase } from "./support/database.js";
+
+const log = pino({ level: "silent" });
+let databases: TestDatabase[] = [];
+afterEach(async () => {
+  await Promise.all(databases.map((db) => db.drop()));
+  databases = [];
+});
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  databases.push(db);
+  // The template is migrated already; start these tests from nothing.
+  await db.query("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+  return db;
+}
+
+async function copyOfMigrations(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "warden-migrations-"));
+  await cp(MIGRATIONS_DIR, dir, { recursive: true });
+  return dir;
+}
+
+describe("migrations", () => {
+  it("applies every migration once, then nothing", async () => {
+    const db = await freshDatabase();
+    const files = (await readdir(MIGRATIONS_DIR)).filter((file) => file.endsWith(".sql"));
+    expect(await migrate(db.url, log)).toEqual(files.map((file) => file.replace(/\.sql$/, "")));
+    expect(await migrate(db.url, log)).toEqual([]);
+    expect(await db.query("SELECT to_regclass('security_events') IS NOT NULL AS exists")).toEqual([{ exists: true }]);
+  });
+
+  it("lets replicas starting together race safely: each migration runs exactly once", async () => {
+    const db = await freshDatabase();
+    const results = await Promise.all(Array.from({ length: 4 }, () => migrate(db.url, log)));
+    expect(results.flat().sort()).toEqual(
+      (await readdir(MIGRATIONS_DIR))
+        .filter((f) => f.endsWith(".sql"))
+        .map((f) => f.slice(0, -4))
+        .sort(),
+    );
+    const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pgmigrations");
+    expect(row!.n).toBe(results.flat().length);
+  });
+
+  it("refuses to run when an applied migration was edited", async () => {
+    const db = await freshDatabase();
+    const dir = await copyOfMigrations();
+    await migrate(db.url, log, dir);
+    await appendFile(path.join(dir, "0001_security_events.sql"), "\n-- an innocent-looking edit\n");
+    await expect(migrate(db.url, log, dir)).rejects.toThrow(
+      /migration 0001_security_events was changed after it was applied/,
+    );
+  });
+
+  it("refuses to run when an applied migration was deleted", async () => {
+    const db = await freshDatabase();
+    const dir = await copyOfMigrations();
+    await writeFile(path.join(dir, "0002_extra.sql"), "CREATE TABLE extra (id int);");
+    await migrate(db.url, log, dir);
+    const { rm } = await import("node:fs/promises");
+    await rm(path.join(dir, "0002_extra.sql"));
+    await expect(migrate(db.url, log, dir)).rejects.toThrow(
+      /0002_extra was applied to this database but its file is missing/,
+    );
+  });
+
+  it("rolls back a failing migration completely", async () => {
+    const db = await freshDatabase();
+    const dir = await copyOfMigrations();
+    await writeFile(
+      path.join(dir, "0002_broken.sql"),
+      "CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;",
+    );
+    await expect(migrate(db.url, log, dir)).rejects.toThrow(/no_such_table/);
+    expect(await db.query("SELECT to_regclass('half_done') AS t, to_regclass('security_events') AS e")).toEqual([
+      { t: null, e: null },
+    ]);
+  });
+});
