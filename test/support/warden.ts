@@ -23,11 +23,10 @@ type UnaryMethod<Request, Response> = (
   callback: Callback<Response>,
 ) => unknown;
 
-function call<Request, Response>(client: AuthServiceClient, method: UnaryMethod<Request, Response>) {
+function call<Request, Response>(method: UnaryMethod<Request, Response>) {
   return (request: Request, options: { metadata?: Metadata; deadlineMs?: number } = {}) =>
     new Promise<Response>((resolve, reject) => {
-      method.call(
-        client,
+      method(
         request,
         options.metadata ?? new Metadata(),
         { deadline: Date.now() + (options.deadlineMs ?? 10_000) },
@@ -41,10 +40,10 @@ export function authClient(address: string) {
   const client = new AuthServiceClient(address, credentials.createInsecure());
   return {
     raw: client,
-    authenticate: call<AuthenticateRequest, AuthenticateResponse>(client, client.authenticate),
-    logEvent: call<LogEventRequest, LogEventResponse>(client, client.logEvent),
-    logEvents: call<LogEventsRequest, LogEventsResponse>(client, client.logEvents),
-    listEvents: call<ListEventsRequest, ListEventsResponse>(client, client.listEvents),
+    authenticate: call<AuthenticateRequest, AuthenticateResponse>(client.authenticate.bind(client)),
+    logEvent: call<LogEventRequest, LogEventResponse>(client.logEvent.bind(client)),
+    logEvents: call<LogEventsRequest, LogEventsResponse>(client.logEvents.bind(client)),
+    listEvents: call<ListEventsRequest, ListEventsResponse>(client.listEvents.bind(client)),
     close: () => client.close(),
   };
 }
