@@ -9,7 +9,7 @@ import { eventually, startTestWarden, type TestWarden } from "./support/warden.j
 const event = () => AuthenticationEvent.fromPartial({ type: EventType.LOGOUT, outcome: Outcome.SUCCESS });
 const TIMEOUTS = { WARDEN_DB_CONNECT_TIMEOUT_MS: "500", WARDEN_DB_STATEMENT_TIMEOUT_MS: "500" };
 
-async function timed<T>(promise: Promise<T>): Promise<{ error: ServiceError | undefined; ms: number }> {
+async function timed(promise: Promise<unknown>): Promise<{ error: ServiceError | undefined; ms: number }> {
   const started = Date.now();
   const error = await promise.then(
     () => undefined,
