@@ -68,18 +68,23 @@ describe("a second database (SQLite beside PostgreSQL)", () => {
   it("has no SQLite, PGlite or other database engine anywhere in the dependency tree", async () => {
     const lock = JSON.parse(await readFile("package-lock.json", "utf8")) as { packages: Record<string, unknown> };
     const engines = Object.keys(lock.packages).filter((name) =>
-      /(^|\/)(sqlite3?|better-sqlite3|sql\.js|@electric-sql\/pglite|mysql2?|mongodb|redis|ioredis|level|lmdb)$/.test(name),
+      /(^|\/)(sqlite3?|better-sqlite3|sql\.js|@electric-sql\/pglite|mysql2?|mongodb|redis|ioredis|level|lmdb)$/.test(
+        name,
+      ),
     );
     expect(engines).toEqual([]);
   });
 
   it("imports no database client but pg in application code", async () => {
-    const files = (await readdir("src", { recursive: true })).filter((file) => file.endsWith(".ts") && !file.startsWith("gen"));
+    const files = (await readdir("src", { recursive: true })).filter(
+      (file) => file.endsWith(".ts") && !file.startsWith("gen"),
+    );
     const offenders: string[] = [];
     for (const file of files) {
       const source = await readFile(path.join("src", file), "utf8");
       for (const match of source.matchAll(/from "([^"]+)"/g)) {
-        if (/sqlite|pglite|mysql|mongo|redis|knex|typeorm|sequelize|prisma/i.test(match[1]!)) offenders.push(`${file}: ${match[1]}`);
+        if (/sqlite|pglite|mysql|mongo|redis|knex|typeorm|sequelize|prisma/i.test(match[1]!))
+          offenders.push(`${file}: ${match[1]}`);
       }
     }
     expect(offenders).toEqual([]);

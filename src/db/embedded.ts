@@ -20,6 +20,10 @@ export function startEmbeddedPostgres(options: EmbeddedHostOptions, timeoutMs = 
   const child = fork(hostFile, [JSON.stringify(options)], {
     execArgv: isCompiled ? [] : ["--import", "tsx"],
     stdio: ["ignore", "ignore", "inherit", "ipc"],
+    // Its own process group: a Ctrl-C or a supervisor's SIGTERM to the server's
+    // group must not stop the database while the server is still flushing events.
+    // The host stops when this process disconnects, i.e. exits.
+    detached: true,
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, type Environment } from "../src/config.js";
+
+const problems = (env: Environment): string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe("configuration", () => {
+  it("defaults to the embedded database with plaintext gRPC on 50051", () => {
+    const config = loadConfig({});
+    expect(config.database.url).toBeUndefined();
+    expect(config.grpc).toMatchObject({ port: 50051, security: { kind: "plaintext" } });
+    expect(config.jwt).toBeUndefined();
+  });
+
+  it("requires TLS or an explicit opt-in to plaintext when using a real database", () => {
+    expect(problems({ DATABASE_URL: "postgres://db/warden" })).toEqual([
+      expect.stringContaining("WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: required unless WARDEN_PLAINTEXT=true"),
+    ]);
+    expect(loadConfig({ DATABASE_URL: "postgres://db/warden", WARDEN_PLAINTEXT: "true" }).grpc.security.kind).toBe(
+      "plaintext",
+    );
+    expect(
+      loadConfig({ DATABASE_URL: "postgres://db/warden", WARDEN_TLS_CERT_FILE: "c.pem", WARDEN_TLS_KEY_FILE: "k.pem" })
+        .grpc.security,
+    ).toEqual({ kind: "tls", certFile: "c.pem", keyFile: "k.pem", clientCaFile: undefined });
+  });
+
+  it("requires an issuer and an audience with a key source", () => {
+    expect(problems({ WARDEN_JWKS_URL: "https://idp.example/jwks" })).toEqual([
+      "WARDEN_JWT_ISSUER: required when a JWKS is configured",
+      "WARDEN_JWT_AUDIENCE: required when a JWKS is configured",
+    ]);
+  });
+
+  it("never allows 'none' or symmetric JWT algorithms", () => {
+    expect(problems({ WARDEN_JWT_ALGORITHMS: "RS256,none" })[0]).toMatch(/^WARDEN_JWT_ALGORITHMS/);
+    expect(problems({ WARDEN_JWT_ALGORITHMS: "HS256" })[0]).toMatch(/^WARDEN_JWT_ALGORITHMS/);
+    expect(
+      loadConfig({
+        WARDEN_JWKS_FILE: "jwks.json",
+        WARDEN_JWT_ISSUER: "https://idp",
+        WARDEN_JWT_AUDIENCE: "a, b",
+        WARDEN_JWT_ALGORITHMS: "ES256, EdDSA",
+      }).jwt,
+    ).toMatchObject({ algorithms: ["ES256", "EdDSA"], audience: ["a", "b"] });
+  });
+
+  it("names every bad variable at once", () => {
+    const found = problems({ WARDEN_GRPC_PORT: "70000", WARDEN_DB_POOL_MAX: "zero", WARDEN_JWKS_URL: "ftp://x" });
+    expect(found.map((problem) => problem.split(":")[0])).toEqual(
+      expect.arrayContaining(["WARDEN_GRPC_PORT", "WARDEN_DB_POOL_MAX", "WARDEN_JWKS_URL"]),
+    );
+  });
+});
