@@ -9,8 +9,6 @@ import { toGrpcFailure, toServiceError } from "./errors.js";
 export interface CallContext {
   requestId: string;
   metadata: Metadata;
-  /** Aborts when the caller's deadline (or the server's default bound) passes. */
-  signal: AbortSignal;
 }
 
 export type UnaryHandler<Request, Response> = (request: Request, context: CallContext) => Promise<Response>;
@@ -43,13 +41,10 @@ export function unary<Request, Response>(
     const header = call.metadata.get(REQUEST_ID_HEADER)[0];
     const requestId = typeof header === "string" && header.length > 0 && header.length <= 128 ? header : randomUUID();
     const timeoutMs = Math.max(0, Math.min(options.defaultTimeoutMs, remainingMs(call.getDeadline())));
-    const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new DeadlineExceededError(`deadline of ${Math.round(timeoutMs)} ms exceeded`);
-        controller.abort(error);
-        reject(error);
+        reject(new DeadlineExceededError(`deadline of ${Math.round(timeoutMs)} ms exceeded`));
       }, timeoutMs);
     });
 
@@ -71,10 +66,7 @@ export function unary<Request, Response>(
       else options.log.info(line, "rpc");
     };
 
-    Promise.race([
-      handler(call.request, { requestId, metadata: call.metadata, signal: controller.signal }),
-      deadline,
-    ]).then(
+    Promise.race([handler(call.request, { requestId, metadata: call.metadata }), deadline]).then(
       (response) => {
         finish(status.OK);
         callback(null, response);
