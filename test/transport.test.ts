@@ -16,42 +16,30 @@ async function certificates(): Promise<Record<string, string>> {
   const dir = await mkdtemp(path.join(tmpdir(), "warden-tls-"));
   const f = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => run("openssl", args, { cwd: dir });
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=warden-test-ca",
-    "-keyout",
-    f("ca.key"),
-    "-out",
-    f("ca.crt"),
-  );
-  for (const [name, subject, ext] of [
-    ["server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-    ["client", "/CN=billing-api", "extendedKeyUsage=clientAuth"],
-  ] as const) {
-    await openssl(
+  const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  const selfSigned = (name: string, subject: string) =>
+    openssl(
       "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
+      "-x509",
+      ...newKey,
+      "-days",
+      "1",
       "-subj",
       subject,
       "-keyout",
       f(`${name}.key`),
       "-out",
-      f(`${name}.csr`),
+      f(`${name}.crt`),
     );
-    await writeFile(f(`${name}.ext`), ext);
+
+  await selfSigned("ca", "/CN=warden-test-ca");
+  await selfSigned("stranger", "/CN=stranger");
+  for (const [name, subject, extension] of [
+    ["server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+    ["client", "/CN=billing-api", "extendedKeyUsage=clientAuth"],
+  ] as const) {
+    await openssl("req", ...newKey, "-subj", subject, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`));
+    await writeFile(f(`${name}.ext`), extension);
     await openssl(
       "x509",
       "-req",
@@ -70,23 +58,6 @@ async function certificates(): Promise<Record<string, string>> {
       f(`${name}.crt`),
     );
   }
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=stranger",
-    "-keyout",
-    f("stranger.key"),
-    "-out",
-    f("stranger.crt"),
-  );
   return Object.fromEntries(
     ["ca.crt", "server.crt", "server.key", "client.crt", "client.key", "stranger.crt", "stranger.key"].map((name) => [
       name,
