@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ "$(id -u)" = 0 ]; then
+  # As root, the embedded PostgreSQL runs as the postgres user, which must be
+  # able to pass through the folders above this checkout to reach its binaries.
+  dir=$PWD
+  while [ "$dir" != / ]; do chmod o+x "$dir"; dir=$(dirname "$dir"); done
+fi
+
 data=$(mktemp -d)
 # As root, embedded PostgreSQL runs as a separate user that must reach the data folder.
 chmod 755 "$data"

