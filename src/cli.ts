@@ -3,7 +3,13 @@ import { Command } from "commander";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
-import { createLogger } from "./log.js";
+import { createLogger, type Logger } from "./log.js";
+import { userInfo } from "node:os";
+import { SCOPES } from "./authz/scopes.js";
+import { createPool } from "./db/pool.js";
+import { InvalidArgumentError } from "./errors.js";
+import { ServiceTokenState, type ServiceToken, type ServiceTokenSelector } from "./gen/warden/v1/token_service.js";
+import { ServiceTokens } from "./tokens/tokens.js";
 import { startWarden } from "./main.js";
 
 function configOrExit(): Config {
@@ -46,23 +52,108 @@ program
     process.on("SIGINT", () => shutdown("SIGINT"));
   });
 
+/** Runs `work` against the configured database (or the embedded one), migrated. */
+async function withDatabase<T>(work: (url: string, log: Logger) => Promise<T>): Promise<T> {
+  const config = configOrExit();
+  const log = createLogger(config.logLevel);
+  const embedded =
+    config.database.url === undefined
+      ? await startEmbeddedPostgres({ ...config.database.embedded, database: "warden" })
+      : undefined;
+  try {
+    const url = config.database.url ?? embedded!.url;
+    await migrate(url, log);
+    return await work(url, log);
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+/** Token administration straight against the database, e.g. to make the first admin token. */
+async function withServiceTokens<T>(work: (tokens: ServiceTokens) => Promise<T>): Promise<T> {
+  return withDatabase(async (url, log) => {
+    const pool = createPool({ url, max: 2, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 }, log);
+    try {
+      return await work(new ServiceTokens(pool));
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+const cliActor = { principal: `cli:${userInfo().username}` };
+
+function selector(nameOrId: string): ServiceTokenSelector {
+  return /^[0-9a-f-]{36}$/i.test(nameOrId) ? { id: nameOrId } : { name: nameOrId };
+}
+
+function printToken(token: ServiceToken): void {
+  process.stdout.write(
+    `${token.name}\t${token.id}\t${ServiceTokenState[token.state]}\t${token.scopes.join(",")}\t` +
+      `expires ${token.expiresAt?.toISOString() ?? "never"}\n`,
+  );
+}
+
 program
   .command("migrate")
   .description("apply pending migrations and exit")
-  .action(async () => {
-    const config = configOrExit();
-    const log = createLogger(config.logLevel);
-    const embedded =
-      config.database.url === undefined
-        ? await startEmbeddedPostgres({ ...config.database.embedded, database: "warden" })
-        : undefined;
-    try {
-      const applied = await migrate(config.database.url ?? embedded!.url, log);
-      log.info({ applied }, applied.length === 0 ? "database is up to date" : "migrated");
-    } finally {
-      await embedded?.stop();
-    }
-  });
+  .action(() => withDatabase(() => Promise.resolve()));
+
+const token = program.command("token").description("manage service tokens directly in the configured database");
+
+token
+  .command("create")
+  .description("issue a service token and print its secret (shown only this once)")
+  .requiredOption("--name <name>", "unique name, e.g. deploy-bot")
+  .requiredOption("--scopes <scopes>", `comma-separated, from: ${SCOPES.join(", ")}`)
+  .option("--expires-at <time>", "ISO 8601 expiry (default: never)")
+  .option("--description <text>", "what it is for", "")
+  .action((options: { name: string; scopes: string; expiresAt?: string; description: string }) =>
+    withServiceTokens(async (tokens) => {
+      const expiresAt = options.expiresAt === undefined ? undefined : new Date(options.expiresAt);
+      if (expiresAt !== undefined && Number.isNaN(expiresAt.getTime())) {
+        throw new InvalidArgumentError("expires_at", "not an ISO 8601 time");
+      }
+      const { token: created, secret } = await tokens.create(
+        {
+          name: options.name,
+          scopes: options.scopes.split(",").map((s) => s.trim()),
+          expiresAt,
+          description: options.description,
+        },
+        cliActor,
+      );
+      printToken(created);
+      process.stdout.write(`${secret}\n`);
+    }),
+  );
+
+token
+  .command("list")
+  .description("list service tokens (never their secrets)")
+  .option("--state <state>", "active, expired or revoked")
+  .action((options: { state?: string }) =>
+    withServiceTokens(async (tokens) => {
+      const state =
+        options.state === undefined
+          ? ServiceTokenState.UNSPECIFIED
+          : (ServiceTokenState[options.state.toUpperCase() as keyof typeof ServiceTokenState] ?? -1);
+      let pageToken = "";
+      do {
+        const page = await tokens.list({ state, pageSize: 1000, pageToken });
+        page.tokens.forEach(printToken);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+    }),
+  );
+
+token
+  .command("revoke <name-or-id>")
+  .description("revoke a service token in every replica")
+  .requiredOption("--reason <text>", "why, recorded on the token and its event")
+  .action((nameOrId: string, options: { reason: string }) =>
+    withServiceTokens(async (tokens) => printToken(await tokens.revoke(selector(nameOrId), options.reason, cliActor))),
+  );
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`warden: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -61,6 +61,10 @@ const environmentSchema = z.object({
   WARDEN_DB_STATEMENT_TIMEOUT_MS: milliseconds(5000),
   WARDEN_MIGRATE_ON_START: flag.default(true),
 
+  WARDEN_TOKEN_CACHE_MAX: z.coerce.number().int().min(1).default(10_000),
+  WARDEN_TOKEN_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+  WARDEN_NOTIFY_HEARTBEAT_MS: milliseconds(2000),
+
   WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
@@ -103,6 +107,7 @@ export interface Config {
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtConfig | undefined;
   events: { queueMax: number; batchMax: number };
+  serviceTokens: { cacheMax: number; cacheTtlMs: number; notifyHeartbeatMs: number };
   shutdownGraceMs: number;
   logLevel: string;
 }
@@ -193,6 +198,11 @@ export function loadConfig(env: Environment = process.env): Config {
     http: { host: e.WARDEN_HTTP_HOST, port: e.WARDEN_HTTP_PORT },
     jwt,
     events: { queueMax: e.WARDEN_EVENT_QUEUE_MAX, batchMax: e.WARDEN_EVENT_BATCH_MAX },
+    serviceTokens: {
+      cacheMax: e.WARDEN_TOKEN_CACHE_MAX,
+      cacheTtlMs: e.WARDEN_TOKEN_CACHE_TTL_SECONDS * 1000,
+      notifyHeartbeatMs: e.WARDEN_NOTIFY_HEARTBEAT_MS,
+    },
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,
   };

@@ -34,3 +34,25 @@ export class ShuttingDownError extends WardenError {
     super("server is shutting down");
   }
 }
+
+/** The thing named does not exist. */
+export class NotFoundError extends WardenError {}
+
+/** A unique field collides with an existing record. `field` is its proto name. */
+export class AlreadyExistsError extends WardenError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+/** The request is valid but the target's state forbids it (e.g. rotating a revoked token). */
+export class FailedPreconditionError extends WardenError {}
+
+/** The call carries no usable credential. */
+export class UnauthenticatedError extends WardenError {}
+
+/** The caller's credential lacks the scope the call needs; the message names it. */
+export class PermissionDeniedError extends WardenError {}

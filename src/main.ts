@@ -11,7 +11,12 @@ import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
 import { createMetrics } from "./ops/metrics.js";
 import { authService } from "./rpc/auth-service.js";
-import { AUTH_SERVICE_NAME, startGrpcServer, stopGrpcServer } from "./rpc/server.js";
+import { setHealth, startGrpcServer, stopGrpcServer } from "./rpc/server.js";
+import { tokenService } from "./rpc/token-service.js";
+import { NotificationListener } from "./db/listener.js";
+import { ServiceTokens, ALL_TOKENS } from "./tokens/tokens.js";
+import { UsageRecorder } from "./tokens/usage.js";
+import { ServiceTokenVerifier } from "./tokens/verifier.js";
 import { ping } from "../sql/queries/health.queries.js";
 
 export interface RunningWarden {
@@ -80,21 +85,50 @@ export async function startWarden(
       log,
     );
     const events = new EventWriter(pool, config.events, log);
+    const usage = new UsageRecorder(pool, log);
+    const serviceTokenVerifier = new ServiceTokenVerifier(
+      pool,
+      usage,
+      { maxEntries: config.serviceTokens.cacheMax, ttlMs: config.serviceTokens.cacheTtlMs },
+      now,
+    );
+    const tokenChanges = new NotificationListener(
+      {
+        url: databaseUrl,
+        channel: "warden_service_tokens",
+        heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
+        connectTimeoutMs: config.database.connectTimeoutMs,
+      },
+      {
+        onListening: () => serviceTokenVerifier.setCacheTrusted(true),
+        onLost: () => serviceTokenVerifier.setCacheTrusted(false),
+        onNotification: (tokenId) => serviceTokenVerifier.invalidate(tokenId || ALL_TOKENS),
+      },
+      log,
+    );
+    tokenChanges.start();
+    const tokens = new ServiceTokens(pool, now);
+    const expirySweep = setInterval(() => {
+      tokens
+        .recordExpirations()
+        .catch((error: unknown) => log.warn({ err: error }, "service token expiry sweep failed"));
+    }, 30_000);
+    expirySweep.unref();
     const authenticator = new Authenticator(
       await jwtVerifier(config, log, overrides),
+      serviceTokenVerifier,
       new EventRecorder(events, log, now),
       now,
     );
-    const metrics = createMetrics({ pool, events });
+    const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier });
+    const rpcOptions = { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs };
 
     const grpc = await startGrpcServer({
       host: config.grpc.host,
       port: config.grpc.port,
       security: config.grpc.security,
-      authService: authService(
-        { db: pool, authenticator, events, now },
-        { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs },
-      ),
+      authService: authService({ db: pool, authenticator, events, now }, rpcOptions),
+      tokenService: tokenService({ authenticator, tokens }, rpcOptions),
     });
     let serving = true;
     const ops = await startOpsServer({
@@ -103,8 +137,7 @@ export async function startWarden(
       registry: metrics.registry,
       ready: async () => serving && (await ping.run(undefined, pool)).length === 1,
     });
-    grpc.health.setStatus("", "SERVING");
-    grpc.health.setStatus(AUTH_SERVICE_NAME, "SERVING");
+    setHealth(grpc.health, true);
     log.info(
       {
         grpcPort: grpc.port,
@@ -125,9 +158,11 @@ export async function startWarden(
       databaseUrl,
       async stop() {
         serving = false;
-        grpc.health.setStatus("", "NOT_SERVING");
-        grpc.health.setStatus(AUTH_SERVICE_NAME, "NOT_SERVING");
+        setHealth(grpc.health, false);
         await stopGrpcServer(grpc.server, config.shutdownGraceMs);
+        clearInterval(expirySweep);
+        await tokenChanges.stop();
+        await usage.close();
         await events.close(config.shutdownGraceMs);
         await pool.end();
         await new Promise<void>((resolve) => ops.server.close(() => resolve()));

@@ -10,6 +10,8 @@ import {
   type ClientContext,
 } from "../gen/warden/v1/event.js";
 import type { JwtVerifier } from "./jwt.js";
+import { looksLikeServiceToken } from "../tokens/format.js";
+import type { ServiceTokenVerifier } from "../tokens/verifier.js";
 
 export interface AuthenticationAttempt {
   credential: string;
@@ -21,13 +23,13 @@ export type AuthenticationResult =
   | { authenticated: true; principal: Principal; eventId: string }
   | { authenticated: false; failureReason: FailureReason; eventId: string };
 
+type EventBase = Omit<AuthenticationEvent, "type" | "outcome" | "principal" | "failureReason">;
+
 /** Where Authenticate's own events go; they are written without waiting for the commit. */
 export interface EventSink {
   record(event: AuthenticationEvent): void;
 }
 
-/** Service-token format (see the service-token issue): a fixed prefix scanners recognise. */
-const SERVICE_TOKEN_PREFIX = "wdn_";
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 const MAX_CREDENTIAL_LENGTH = 16 * 1024;
 
@@ -38,6 +40,7 @@ const MAX_CREDENTIAL_LENGTH = 16 * 1024;
 export class Authenticator {
   constructor(
     private readonly jwt: JwtVerifier | undefined,
+    private readonly serviceTokens: ServiceTokenVerifier,
     private readonly events: EventSink,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -45,7 +48,7 @@ export class Authenticator {
   async authenticate(attempt: AuthenticationAttempt): Promise<AuthenticationResult> {
     const eventId = uuidv7();
     const { credential } = attempt;
-    const base = {
+    const base: EventBase = {
       eventId,
       occurredAt: this.now(),
       severity: Severity.INFO,
@@ -56,12 +59,11 @@ export class Authenticator {
       receivedAt: undefined,
     };
 
+    if (looksLikeServiceToken(credential)) return this.authenticateServiceToken(credential, base);
+
     const isJwt = credential.length <= MAX_CREDENTIAL_LENGTH && JWT_SHAPE.test(credential);
     if (!isJwt || this.jwt === undefined) {
-      const failureReason =
-        credential.startsWith(SERVICE_TOKEN_PREFIX) || (isJwt && this.jwt === undefined)
-          ? FailureReason.UNSUPPORTED_CREDENTIAL
-          : FailureReason.MALFORMED_CREDENTIAL;
+      const failureReason = isJwt ? FailureReason.UNSUPPORTED_CREDENTIAL : FailureReason.MALFORMED_CREDENTIAL;
       this.events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,
@@ -115,6 +117,57 @@ export class Authenticator {
         expiresAt: claims.expiresAt,
         tokenId: claims.tokenId,
         serviceTokenName: "",
+      },
+    };
+  }
+
+  private async authenticateServiceToken(credential: string, base: EventBase): Promise<AuthenticationResult> {
+    const verification = await this.serviceTokens.verify(credential);
+    if (!verification.ok) {
+      this.events.record({
+        ...base,
+        type: EventType.TOKEN_AUTH_FAILURE,
+        outcome: Outcome.FAILURE,
+        principal:
+          verification.token === undefined
+            ? { subject: "", kind: PrincipalKind.SERVICE_TOKEN, email: "", serviceTokenName: "", tokenId: "" }
+            : {
+                subject: verification.token.tokenId,
+                kind: PrincipalKind.SERVICE_TOKEN,
+                email: "",
+                serviceTokenName: verification.token.name,
+                tokenId: verification.token.tokenId,
+              },
+        failureReason: verification.reason,
+      });
+      return { authenticated: false, failureReason: verification.reason, eventId: base.eventId };
+    }
+    const token = verification.token;
+    this.events.record({
+      ...base,
+      type: EventType.TOKEN_AUTH_SUCCESS,
+      outcome: Outcome.SUCCESS,
+      principal: {
+        subject: token.tokenId,
+        kind: PrincipalKind.SERVICE_TOKEN,
+        email: "",
+        serviceTokenName: token.name,
+        tokenId: token.tokenId,
+      },
+      failureReason: FailureReason.UNSPECIFIED,
+    });
+    return {
+      authenticated: true,
+      eventId: base.eventId,
+      principal: {
+        subject: token.tokenId,
+        kind: PrincipalKind.SERVICE_TOKEN,
+        email: "",
+        scopes: token.scopes,
+        roles: [],
+        expiresAt: token.expiresAt,
+        tokenId: token.tokenId,
+        serviceTokenName: token.name,
       },
     };
   }

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { insertEvents, type IInsertEventsParams } from "../../sql/queries/events.queries.js";
 import { classifyDatabaseError } from "../db/errors.js";
 import type { Db } from "../db/pool.js";
 import { DeadlineExceededError, ResourceExhaustedError, ShuttingDownError, UnavailableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { EventRecord } from "./event.js";
+import { insertEventRecords } from "./insert.js";
 
 export interface EventWriterOptions {
   /** Events waiting to be written, across all callers, before new writes are refused. */
@@ -129,7 +129,7 @@ export class EventWriter {
       const batch = this.takeBatch();
       const records = batch.flatMap((pending) => pending.records);
       try {
-        const inserted = await insertEvents.run(toColumns(records), this.db);
+        const inserted = await insertEventRecords(this.db, records);
         this.queuedEvents -= records.length;
         this.retryDelayMs = 0;
         const insertedIds = new Set(inserted.map((row) => row.event_id));
@@ -166,32 +166,4 @@ export class EventWriter {
     this.retryDelayMs = retryable ? Math.min(Math.max(this.retryDelayMs * 2, 100), this.retryMaxDelayMs) : 0;
     this.log.warn({ err: error, retryInMs: this.retryDelayMs, pendingEvents: this.queuedEvents }, "event batch failed");
   }
-}
-
-// pgtyped types array elements as non-null, but PostgreSQL arrays hold NULLs
-// and unnest() turns them into NULL columns, which is what absent fields are.
-function nullable<T>(values: (T | null)[]): T[] {
-  return values as T[];
-}
-
-function toColumns(records: EventRecord[]): IInsertEventsParams {
-  return {
-    eventIds: records.map((r) => r.eventId),
-    occurredAts: records.map((r) => r.occurredAt),
-    types: records.map((r) => r.type),
-    severities: records.map((r) => r.severity),
-    outcomes: records.map((r) => r.outcome),
-    subjects: nullable(records.map((r) => r.subject)),
-    principalKinds: nullable(records.map((r) => r.principalKind)),
-    emails: nullable(records.map((r) => r.email)),
-    serviceTokenNames: nullable(records.map((r) => r.serviceTokenName)),
-    tokenIds: nullable(records.map((r) => r.tokenId)),
-    clientIps: nullable(records.map((r) => r.clientIp)),
-    userAgents: nullable(records.map((r) => r.userAgent)),
-    requestIds: nullable(records.map((r) => r.requestId)),
-    sourceServices: nullable(records.map((r) => r.sourceService)),
-    failureReasons: nullable(records.map((r) => r.failureReason)),
-    riskScores: records.map((r) => r.riskScore),
-    details: records.map((r) => r.details),
-  };
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Pool } from "../db/pool.js";
 import type { EventWriter } from "../events/writer.js";
+import type { ServiceTokenVerifier } from "../tokens/verifier.js";
 
 export interface Metrics {
   registry: Registry;
@@ -9,7 +10,11 @@ export interface Metrics {
 }
 
 /** Prometheus metrics for one server instance (a registry of its own, so tests can run several). */
-export function createMetrics(sources: { pool: Pool; events: EventWriter }): Metrics {
+export function createMetrics(sources: {
+  pool: Pool;
+  events: EventWriter;
+  serviceTokens: ServiceTokenVerifier;
+}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "warden_process_" });
   const rpcTotal = new Counter({
@@ -50,6 +55,14 @@ export function createMetrics(sources: { pool: Pool; events: EventWriter }): Met
       this.set({ state: "total" }, sources.pool.totalCount);
       this.set({ state: "idle" }, sources.pool.idleCount);
       this.set({ state: "waiting" }, sources.pool.waitingCount);
+    },
+  });
+  new Gauge({
+    name: "warden_service_token_lookups",
+    help: "Service-token verifications that needed a database read (cache misses) since start.",
+    registers: [registry],
+    collect() {
+      this.set(sources.serviceTokens.lookups);
     },
   });
   return { registry, rpcTotal, rpcDuration };

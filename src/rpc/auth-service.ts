@@ -1,4 +1,3 @@
-import type { Metadata } from "@grpc/grpc-js";
 import type { Authenticator } from "../authn/authenticator.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -17,6 +16,7 @@ import type {
   LogEventsResponse,
 } from "../gen/warden/v1/auth_service.js";
 import { FailureReason } from "../gen/warden/v1/event.js";
+import { bearerCredential } from "./metadata.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
 
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -26,13 +26,6 @@ export interface AuthServiceDependencies {
   authenticator: Authenticator;
   events: EventWriter;
   now: () => Date;
-}
-
-function bearerCredential(metadata: Metadata): string {
-  const header = metadata.get("authorization")[0];
-  if (typeof header !== "string") return "";
-  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  return match?.[1] ?? "";
 }
 
 /** AuthService handlers: decode and validate, call the domain, shape the response. */

@@ -8,11 +8,13 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { TransportSecurity } from "../config.js";
 import { AuthServiceService, type AuthServiceServer } from "../gen/warden/v1/auth_service.js";
+import { TokenServiceService, type TokenServiceServer } from "../gen/warden/v1/token_service.js";
 import { PROJECT_ROOT } from "../paths.js";
 
 /** Descriptor sets written by `npm run gen:proto` (buf build) beside the generated code. */
 const DESCRIPTOR_SETS = ["warden.binpb", "health.binpb"].map((file) => path.join(PROJECT_ROOT, "src", "gen", file));
-export const AUTH_SERVICE_NAME = "warden.v1.AuthService";
+/** Names under which the health service reports each service. */
+export const SERVICE_NAMES = ["warden.v1.AuthService", "warden.v1.TokenService"] as const;
 
 export interface GrpcServer {
   server: Server;
@@ -47,17 +49,27 @@ async function serverCredentials(security: TransportSecurity): Promise<ServerCre
   return ServerCredentials.createSsl(clientCa, [{ cert_chain: cert, private_key: key }], clientCa !== null);
 }
 
-/** The gRPC server: AuthService, the standard health service and server reflection. */
+/** The gRPC server: Warden's services, the standard health service and server reflection. */
+
+/** Marks every service (and the server as a whole) serving or not. */
+export function setHealth(health: HealthImplementation, serving: boolean): void {
+  for (const name of ["", ...SERVICE_NAMES]) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+}
+
 export async function startGrpcServer(options: {
   host: string;
   port: number;
   security: TransportSecurity;
   authService: AuthServiceServer;
+  tokenService: TokenServiceServer;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   server.addService(AuthServiceService, options.authService);
+  server.addService(TokenServiceService, options.tokenService);
 
-  const health = new HealthImplementation({ "": "NOT_SERVING", [AUTH_SERVICE_NAME]: "NOT_SERVING" });
+  const health = new HealthImplementation(
+    Object.fromEntries(["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING" as const])),
+  );
   health.addToServer(server);
 
   new ReflectionService(await reflectionDescriptors()).addToServer(server);

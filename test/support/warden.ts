@@ -1,4 +1,6 @@
 import { credentials, Metadata, type CallOptions, type ServiceError } from "@grpc/grpc-js";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { pino } from "pino";
 import { loadConfig, type Environment } from "../../src/config.js";
 import {
@@ -12,8 +14,25 @@ import {
   type LogEventsRequest,
   type LogEventsResponse,
 } from "../../src/gen/warden/v1/auth_service.js";
+import {
+  TokenServiceClient,
+  type CreateServiceTokenRequest,
+  type CreateServiceTokenResponse,
+  type GetServiceTokenRequest,
+  type GetServiceTokenResponse,
+  type ListServiceTokensRequest,
+  type ListServiceTokensResponse,
+  type RevokeAllServiceTokensRequest,
+  type RevokeAllServiceTokensResponse,
+  type RevokeServiceTokenRequest,
+  type RevokeServiceTokenResponse,
+  type RotateServiceTokenRequest,
+  type RotateServiceTokenResponse,
+} from "../../src/gen/warden/v1/token_service.js";
 import { startWarden, type RunningWarden, type WardenOverrides } from "../../src/main.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
+
+const runFile = promisify(execFile);
 
 type Callback<Response> = (error: ServiceError | null, response: Response) => void;
 type UnaryMethod<Request, Response> = (
@@ -35,7 +54,38 @@ function call<Request, Response>(method: UnaryMethod<Request, Response>) {
     });
 }
 
-/** A promise-returning face of the generated client. */
+/** A promise-returning face of the generated TokenService client. */
+export function tokenClient(address: string) {
+  const client = new TokenServiceClient(address, credentials.createInsecure());
+  return {
+    createServiceToken: call<CreateServiceTokenRequest, CreateServiceTokenResponse>(
+      client.createServiceToken.bind(client),
+    ),
+    getServiceToken: call<GetServiceTokenRequest, GetServiceTokenResponse>(client.getServiceToken.bind(client)),
+    listServiceTokens: call<ListServiceTokensRequest, ListServiceTokensResponse>(client.listServiceTokens.bind(client)),
+    revokeServiceToken: call<RevokeServiceTokenRequest, RevokeServiceTokenResponse>(
+      client.revokeServiceToken.bind(client),
+    ),
+    rotateServiceToken: call<RotateServiceTokenRequest, RotateServiceTokenResponse>(
+      client.rotateServiceToken.bind(client),
+    ),
+    revokeAllServiceTokens: call<RevokeAllServiceTokensRequest, RevokeAllServiceTokensResponse>(
+      client.revokeAllServiceTokens.bind(client),
+    ),
+    close: () => client.close(),
+  };
+}
+
+export type TokenClient = ReturnType<typeof tokenClient>;
+
+/** Metadata carrying `authorization: Bearer <credential>`. */
+export function bearer(credential: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set("authorization", `Bearer ${credential}`);
+  return metadata;
+}
+
+/** A promise-returning face of the generated AuthService client. */
 export function authClient(address: string) {
   const client = new AuthServiceClient(address, credentials.createInsecure());
   return {
@@ -53,6 +103,7 @@ export type AuthClient = ReturnType<typeof authClient>;
 export interface TestWarden {
   warden: RunningWarden;
   client: AuthClient;
+  tokens: TokenClient;
   db: TestDatabase;
   stop(): Promise<void>;
 }
@@ -76,16 +127,35 @@ export async function startTestWarden(
   });
   const warden = await startWarden(config, pino({ level: process.env.WARDEN_TEST_LOG_LEVEL ?? "silent" }), overrides);
   const client = authClient(`127.0.0.1:${warden.grpcPort}`);
+  const tokens = tokenClient(`127.0.0.1:${warden.grpcPort}`);
   return {
     warden,
     client,
+    tokens,
     db: database,
     async stop() {
       client.close();
+      tokens.close();
       await warden.stop();
       if (db === undefined) await database.drop();
     },
   };
+}
+
+/** Runs the `warden` CLI from the sources against `databaseUrl`; resolves with its stdout. */
+export async function wardenCli(databaseUrl: string, args: string[]): Promise<string> {
+  const { stdout } = await runFile(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, WARDEN_PLAINTEXT: "true", WARDEN_LOG_LEVEL: "warn" },
+  });
+  return stdout;
+}
+
+/** Creates a token with the CLI (the documented way to make the first admin token) and returns its secret. */
+export async function createTokenWithCli(databaseUrl: string, name: string, scopes: string): Promise<string> {
+  const output = await wardenCli(databaseUrl, ["token", "create", "--name", name, "--scopes", scopes]);
+  const secret = output.trim().split("\n").at(-1)!;
+  if (!secret.startsWith("wdn_")) throw new Error(`unexpected CLI output: ${output}`);
+  return secret;
 }
 
 /** Polls until `probe` returns a value, for effects that land asynchronously (Authenticate's events). */

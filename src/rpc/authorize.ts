@@ -1,0 +1,29 @@
+import type { Authenticator } from "../authn/authenticator.js";
+import { grants, type Scope } from "../authz/scopes.js";
+import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
+import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
+import type { Actor } from "../tokens/tokens.js";
+import { bearerCredential } from "./metadata.js";
+import type { CallContext } from "./unary.js";
+
+/**
+ * Admin RPCs: the caller's `authorization: Bearer` credential (a service token
+ * or a JWT) must authenticate and carry `scope` (or `admin`). Returns who the
+ * caller is, for the records the change writes.
+ */
+export async function authorize(authenticator: Authenticator, context: CallContext, scope: Scope): Promise<Actor> {
+  const credential = bearerCredential(context.metadata);
+  if (credential === "") throw new UnauthenticatedError("authorization: a Bearer credential is required");
+  const result = await authenticator.authenticate({ credential, client: undefined, sourceService: "warden-admin" });
+  if (!result.authenticated) {
+    throw new UnauthenticatedError(`authorization: credential refused (${FailureReason[result.failureReason]})`);
+  }
+  const principal = result.principal;
+  if (!grants(principal.scopes, scope)) throw new PermissionDeniedError(`missing scope ${scope}`);
+  return {
+    principal:
+      principal.kind === PrincipalKind.SERVICE_TOKEN
+        ? `service_token:${principal.serviceTokenName}`
+        : `user:${principal.subject}`,
+  };
+}
