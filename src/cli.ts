@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { ConfigError, loadConfig, servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
 import { createLogger, type Logger } from "./log.js";
@@ -12,9 +12,12 @@ import { ServiceTokenState, type ServiceToken, type ServiceTokenSelector } from 
 import { ServiceTokens } from "./tokens/tokens.js";
 import { startWarden } from "./main.js";
 
-function configOrExit(): Config {
+/** The validated configuration, or exit 2 naming every bad setting. `require` adds a command's own checks. */
+function configOrExit(require: (config: Config) => unknown = () => undefined): Config {
   try {
-    return loadConfig();
+    const config = loadConfig();
+    require(config);
+    return config;
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`warden: ${error.message}\n`);
@@ -32,7 +35,7 @@ program
   .command("serve", { isDefault: true })
   .description("run the gRPC server (migrating the database first unless WARDEN_MIGRATE_ON_START=false)")
   .action(async () => {
-    const config = configOrExit();
+    const config = configOrExit(servingSecurity);
     const log = createLogger(config.logLevel);
     const warden = await startWarden(config, log);
     let stopping = false;

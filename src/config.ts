@@ -98,7 +98,10 @@ export interface JwtConfig {
 }
 
 export type TransportSecurity =
-  { kind: "plaintext" } | { kind: "tls"; certFile: string; keyFile: string; clientCaFile: string | undefined };
+  | { kind: "plaintext" }
+  | { kind: "tls"; certFile: string; keyFile: string; clientCaFile: string | undefined }
+  /** Neither TLS nor explicit plaintext: fine for admin commands, refused by `serve`. */
+  | { kind: "unset" };
 
 export interface Config {
   database: DatabaseConfig;
@@ -148,14 +151,9 @@ export function loadConfig(env: Environment = process.env): Config {
       );
     }
     // Plaintext is the embedded default (a local development database); with a real
-    // database it must be asked for.
+    // database it must be asked for. Only serving needs this settled (see servingSecurity).
     const plaintext = e.WARDEN_PLAINTEXT ?? e.DATABASE_URL === undefined;
-    if (!plaintext) {
-      problems.push(
-        "WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: required unless WARDEN_PLAINTEXT=true (plaintext gRPC must be asked for explicitly)",
-      );
-    }
-    security = { kind: "plaintext" };
+    security = plaintext ? { kind: "plaintext" } : { kind: "unset" };
   }
 
   let jwt: JwtConfig | undefined;
@@ -206,4 +204,17 @@ export function loadConfig(env: Environment = process.env): Config {
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,
   };
+}
+
+export type ServingSecurity = Exclude<TransportSecurity, { kind: "unset" }>;
+
+/** What only serving needs settled: TLS, or plaintext asked for explicitly. */
+export function servingSecurity(config: Config): ServingSecurity {
+  const security = config.grpc.security;
+  if (security.kind === "unset") {
+    throw new ConfigError([
+      "WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: required unless WARDEN_PLAINTEXT=true (plaintext gRPC must be asked for explicitly)",
+    ]);
+  }
+  return security;
 }

@@ -1,7 +1,7 @@
 import { Authenticator } from "./authn/authenticator.js";
 import { fileKeyResolver, RemoteJwks } from "./authn/jwks.js";
 import { JwtVerifier } from "./authn/jwt.js";
-import type { Config } from "./config.js";
+import { servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
 import { createPool } from "./db/pool.js";
@@ -57,6 +57,7 @@ export async function startWarden(
   log: Logger,
   overrides: WardenOverrides = {},
 ): Promise<RunningWarden> {
+  const security = servingSecurity(config);
   const now = overrides.now ?? (() => new Date());
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = config.database.url;
@@ -126,7 +127,7 @@ export async function startWarden(
     const grpc = await startGrpcServer({
       host: config.grpc.host,
       port: config.grpc.port,
-      security: config.grpc.security,
+      security,
       authService: authService({ db: pool, authenticator, events, now }, rpcOptions),
       tokenService: tokenService({ authenticator, tokens }, rpcOptions),
     });
@@ -142,13 +143,13 @@ export async function startWarden(
       {
         grpcPort: grpc.port,
         httpPort: ops.port,
-        transport: config.grpc.security.kind,
+        transport: security.kind,
         database: embedded === undefined ? "external" : "embedded",
         jwt: config.jwt === undefined ? "disabled" : (config.jwt.jwksFile ?? config.jwt.jwksUrl),
       },
       "warden serving",
     );
-    if (config.grpc.security.kind === "plaintext") {
+    if (security.kind === "plaintext") {
       log.warn("gRPC is plaintext: configure WARDEN_TLS_CERT_FILE and WARDEN_TLS_KEY_FILE outside local development");
     }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Environment } from "../src/config.js";
+import { ConfigError, loadConfig, servingSecurity, type Environment } from "../src/config.js";
 
 const problems = (env: Environment): string[] => {
   try {
@@ -19,10 +19,11 @@ describe("configuration", () => {
     expect(config.jwt).toBeUndefined();
   });
 
-  it("requires TLS or an explicit opt-in to plaintext when using a real database", () => {
-    expect(problems({ DATABASE_URL: "postgres://db/warden" })).toEqual([
-      expect.stringContaining("WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: required unless WARDEN_PLAINTEXT=true"),
-    ]);
+  it("requires TLS or an explicit opt-in to plaintext to serve with a real database", () => {
+    const unsettled = loadConfig({ DATABASE_URL: "postgres://db/warden" });
+    expect(() => servingSecurity(unsettled)).toThrow(
+      /WARDEN_TLS_CERT_FILE, WARDEN_TLS_KEY_FILE: required unless WARDEN_PLAINTEXT=true/,
+    );
     expect(loadConfig({ DATABASE_URL: "postgres://db/warden", WARDEN_PLAINTEXT: "true" }).grpc.security.kind).toBe(
       "plaintext",
     );

@@ -6,7 +6,7 @@ import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/pr
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
-import type { TransportSecurity } from "../config.js";
+import type { ServingSecurity } from "../config.js";
 import { AuthServiceService, type AuthServiceServer } from "../gen/warden/v1/auth_service.js";
 import { TokenServiceService, type TokenServiceServer } from "../gen/warden/v1/token_service.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -38,7 +38,7 @@ async function reflectionDescriptors(): Promise<PackageDefinition> {
   return definition as unknown as PackageDefinition;
 }
 
-async function serverCredentials(security: TransportSecurity): Promise<ServerCredentials> {
+async function serverCredentials(security: ServingSecurity): Promise<ServerCredentials> {
   if (security.kind === "plaintext") return ServerCredentials.createInsecure();
   const [cert, key, clientCa] = await Promise.all([
     readFile(security.certFile),
@@ -59,7 +59,7 @@ export function setHealth(health: HealthImplementation, serving: boolean): void 
 export async function startGrpcServer(options: {
   host: string;
   port: number;
-  security: TransportSecurity;
+  security: ServingSecurity;
   authService: AuthServiceServer;
   tokenService: TokenServiceServer;
 }): Promise<GrpcServer> {
