@@ -74,6 +74,23 @@ async function compare(generatedRoot: string, relative: string, include: (file: 
   return problems;
 }
 
+/**
+ * tsc names the file and line but often not the field ("Type 'number' is not
+ * assignable to type 'string'"); quoting the line shows which field disagrees.
+ */
+async function withSourceLines(output: string): Promise<string> {
+  const lines: string[] = [];
+  for (const line of output.split("\n")) {
+    lines.push(line);
+    const at = /^(.+?)\((\d+),\d+\): error/.exec(line);
+    if (at === null) continue;
+    const source = await readFile(path.join(root, at[1]!), "utf8").catch(() => undefined);
+    const text = source?.split("\n")[Number(at[2]) - 1]?.trim();
+    if (text) lines.push(`    > ${text}`);
+  }
+  return lines.join("\n");
+}
+
 async function mainBranchHasProto(): Promise<boolean> {
   const ref = await command("git", ["rev-parse", "--verify", "--quiet", "main:proto"]);
   return ref === undefined;
@@ -113,7 +130,10 @@ const checks: Record<Step, () => Promise<string | undefined>> = {
       await rm(out, { recursive: true, force: true });
     }
   },
-  tsc: () => command(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"]),
+  tsc: async () => {
+    const output = await command(bin("tsc"), ["--noEmit", "-p", "tsconfig.json", "--pretty", "false"]);
+    return output === undefined ? undefined : withSourceLines(output);
+  },
   lint: async () => {
     const eslint = await command(bin("eslint"), ["--max-warnings", "0", "."]);
     const prettier = await command(bin("prettier"), ["--check", "."]);
