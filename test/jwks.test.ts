@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -62,14 +63,15 @@ describe("RemoteJwks", () => {
   it("keeps the last good keys while the identity provider is down", async () => {
     const key = await signingKey("RS256", "k1");
     idp.keys = [key];
+    // Distinct tokens (jti), so each verification reaches the key set rather than the verified-token cache.
     const verifier = new JwtVerifier(new RemoteJwks(idp.url, options(), silent).resolve, policy);
-    expect((await verifier.verify(await signJwt(key))).ok).toBe(true);
+    expect((await verifier.verify(await signJwt(key, { jti: randomUUID() }))).ok).toBe(true);
 
     idp.available = false;
     clock += 10 * 60_000; // well past cacheMaxAge: a refresh is attempted and fails
-    expect((await verifier.verify(await signJwt(key))).ok).toBe(true);
+    expect((await verifier.verify(await signJwt(key, { jti: randomUUID() }))).ok).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await verifier.verify(await signJwt(key))).ok).toBe(true);
+    expect((await verifier.verify(await signJwt(key, { jti: randomUUID() }))).ok).toBe(true);
     expect(idp.requests).toBeGreaterThanOrEqual(2);
   });
 
@@ -131,5 +133,33 @@ describe("clock tolerance", () => {
     expect((await verifier.verify(await signJwt(key, { exp: nowSeconds - 10 }))).ok).toBe(true);
     const late = await verifier.verify(await signJwt(key, { exp: nowSeconds - 60 }));
     expect(late.ok === false && late.reason).toBe(FailureReason.EXPIRED);
+  });
+});
+
+describe("verified-token cache", () => {
+  it("verifies a repeated token once, and again after it expires", async () => {
+    const key = await signingKey("RS256", "k");
+    const dir = await mkdtemp(path.join(tmpdir(), "warden-jwks-"));
+    const file = path.join(dir, "jwks.json");
+    await writeFile(file, JSON.stringify({ keys: [key.publicJwk] }));
+    const keys = await fileKeyResolver(file);
+    let keyLookups = 0;
+    let clock = Date.now();
+    const verifier = new JwtVerifier(
+      (header, token) => {
+        keyLookups += 1;
+        return keys(header, token);
+      },
+      policy,
+      () => new Date(clock),
+    );
+    const token = await signJwt(key, { exp: Math.floor(clock / 1000) + 60 });
+    for (let i = 0; i < 5; i += 1) expect((await verifier.verify(token)).ok).toBe(true);
+    expect(keyLookups).toBe(1);
+
+    clock += 61_000;
+    const later = await verifier.verify(token);
+    expect(later.ok === false && later.reason).toBe(FailureReason.EXPIRED);
+    expect(keyLookups).toBe(2);
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { FailureReason } from "../gen/warden/v1/event.js";
 import { KeysUnavailableError } from "./jwks.js";
@@ -68,15 +70,36 @@ function failureReason(error: unknown): { reason: FailureReason; detail: string 
 export class JwtVerifier {
   private readonly allowedAlgorithms: Set<string>;
 
+  // Verified claims by SHA-256 of the token, each kept no longer than the token is valid.
+  private readonly verified: LRUCache<string, VerifiedJwt>;
+
   constructor(
     private readonly keys: JWTVerifyGetKey,
     private readonly policy: JwtPolicy,
     private readonly now: () => Date = () => new Date(),
+    cacheMaxEntries = 10_000,
   ) {
     this.allowedAlgorithms = new Set(policy.algorithms);
+    this.verified = new LRUCache({ max: cacheMaxEntries, ttl: 5 * 60_000 });
   }
 
+  /**
+   * A token verified before is answered from memory until its `exp`: the
+   * signature cannot change, and the claims checked are fixed in the token.
+   */
   async verify(token: string): Promise<JwtVerification> {
+    const key = createHash("sha256").update(token).digest("base64");
+    const cached = this.verified.get(key);
+    if (cached !== undefined && cached.expiresAt > this.now()) return { ok: true, claims: cached };
+    const result = await this.verifyOnce(token);
+    if (result.ok) {
+      const ttl = Math.min(this.verified.ttl, result.claims.expiresAt.getTime() - this.now().getTime());
+      if (ttl > 0) this.verified.set(key, result.claims, { ttl });
+    }
+    return result;
+  }
+
+  private async verifyOnce(token: string): Promise<JwtVerification> {
     let algorithm: string | undefined;
     try {
       algorithm = decodeProtectedHeader(token).alg;
