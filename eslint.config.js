@@ -50,4 +50,6 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", layerRules.domain] },
   },
   { files: ["src/rpc/**"], rules: { "no-restricted-imports": ["error", layerRules.rpc] } },
+  // Plain-JavaScript shims sit outside the TypeScript project.
+  { files: ["**/*.mjs"], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,0 +1,216 @@
+/** Turns one bench run into the printed table, docs/benchmarks.md and its chart. */
+
+export interface PhaseResult {
+  name: string;
+  ok: number;
+  errors: Record<string, number>;
+  seconds: number;
+  /** Successful calls per second. */
+  perSecond: number;
+  /** For batch phases: events per second. */
+  eventsPerSecond?: number;
+  p50Ms: number;
+  p99Ms: number;
+  serverCpuMicrosPerCall: number;
+}
+
+export interface BenchResults {
+  at: string;
+  smoke: boolean;
+  phaseSeconds: number;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; postgres: string };
+  phases: PhaseResult[];
+  baselines: {
+    joseRs256: number;
+    joseEs256: number;
+    cryptoRs256: number;
+    cryptoEs256: number;
+    copyRowsPerSecond: number;
+  };
+  events: { expected: number; stored: number; acknowledged: number };
+}
+
+interface Target {
+  name: string;
+  measured: string;
+  /** Measured value as a fraction of what the target allows (≤ 1 for "at most" targets means met). */
+  ratio: number;
+  goal: string;
+  met: boolean;
+}
+
+const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "—");
+
+function phase(results: BenchResults, name: string): PhaseResult {
+  const found = results.phases.find((p) => p.name === name);
+  if (found === undefined) throw new Error(`no phase ${name}`);
+  return found;
+}
+
+export function targets(results: BenchResults): Target[] {
+  const noopCpu = phase(results, "noop").serverCpuMicrosPerCall;
+  const cpuTarget = (name: string): Target => {
+    const ratio = phase(results, name).serverCpuMicrosPerCall / noopCpu;
+    return {
+      name: `${name}: server CPU per call vs no-op RPC`,
+      measured: `${fmt(ratio, 2)}×`,
+      ratio: ratio / 1.3,
+      goal: "≤ 1.3×",
+      met: ratio <= 1.3,
+    };
+  };
+  const rs256 = phase(results, "jwt-rs256-unique").perSecond / results.baselines.joseRs256;
+  const batch = phase(results, "logevents-1000").eventsPerSecond! / results.baselines.copyRowsPerSecond;
+  const single = phase(results, "logevent-max").perSecond;
+  const half = phase(results, "logevent-half-rate");
+  const lost = results.events.expected - results.events.stored;
+  return [
+    cpuTarget("jwt-rs256-repeated"),
+    cpuTarget("service-token-cached"),
+    {
+      name: "jwt-rs256-unique: throughput vs jose.jwtVerify alone",
+      measured: `${fmt(rs256 * 100)}%`,
+      ratio: 0.8 / rs256,
+      goal: "≥ 80%",
+      met: rs256 >= 0.8,
+    },
+    {
+      name: "LogEvents (1,000/call): durable events/s vs COPY",
+      measured: `${fmt(batch * 100)}%`,
+      ratio: 0.5 / batch,
+      goal: "≥ 50%",
+      met: batch >= 0.5,
+    },
+    {
+      name: "LogEvent (one per call): durable events/s",
+      measured: fmt(single),
+      ratio: 10_000 / single,
+      goal: "≥ 10,000",
+      met: single >= 10_000,
+    },
+    {
+      name: "LogEvent at half that rate: p99 acknowledgement",
+      measured: `${fmt(half.p99Ms, 1)} ms`,
+      ratio: half.p99Ms / 20,
+      goal: "< 20 ms",
+      met: half.p99Ms < 20,
+    },
+    {
+      name: "events lost (rows stored vs acknowledged + recorded)",
+      measured: String(lost),
+      ratio: lost === 0 ? 0 : 2,
+      goal: "0",
+      met: lost === 0,
+    },
+  ];
+}
+
+function phaseTable(results: BenchResults): string {
+  const noopCpu = phase(results, "noop").serverCpuMicrosPerCall;
+  const limits: Record<string, number> = {
+    "jwt-rs256-unique": results.baselines.joseRs256,
+    "jwt-es256-unique": results.baselines.joseEs256,
+  };
+  const rows = results.phases.map((p) => {
+    const perSecond = p.eventsPerSecond ?? p.perSecond;
+    const limit = limits[p.name] ?? (p.name.startsWith("logevent") ? results.baselines.copyRowsPerSecond : undefined);
+    const errors =
+      Object.entries(p.errors)
+        .map(([code, n]) => `${code} ${n}`)
+        .join(", ") || "0";
+    return `| ${p.name} | ${fmt(perSecond)}${p.eventsPerSecond === undefined ? "" : " events"} | ${limit === undefined ? "—" : `${fmt((perSecond / limit) * 100)}%`} | ${fmt(p.p50Ms, 2)} | ${fmt(p.p99Ms, 2)} | ${fmt(p.serverCpuMicrosPerCall, 1)} | ${fmt(p.serverCpuMicrosPerCall / noopCpu, 2)}× | ${errors} |`;
+  });
+  return [
+    "| phase | per second | of its limit | p50 ms | p99 ms | server CPU µs/call | CPU vs no-op | errors |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...rows,
+  ].join("\n");
+}
+
+function baselineTable(results: BenchResults): string {
+  const b = results.baselines;
+  return [
+    "| limit | per second |",
+    "| --- | ---: |",
+    `| jose.jwtVerify RS256 (${results.machine.cores} threads) | ${fmt(b.joseRs256)} |`,
+    `| jose.jwtVerify ES256 (${results.machine.cores} threads) | ${fmt(b.joseEs256)} |`,
+    `| node:crypto verify RS256 (${results.machine.cores} threads) | ${fmt(b.cryptoRs256)} |`,
+    `| node:crypto verify ES256 (${results.machine.cores} threads) | ${fmt(b.cryptoEs256)} |`,
+    `| PostgreSQL COPY into a security_events twin (rows) | ${fmt(b.copyRowsPerSecond)} |`,
+  ].join("\n");
+}
+
+function targetTable(list: Target[]): string {
+  return [
+    "| target | measured | goal | met |",
+    "| --- | ---: | ---: | :---: |",
+    ...list.map((t) => `| ${t.name} | ${t.measured} | ${t.goal} | ${t.met ? "yes" : "**no**"} |`),
+  ].join("\n");
+}
+
+/** A bar per target: its use of the allowance (1.0 is the limit; shorter is better). */
+function chart(list: Target[]): string {
+  const width = 760;
+  const rowHeight = 30;
+  const labelWidth = 420;
+  const scale = (width - labelWidth - 60) / 2;
+  const height = list.length * rowHeight + 40;
+  const bars = list
+    .map((t, i) => {
+      const y = 20 + i * rowHeight;
+      const w = Math.max(2, Math.min(2, t.ratio) * scale);
+      const label = t.name.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+      return [
+        `<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end" font-size="12">${label}</text>`,
+        `<rect x="${labelWidth}" y="${y + 4}" width="${w.toFixed(1)}" height="18" fill="${t.met ? "#3a7d44" : "#c0392b"}"/>`,
+        `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 17}" font-size="12">${t.measured.replace(/</g, "&lt;")}</text>`,
+      ].join("");
+    })
+    .join("\n");
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    bars,
+    `<line x1="${labelWidth + scale}" y1="10" x2="${labelWidth + scale}" y2="${height - 10}" stroke="#333" stroke-dasharray="4 3"/>`,
+    `<text x="${labelWidth + scale + 4}" y="${height - 4}" font-size="11">target</text>`,
+    "</svg>",
+    "",
+  ].join("\n");
+}
+
+export function renderReport(results: BenchResults): { table: string; markdown: string; svg: string } {
+  const list = targets(results);
+  const m = results.machine;
+  const table = [phaseTable(results), "", baselineTable(results), "", targetTable(list)].join("\n");
+  const markdown = `# Benchmarks
+
+Produced by \`npm run bench\` on ${results.at}${results.smoke ? " (smoke run: figures are not meaningful)" : ""}. Every
+figure comes from one run on one machine, and each is shown as a ratio to a limit measured in the same run, so the
+ratios stay meaningful on a noisy shared machine.
+
+**Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; Node ${m.node}; PostgreSQL ${m.postgres} on the same
+machine. The server, the load generator (worker threads, one gRPC connection each, pre-encoded requests) and
+PostgreSQL share the ${m.cores} cores. Each phase runs ${results.phaseSeconds} s.
+
+![Targets: use of each allowance](benchmarks.svg)
+
+## Targets
+
+${targetTable(list)}
+
+## Phases
+
+Server CPU is the Warden process's user + system time over the phase divided by the calls made. The no-op is the
+standard health check's unary Check on the same grpc-js server.
+
+${phaseTable(results)}
+
+## Limits
+
+${baselineTable(results)}
+
+Events: ${results.events.acknowledged} acknowledged by LogEvent/LogEvents, ${results.events.expected} rows expected in
+all (with Authenticate's own events and token set-up), ${results.events.stored} stored.
+`;
+  return { table, markdown, svg: chart(list) };
+}

@@ -1,0 +1,419 @@
+/**
+ * `npm run bench`: Warden's cost per Authenticate and its durable event
+ * ingest, each next to the limit it is measured against, all from one run on
+ * this machine. Writes bench/results/<time>.json and docs/benchmarks.md.
+ * `--smoke` runs every phase for a moment only, to prove the harness works.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
+import path from "node:path";
+import { Command } from "commander";
+import { exportJWK, generateKeyPair, type JSONWebKeySet } from "jose";
+import pg from "pg";
+import { pino } from "pino";
+import { migrate } from "../src/db/migrate.js";
+import { createPool } from "../src/db/pool.js";
+import { AuthenticateRequest, LogEventRequest, LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
+import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
+import { ServiceTokens } from "../src/tokens/tokens.js";
+import { adminDatabase, databaseUrl } from "../scripts/lib/scratch-db.js";
+import { copyRate, verificationRate } from "./baselines.js";
+import type { LoadResult, LoadSpec } from "./load.js";
+import { renderReport, type BenchResults, type PhaseResult } from "./report.js";
+
+const options = new Command()
+  .option("--smoke", "run each phase for a moment, to check the harness (CI)")
+  .option("--out <dir>", "where the JSON results go", "bench/results")
+  .option("--docs <file>", "markdown report to write (default: docs/benchmarks.md, none with --smoke)")
+  .parse()
+  .opts<{ smoke?: boolean; out: string; docs?: string }>();
+
+const smoke = options.smoke === true;
+const phaseMs = smoke ? 300 : 5000;
+const cores = availableParallelism();
+const ISSUER = "https://bench.warden.test";
+const AUDIENCE = "warden-bench";
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+interface SigningKey {
+  kid: string;
+  alg: "RS256" | "ES256";
+  privateKey: KeyObject;
+}
+
+/** Signs with node:crypto directly: generating thousands of unique tokens is set-up, not the thing measured. */
+function signJwt(key: SigningKey, subject: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const header = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, typ: "JWT" })).toString("base64url");
+  const payload = Buffer.from(
+    JSON.stringify({
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: subject,
+      iat: now,
+      exp: now + 3600,
+      jti: randomUUID(),
+      scope: "events:write",
+    }),
+  ).toString("base64url");
+  const signature = cryptoSign(
+    "sha256",
+    Buffer.from(`${header}.${payload}`),
+    key.alg === "ES256" ? { key: key.privateKey, dsaEncoding: "ieee-p1363" } : key.privateKey,
+  );
+  return `${header}.${payload}.${signature.toString("base64url")}`;
+}
+
+async function signingKeys(): Promise<{ keys: SigningKey[]; jwks: JSONWebKeySet }> {
+  const keys: SigningKey[] = [];
+  const jwks: JSONWebKeySet = { keys: [] };
+  for (const alg of ["RS256", "ES256"] as const) {
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    const kid = `bench-${alg.toLowerCase()}`;
+    keys.push({ kid, alg, privateKey: privateKey as unknown as KeyObject });
+    jwks.keys.push({ ...(await exportJWK(publicKey)), kid, alg, use: "sig" });
+  }
+  return { keys, jwks };
+}
+
+function request(ask: ChildProcess, message: string, answer: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: Record<string, unknown>) => {
+      if (answer in reply) {
+        ask.off("message", onMessage);
+        resolve(reply);
+      }
+    };
+    ask.on("message", onMessage);
+    ask.send(message);
+  });
+}
+
+async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(path.join("bench", "server.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.once("message", (message: { ready: { grpcPort: number } }) => resolve(message.ready.grpcPort));
+  });
+  return { child, port };
+}
+
+function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
+  const child = fork(path.join("bench", "load.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (result: LoadResult) => resolve(result));
+    child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`load process exited with ${code}`))));
+    child.send({ ...spec, payloads: spec.payloads.map((payload) => Buffer.from(payload).toString("base64")) });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function cpuMicros(server: ChildProcess): Promise<number> {
+  const { cpu } = (await request(server, "cpu", "cpu")) as { cpu: NodeJS.CpuUsage };
+  return cpu.user + cpu.system;
+}
+
+async function phase(
+  server: { child: ChildProcess; port: number },
+  name: string,
+  spec: Omit<LoadSpec, "address" | "workers" | "durationMs"> & { durationMs?: number },
+): Promise<PhaseResult> {
+  const before = await cpuMicros(server.child);
+  const result = await runLoadProcess({
+    address: `127.0.0.1:${server.port}`,
+    workers: cores,
+    durationMs: phaseMs,
+    ...spec,
+  });
+  const cpu = (await cpuMicros(server.child)) - before;
+  const calls = result.ok + Object.values(result.errors).reduce((sum, count) => sum + count, 0);
+  const outcome: PhaseResult = {
+    name,
+    ok: result.ok,
+    errors: result.errors,
+    seconds: result.elapsedMs / 1000,
+    perSecond: result.ok / (result.elapsedMs / 1000),
+    p50Ms: percentile(result.latenciesMs, 50),
+    p99Ms: percentile(result.latenciesMs, 99),
+    serverCpuMicrosPerCall: calls === 0 ? Number.NaN : cpu / calls,
+  };
+  log(
+    `${name}: ${outcome.perSecond.toFixed(0)}/s, p99 ${outcome.p99Ms.toFixed(2)} ms, ${outcome.serverCpuMicrosPerCall.toFixed(1)} µs CPU/call`,
+  );
+  return outcome;
+}
+
+const encode = {
+  authenticate: (credential: string) =>
+    AuthenticateRequest.encode(
+      AuthenticateRequest.fromPartial({
+        credential,
+        client: { ipAddress: "192.0.2.10", userAgent: "bench/1.0" },
+        sourceService: "bench",
+      }),
+    ).finish(),
+  event: (i: number) =>
+    AuthenticationEvent.fromPartial({
+      eventId: randomUUID(),
+      type: EventType.LOGIN_FAILURE,
+      outcome: Outcome.FAILURE,
+      failureReason: FailureReason.INVALID_PASSWORD,
+      principal: { subject: `bench-user-${i % 1000}`, kind: PrincipalKind.USER },
+      client: { ipAddress: `192.0.2.${i % 250}`, userAgent: "bench/1.0" },
+      sourceService: "bench",
+    }),
+};
+
+async function main(): Promise<void> {
+  const root = process.cwd();
+  const admin = await adminDatabase(root);
+  const name = `warden_bench_${Date.now()}`;
+  const adminClient = new pg.Client({ connectionString: admin.url });
+  await adminClient.connect();
+  await adminClient.query(`CREATE DATABASE ${name}`);
+  const url = databaseUrl(admin.url, name);
+  try {
+    await migrate(url, pino({ level: "warn" }));
+    const { keys, jwks } = await signingKeys();
+    const dir = await mkdtemp(path.join(tmpdir(), "warden-bench-"));
+    const jwksFile = path.join(dir, "jwks.json");
+    await writeFile(jwksFile, JSON.stringify(jwks));
+
+    log("preparing tokens");
+    const uniqueCount = smoke ? 200 : 30_000;
+    const unique = Object.fromEntries(
+      keys.map((key) => [key.alg, Array.from({ length: uniqueCount }, (_, i) => signJwt(key, `user-${i}`))]),
+    ) as Record<SigningKey["alg"], string[]>;
+    const pool = createPool(
+      { url, max: 8, connectTimeoutMs: 5000, statementTimeoutMs: 30_000 },
+      pino({ level: "warn" }),
+    );
+    const tokens = new ServiceTokens(pool);
+    const actor = { principal: "bench" };
+    const cached = await tokens.create(
+      { name: "bench-cached", scopes: ["events:write"], expiresAt: undefined, description: "" },
+      actor,
+    );
+    const coldCount = smoke ? 50 : 4000;
+    const cold: string[] = [];
+    for (let i = 0; i < coldCount; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, coldCount - i) }, (_, j) =>
+          tokens.create(
+            { name: `bench-cold-${i + j}`, scopes: ["events:write"], expiresAt: undefined, description: "" },
+            actor,
+          ),
+        ),
+      );
+      cold.push(...batch.map((created) => created.secret));
+    }
+    await pool.end();
+    const tokensCreated = 1 + coldCount;
+
+    const server = await startServer({
+      DATABASE_URL: url,
+      WARDEN_PLAINTEXT: "true",
+      WARDEN_GRPC_HOST: "127.0.0.1",
+      WARDEN_GRPC_PORT: "0",
+      WARDEN_HTTP_HOST: "127.0.0.1",
+      WARDEN_HTTP_PORT: "0",
+      WARDEN_JWKS_FILE: jwksFile,
+      WARDEN_JWT_ISSUER: ISSUER,
+      WARDEN_JWT_AUDIENCE: AUDIENCE,
+      WARDEN_LOG_LEVEL: "info",
+    });
+
+    const closed = (concurrency: number) => ({ kind: "closed" as const, concurrency });
+    const auth = "/warden.v1.AuthService/Authenticate";
+    const phases: PhaseResult[] = [];
+    const noop = await phase(server, "noop", {
+      method: "/grpc.health.v1.Health/Check",
+      payloads: [new Uint8Array()],
+      once: false,
+      mode: closed(16),
+    });
+    phases.push(noop);
+    phases.push(
+      await phase(server, "jwt-rs256-repeated", {
+        method: auth,
+        payloads: [encode.authenticate(unique.RS256[0]!)],
+        once: false,
+        mode: closed(16),
+      }),
+    );
+    phases.push(
+      await phase(server, "jwt-es256-repeated", {
+        method: auth,
+        payloads: [encode.authenticate(unique.ES256[0]!)],
+        once: false,
+        mode: closed(16),
+      }),
+    );
+    phases.push(
+      await phase(server, "jwt-rs256-unique", {
+        method: auth,
+        payloads: unique.RS256.slice(1).map(encode.authenticate),
+        once: true,
+        mode: closed(16),
+      }),
+    );
+    phases.push(
+      await phase(server, "jwt-es256-unique", {
+        method: auth,
+        payloads: unique.ES256.slice(1).map(encode.authenticate),
+        once: true,
+        mode: closed(16),
+      }),
+    );
+    phases.push(
+      await phase(server, "service-token-cached", {
+        method: auth,
+        payloads: [encode.authenticate(cached.secret)],
+        once: false,
+        mode: closed(16),
+      }),
+    );
+    phases.push(
+      await phase(server, "service-token-cold", {
+        method: auth,
+        payloads: cold.map(encode.authenticate),
+        once: true,
+        mode: closed(16),
+      }),
+    );
+
+    const eventsNeeded = smoke ? 2000 : 150_000;
+    const single = Array.from({ length: eventsNeeded }, (_, i) =>
+      LogEventRequest.encode({ event: encode.event(i) }).finish(),
+    );
+    const logEventMax = await phase(server, "logevent-max", {
+      method: "/warden.v1.AuthService/LogEvent",
+      payloads: single,
+      once: true,
+      mode: closed(64),
+    });
+    phases.push(logEventMax);
+    const halfRate = Math.max(10, Math.floor(logEventMax.perSecond / 2));
+    const single2 = Array.from({ length: Math.ceil((halfRate * phaseMs) / 1000) + 100 }, (_, i) =>
+      LogEventRequest.encode({ event: encode.event(i) }).finish(),
+    );
+    phases.push(
+      await phase(server, "logevent-half-rate", {
+        method: "/warden.v1.AuthService/LogEvent",
+        payloads: single2,
+        once: true,
+        mode: { kind: "open", ratePerSecond: halfRate },
+      }),
+    );
+    const batchSize = 1000;
+    const batches = Array.from({ length: smoke ? 10 : 400 }, () =>
+      LogEventsRequest.encode({ events: Array.from({ length: batchSize }, (_, i) => encode.event(i)) }).finish(),
+    );
+    const logEvents = await phase(server, "logevents-1000", {
+      method: "/warden.v1.AuthService/LogEvents",
+      payloads: batches,
+      once: true,
+      mode: closed(4),
+    });
+    phases.push({ ...logEvents, eventsPerSecond: logEvents.perSecond * batchSize });
+
+    await request(server.child, "stop", "stopped");
+
+    log("baselines");
+    const verifyMs = smoke ? 300 : 3000;
+    const baselines = {
+      joseRs256: await verificationRate(
+        { library: "jose", tokens: unique.RS256, jwks, issuer: ISSUER, audience: AUDIENCE, durationMs: verifyMs },
+        cores,
+      ),
+      joseEs256: await verificationRate(
+        { library: "jose", tokens: unique.ES256, jwks, issuer: ISSUER, audience: AUDIENCE, durationMs: verifyMs },
+        cores,
+      ),
+      cryptoRs256: await verificationRate(
+        {
+          library: "node:crypto",
+          tokens: unique.RS256,
+          jwks,
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          durationMs: verifyMs,
+        },
+        cores,
+      ),
+      cryptoEs256: await verificationRate(
+        {
+          library: "node:crypto",
+          tokens: unique.ES256,
+          jwks,
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          durationMs: verifyMs,
+        },
+        cores,
+      ),
+      copyRowsPerSecond: await copyRate(url, smoke ? 5000 : 300_000),
+    };
+
+    const authCalls = phases
+      .filter((p) => p.name.startsWith("jwt-") || p.name.startsWith("service-token-"))
+      .reduce((sum, p) => sum + p.ok, 0);
+    const acknowledged =
+      phases.filter((p) => p.name.startsWith("logevent-")).reduce((sum, p) => sum + p.ok, 0) + logEvents.ok * batchSize;
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    const rows = (await check.query<{ n: number }>("SELECT count(*)::int AS n FROM security_events")).rows[0]!.n;
+    const version = (await check.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
+    await check.end();
+
+    const results: BenchResults = {
+      at: new Date().toISOString(),
+      smoke,
+      phaseSeconds: phaseMs / 1000,
+      machine: {
+        cpu: cpus()[0]?.model ?? "unknown",
+        cores,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        postgres: version,
+      },
+      phases,
+      baselines,
+      events: { expected: acknowledged + authCalls + tokensCreated, stored: rows, acknowledged },
+    };
+    await mkdir(options.out, { recursive: true });
+    const file = path.join(options.out, `${results.at.replace(/[:.]/g, "-")}.json`);
+    await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+    const report = renderReport(results);
+    process.stdout.write(`${report.table}\n`);
+    const docs = options.docs ?? (smoke ? undefined : "docs/benchmarks.md");
+    if (docs !== undefined) {
+      await mkdir(path.dirname(docs), { recursive: true });
+      await writeFile(docs, report.markdown);
+      await writeFile(path.join(path.dirname(docs), "benchmarks.svg"), report.svg);
+    }
+    log(`wrote ${file}${docs === undefined ? "" : ` and ${docs}`}`);
+    if (results.events.stored !== results.events.expected) {
+      throw new Error(`lost events: expected ${results.events.expected} rows, found ${results.events.stored}`);
+    }
+  } finally {
+    await adminClient.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await adminClient.end();
+    await admin.release();
+  }
+}
+
+await main();
