@@ -41,10 +41,10 @@ interface Target {
 
 const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "—");
 
+/** A phase's result; one left out by --only reads as unmeasured (NaN, shown as —). */
 function phase(results: BenchResults, name: string): PhaseResult {
-  const found = results.phases.find((p) => p.name === name);
-  if (found === undefined) throw new Error(`no phase ${name}`);
-  return found;
+  const unmeasured = { ok: 0, errors: {}, seconds: NaN, perSecond: NaN, p50Ms: NaN, p99Ms: NaN };
+  return results.phases.find((p) => p.name === name) ?? { name, ...unmeasured, serverCpuMicrosPerCall: NaN };
 }
 
 export function targets(results: BenchResults): Target[] {
