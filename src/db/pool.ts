@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Logger } from "../log.js";
 
@@ -14,6 +15,35 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `warden_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+type QueryFunction = (config: unknown, values?: unknown, callback?: unknown) => unknown;
+
+/**
+ * Sends each parameterised query as a named prepared statement, so PostgreSQL
+ * parses and plans it once per connection rather than on every call. Only the
+ * generated queries (fixed texts) are parameterised, so the names are bounded.
+ */
+class PreparingClient extends pg.Client {
+  constructor(config?: pg.ClientConfig) {
+    super(config);
+    const query = this.query.bind(this) as QueryFunction;
+    this.query = ((config: unknown, values?: unknown, callback?: unknown) =>
+      typeof config === "string" && Array.isArray(values)
+        ? query({ name: statementName(config), text: config, values }, callback)
+        : query(config, values, callback)) as pg.Client["query"];
+  }
+}
+
 /**
  * A pool in which every wait is bounded: acquiring a connection (connect
  * timeout), a statement on the server (statement_timeout) and the reply on the
@@ -21,6 +51,7 @@ export interface PoolOptions {
  */
 export function createPool(options: PoolOptions, log: Logger): Pool {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString: options.url,
     max: options.max,
     connectionTimeoutMillis: options.connectTimeoutMs,
