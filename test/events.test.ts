@@ -80,7 +80,11 @@ describe("LogEvent", () => {
         }),
       }),
     );
-    expect(eventId).toMatch(/^[0-9a-f-]{36}$/);
+    // A UUIDv7 whose first 48 bits are the time it was generated.
+    expect(eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const idMs = parseInt(eventId.replace("-", "").slice(0, 12), 16);
+    expect(idMs).toBeGreaterThanOrEqual(before);
+    expect(idMs).toBeLessThanOrEqual(Date.now());
     const [row] = await t.db.query<{ occurred_at: Date; severity: string }>(
       "SELECT occurred_at, severity FROM security_events WHERE event_id = $1",
       [eventId],

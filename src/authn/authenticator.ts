@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from "uuid";
 import type { Principal } from "../gen/warden/v1/auth_service.js";
 import {
   EventType,
@@ -9,6 +8,7 @@ import {
   type AuthenticationEvent,
   type ClientContext,
 } from "../gen/warden/v1/event.js";
+import { newEventId } from "../events/event.js";
 import type { JwtVerifier } from "./jwt.js";
 import { looksLikeServiceToken } from "../tokens/format.js";
 import type { ServiceTokenVerifier } from "../tokens/verifier.js";
@@ -46,11 +46,12 @@ export class Authenticator {
   ) {}
 
   async authenticate(attempt: AuthenticationAttempt): Promise<AuthenticationResult> {
-    const eventId = uuidv7();
+    const occurredAt = this.now();
+    const eventId = newEventId(occurredAt.getTime());
     const { credential } = attempt;
     const base: EventBase = {
       eventId,
-      occurredAt: this.now(),
+      occurredAt,
       severity: Severity.INFO,
       client: attempt.client,
       sourceService: attempt.sourceService,

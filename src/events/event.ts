@@ -1,5 +1,5 @@
+import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
-import { v7 as uuidv7 } from "uuid";
 import {
   AuthenticationEvent,
   ClientContext,
@@ -68,6 +68,17 @@ export const EVENT_LIMITS = {
     source_service: 128,
   },
 } as const;
+
+/**
+ * A UUIDv7: time-ordered, so new rows append to the primary-key index. Built
+ * on randomUUID, which draws from batched entropy (the uuid package reads fresh
+ * random bytes per id, a measurable cost per Authenticate): the v4's random
+ * bits stay, its first 48 bits become the millisecond clock, its version 7.
+ */
+export function newEventId(nowMs = Date.now()): string {
+  const clock = nowMs.toString(16).padStart(12, "0");
+  return `${clock.slice(0, 8)}-${clock.slice(8)}-7${randomUUID().slice(15)}`;
+}
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -149,7 +160,7 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
   if (event === undefined) throw new InvalidArgumentError(path, "required");
 
   let eventId = event.eventId;
-  if (eventId === "") eventId = uuidv7();
+  if (eventId === "") eventId = newEventId(now.getTime());
   else if (!UUID_PATTERN.test(eventId)) throw new InvalidArgumentError(`${path}.event_id`, "must be a UUID");
 
   const occurredAt = event.occurredAt ?? now;

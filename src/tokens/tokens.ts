@@ -1,4 +1,4 @@
-import { v4 as uuidv4 } from "uuid";
+import { randomUUID } from "node:crypto";
 import {
   claimExpiredServiceTokens,
   findServiceToken,
@@ -136,7 +136,7 @@ export class ServiceTokens {
       try {
         [row] = (await insertServiceToken.run(
           {
-            id: uuidv4(),
+            id: randomUUID(),
             name: input.name,
             description: input.description,
             scopes: [...new Set(input.scopes)],
