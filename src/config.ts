@@ -68,6 +68,7 @@ const environmentSchema = z.object({
   WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
+  WARDEN_EVENT_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(20),
   WARDEN_SHUTDOWN_GRACE_MS: milliseconds(10_000),
   WARDEN_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -109,7 +110,7 @@ export interface Config {
   http: { host: string; port: number };
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtConfig | undefined;
-  events: { queueMax: number; batchMax: number };
+  events: { queueMax: number; batchMax: number; lingerMs: number };
   serviceTokens: { cacheMax: number; cacheTtlMs: number; notifyHeartbeatMs: number };
   shutdownGraceMs: number;
   logLevel: string;
@@ -195,7 +196,11 @@ export function loadConfig(env: Environment = process.env): Config {
     },
     http: { host: e.WARDEN_HTTP_HOST, port: e.WARDEN_HTTP_PORT },
     jwt,
-    events: { queueMax: e.WARDEN_EVENT_QUEUE_MAX, batchMax: e.WARDEN_EVENT_BATCH_MAX },
+    events: {
+      queueMax: e.WARDEN_EVENT_QUEUE_MAX,
+      batchMax: e.WARDEN_EVENT_BATCH_MAX,
+      lingerMs: e.WARDEN_EVENT_LINGER_MS,
+    },
     serviceTokens: {
       cacheMax: e.WARDEN_TOKEN_CACHE_MAX,
       cacheTtlMs: e.WARDEN_TOKEN_CACHE_TTL_SECONDS * 1000,

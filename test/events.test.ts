@@ -1,7 +1,12 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ListEventsRequest, LogEventRequest, LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
+import {
+  AuthenticateRequest,
+  ListEventsRequest,
+  LogEventRequest,
+  LogEventsRequest,
+} from "../src/gen/warden/v1/auth_service.js";
 import {
   AuthenticationEvent,
   EventType,
@@ -10,6 +15,7 @@ import {
   PrincipalKind,
   Severity,
 } from "../src/gen/warden/v1/event.js";
+import { createTestDatabase } from "./support/database.js";
 import { startTestWarden, type TestWarden } from "./support/warden.js";
 
 let t: TestWarden;
@@ -307,6 +313,43 @@ describe("bounded event queue", () => {
       expect(await small.db.query("SELECT count(*)::int AS n FROM security_events")).toEqual([{ n: 5 }]);
     } finally {
       await small.stop();
+    }
+  });
+});
+
+describe("Authenticate's events share INSERTs", () => {
+  const lingerMs = 20_000;
+  const failedAuthentications = (w: TestWarden) =>
+    w.db.query("SELECT count(*)::int AS n FROM security_events WHERE type = 'TOKEN_AUTH_FAILURE'");
+  const authenticateBadly = (w: TestWarden) =>
+    Promise.all(
+      [1, 2, 3].map(() => w.client.authenticate(AuthenticateRequest.fromPartial({ credential: "not a token" }))),
+    );
+
+  it("a LogEvent never waits for the linger, and takes the lingering events with it", async () => {
+    const w = await startTestWarden({ WARDEN_EVENT_LINGER_MS: String(lingerMs) });
+    try {
+      await authenticateBadly(w);
+      const started = Date.now();
+      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
+      expect(Date.now() - started).toBeLessThan(lingerMs / 4);
+      expect(await failedAuthentications(w)).toEqual([{ n: 3 }]);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it("stopping writes lingering events at once", async () => {
+    const db = await createTestDatabase();
+    const w = await startTestWarden({ WARDEN_EVENT_LINGER_MS: String(lingerMs) }, {}, db);
+    try {
+      await authenticateBadly(w);
+      const started = Date.now();
+      await w.stop();
+      expect(Date.now() - started).toBeLessThan(lingerMs / 4);
+      expect(await failedAuthentications(w)).toEqual([{ n: 3 }]);
+    } finally {
+      await db.drop();
     }
   });
 });
