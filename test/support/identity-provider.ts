@@ -1,16 +1,20 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import type { ASYMMETRIC_JWT_ALGORITHMS } from "../../src/config.js";
 
 export interface SigningKey {
   kid: string;
-  alg: "RS256" | "ES256" | "PS256";
+  alg: (typeof ASYMMETRIC_JWT_ALGORITHMS)[number];
   privateKey: CryptoKey;
   publicJwk: JWK;
 }
 
 export async function signingKey(alg: SigningKey["alg"], kid: string): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === "EdDSA" ? { crv: "Ed25519" } : {}),
+  });
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: "sig" } };
 }
 
