@@ -27,7 +27,18 @@ interface VerifyWorkerInput {
   workers: number;
 }
 
-async function verifyLoop({ spec, index, workers }: VerifyWorkerInput): Promise<number> {
+interface VerifyLoopResult {
+  verified: number;
+  ms: number;
+}
+
+export interface VerifyBaseline {
+  perSecond: number;
+  /** CPU time (user + system, all threads) per verification. */
+  cpuMicrosPerVerification: number;
+}
+
+async function verifyLoop({ spec, index, workers }: VerifyWorkerInput): Promise<VerifyLoopResult> {
   const tokens = spec.tokens.filter((_, i) => i % workers === index);
   const keySet = createLocalJWKSet(spec.jwks);
   const publicKeys = new Map<string, { key: KeyObject; alg: string }>(
@@ -53,17 +64,26 @@ async function verifyLoop({ spec, index, workers }: VerifyWorkerInput): Promise<
     }
     done += 1;
   }
-  return (done / (performance.now() - started)) * 1000;
+  return { verified: done, ms: performance.now() - started };
 }
 
-/** Verifications per second across `workers` threads. */
-export async function verificationRate(spec: VerifySpec, workers: number): Promise<number> {
-  const rates = await Promise.all(
+/**
+ * Verifications per second across `workers` threads, and the CPU each took.
+ * The threads run in this process, which does nothing else meanwhile.
+ */
+export async function verificationRate(spec: VerifySpec, workers: number): Promise<VerifyBaseline> {
+  const before = process.cpuUsage();
+  const loops = await Promise.all(
     Array.from({ length: workers }, (_, index) =>
-      runOnThread<number>(import.meta.url, { spec, index, workers } satisfies VerifyWorkerInput),
+      runOnThread<VerifyLoopResult>(import.meta.url, { spec, index, workers } satisfies VerifyWorkerInput),
     ),
   );
-  return rates.reduce((sum, rate) => sum + rate, 0);
+  const cpu = process.cpuUsage(before);
+  const verified = loops.reduce((sum, loop) => sum + loop.verified, 0);
+  return {
+    perSecond: loops.reduce((sum, loop) => sum + (loop.verified / loop.ms) * 1000, 0),
+    cpuMicrosPerVerification: (cpu.user + cpu.system) / verified,
+  };
 }
 
 /** Rows per second that COPY writes into a table shaped like security_events (indexes included). */

@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { Command } from "commander";
@@ -247,6 +247,16 @@ async function main(): Promise<void> {
 
     const closed = (concurrency: number) => ({ kind: "closed" as const, concurrency });
     const auth = "/warden.v1.AuthService/Authenticate";
+    // Warm-up, not recorded: the first seconds of a fresh process pay for JIT compilation.
+    await runLoadProcess({
+      address: `127.0.0.1:${server.port}`,
+      workers: cores,
+      durationMs: smoke ? 100 : 3000,
+      method: "/grpc.health.v1.Health/Check",
+      payloads: [new Uint8Array()],
+      once: false,
+      mode: closed(16),
+    });
     await phase(server, "noop", {
       method: "/grpc.health.v1.Health/Check",
       payloads: [new Uint8Array()],
@@ -391,7 +401,7 @@ async function main(): Promise<void> {
     await mkdir(options.out, { recursive: true });
     const file = path.join(options.out, `${results.at.replace(/[:.]/g, "-")}.json`);
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-    const report = renderReport(results);
+    const report = renderReport(results, await readFile(path.join("bench", "steps.md"), "utf8"));
     process.stdout.write(`${report.table}\n`);
     const docs = options.docs ?? (smoke ? undefined : "docs/benchmarks.md");
     if (docs !== undefined) {
