@@ -28,9 +28,10 @@ const options = new Command()
   .option("--out <dir>", "where the JSON results go", "bench/results")
   .option("--docs <file>", "markdown report to write (default: docs/benchmarks.md, none with --smoke)")
   .option("--only <phases>", "run only these phases (comma-separated names), e.g. to profile one")
+  .option("--render <json>", "measure nothing: render a saved result into the docs (after editing bench/steps.md)")
   .option("--profile <dir>", "write the server's V8 CPU profile (.cpuprofile) into this folder")
   .parse()
-  .opts<{ smoke?: boolean; out: string; docs?: string; only?: string; profile?: string }>();
+  .opts<{ smoke?: boolean; out: string; docs?: string; only?: string; profile?: string; render?: string }>();
 const only = options.only?.split(",");
 
 const smoke = options.smoke === true;
@@ -185,6 +186,18 @@ const encode = {
       sourceService: "bench",
     }),
 };
+
+/** Prints the tables and, when `docs` is given, writes the markdown report and its chart there. */
+async function publish(results: BenchResults, docs: string | undefined): Promise<string | undefined> {
+  const report = renderReport(results, await readFile(path.join("bench", "steps.md"), "utf8"));
+  process.stdout.write(`${report.table}\n`);
+  if (docs !== undefined) {
+    await mkdir(path.dirname(docs), { recursive: true });
+    await writeFile(docs, report.markdown);
+    await writeFile(path.join(path.dirname(docs), "benchmarks.svg"), report.svg);
+  }
+  return docs;
+}
 
 async function main(): Promise<void> {
   const root = process.cwd();
@@ -401,14 +414,7 @@ async function main(): Promise<void> {
     await mkdir(options.out, { recursive: true });
     const file = path.join(options.out, `${results.at.replace(/[:.]/g, "-")}.json`);
     await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
-    const report = renderReport(results, await readFile(path.join("bench", "steps.md"), "utf8"));
-    process.stdout.write(`${report.table}\n`);
-    const docs = options.docs ?? (smoke ? undefined : "docs/benchmarks.md");
-    if (docs !== undefined) {
-      await mkdir(path.dirname(docs), { recursive: true });
-      await writeFile(docs, report.markdown);
-      await writeFile(path.join(path.dirname(docs), "benchmarks.svg"), report.svg);
-    }
+    const docs = await publish(results, options.docs ?? (smoke ? undefined : "docs/benchmarks.md"));
     log(`wrote ${file}${docs === undefined ? "" : ` and ${docs}`}`);
     if (results.events.stored !== results.events.expected) {
       throw new Error(`lost events: expected ${results.events.expected} rows, found ${results.events.stored}`);
@@ -420,4 +426,9 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (options.render === undefined) {
+  await main();
+} else {
+  const results = JSON.parse(await readFile(options.render, "utf8")) as BenchResults;
+  log(`wrote ${await publish(results, options.docs ?? "docs/benchmarks.md")} from ${options.render}`);
+}

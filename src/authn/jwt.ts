@@ -239,8 +239,9 @@ export class JwtVerifier {
     );
     const keyObject = toKeyObject(key);
     if (keyObject === undefined) return undefined;
-    if (!fitsScheme(keyObject, scheme))
+    if (!fitsScheme(keyObject, scheme)) {
       throw new errors.JWSSignatureVerificationFailed("the key does not fit the algorithm");
+    }
     const signed = Buffer.from(`${protectedSegment}.${payloadSegment}`);
     const signature = Buffer.from(signatureSegment, "base64url");
     if (!verifySignature(scheme.digest, signed, { key: keyObject, ...scheme.options }, signature)) {
