@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
 import { FailureReason } from "../src/gen/warden/v1/event.js";
@@ -10,38 +8,14 @@ import {
   RotateServiceTokenRequest,
 } from "../src/gen/warden/v1/token_service.js";
 import {
-  authClient,
   bearer,
   createTokenWithCli,
+  startReplica,
   startTestWarden,
   type AuthClient,
+  type Replica,
   type TestWarden,
 } from "./support/warden.js";
-
-/** A second Warden, as a separate process on the same database. */
-async function startReplica(databaseUrl: string): Promise<{ process: ChildProcess; client: AuthClient }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      WARDEN_PLAINTEXT: "true",
-      WARDEN_GRPC_HOST: "127.0.0.1",
-      WARDEN_GRPC_PORT: "0",
-      WARDEN_HTTP_HOST: "127.0.0.1",
-      WARDEN_HTTP_PORT: "0",
-      WARDEN_LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`replica exited with ${code}`)));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const entry = JSON.parse(line) as { msg?: string; grpcPort?: number };
-      if (entry.msg === "warden serving") resolve(entry.grpcPort!);
-    });
-  });
-  return { process: child, client: authClient(`127.0.0.1:${port}`) };
-}
 
 /** Milliseconds until `credential` is refused by `client` with `reason`, polling every 20 ms for up to 5 s. */
 async function msUntilRefused(client: AuthClient, credential: string, reason: FailureReason): Promise<number> {
@@ -59,7 +33,7 @@ async function msUntilRefused(client: AuthClient, credential: string, reason: Fa
 
 describe("two replicas on one database", () => {
   let a: TestWarden;
-  let b: Awaited<ReturnType<typeof startReplica>>;
+  let b: Replica;
   let admin: ReturnType<typeof bearer>;
 
   beforeAll(async () => {

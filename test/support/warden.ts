@@ -1,5 +1,6 @@
 import { credentials, Metadata, type CallOptions, type ServiceError } from "@grpc/grpc-js";
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { loadConfig, type Environment } from "../../src/config.js";
@@ -167,4 +168,35 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+export interface Replica {
+  process: ChildProcess;
+  client: AuthClient;
+}
+
+/** A second Warden, as a separate process (`warden serve`) on the same database. */
+export async function startReplica(databaseUrl: string, env: Record<string, string> = {}): Promise<Replica> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      WARDEN_PLAINTEXT: "true",
+      WARDEN_GRPC_HOST: "127.0.0.1",
+      WARDEN_GRPC_PORT: "0",
+      WARDEN_HTTP_HOST: "127.0.0.1",
+      WARDEN_HTTP_PORT: "0",
+      WARDEN_LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`replica exited with ${code}`)));
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const entry = JSON.parse(line) as { msg?: string; grpcPort?: number };
+      if (entry.msg === "warden serving") resolve(entry.grpcPort!);
+    });
+  });
+  return { process: child, client: authClient(`127.0.0.1:${port}`) };
 }
