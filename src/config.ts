@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { lockout_wait_strategy } from "../sql/queries/lockouts.queries.js";
+import { DEFAULT_LOCKOUT_POLICIES, type LockoutPolicies, type LockoutPolicy } from "./lockout/policy.js";
 
 /** JWT signature algorithms Warden can be allowed to accept; "none" and HMAC are never among them. */
 export const ASYMMETRIC_JWT_ALGORITHMS = [
@@ -27,6 +29,54 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const seconds = z.coerce
+  .number()
+  .min(0)
+  .max(365 * 24 * 3600);
+const overrides = z
+  .object({
+    max_failures: z.coerce.number().int().min(1).max(1_000_000),
+    failure_reset: seconds,
+    wait_increment: seconds,
+    wait_strategy: z.enum(["linear", "multiple"]).transform((s) => s.toUpperCase() as lockout_wait_strategy),
+    max_wait: seconds,
+    quick_login_check: seconds,
+    quick_login_wait: seconds,
+    max_temporary_lockouts: z.coerce.number().int().min(0).max(1000),
+  })
+  .partial()
+  .strict();
+
+/**
+ * `max_failures=5,wait_increment=60,wait_strategy=linear` (durations in
+ * seconds) over `base`: a zod schema for one WARDEN_LOCKOUT_* variable.
+ */
+export function lockoutPolicySetting(base: LockoutPolicy) {
+  return z
+    .string()
+    .default("")
+    .transform((text): Record<string, unknown> =>
+      Object.fromEntries(
+        text
+          .split(",")
+          .map((pair) => pair.trim())
+          .filter((pair) => pair.length > 0)
+          .map((pair) => [pair.split("=")[0]!.trim(), pair.slice(pair.indexOf("=") + 1).trim()]),
+      ),
+    )
+    .pipe(overrides)
+    .transform((o): LockoutPolicy => ({
+      maxFailures: o.max_failures ?? base.maxFailures,
+      failureResetSeconds: o.failure_reset ?? base.failureResetSeconds,
+      waitIncrementSeconds: o.wait_increment ?? base.waitIncrementSeconds,
+      waitStrategy: o.wait_strategy ?? base.waitStrategy,
+      maxWaitSeconds: o.max_wait ?? base.maxWaitSeconds,
+      quickLoginCheckSeconds: o.quick_login_check ?? base.quickLoginCheckSeconds,
+      quickLoginWaitSeconds: o.quick_login_wait ?? base.quickLoginWaitSeconds,
+      maxTemporaryLockouts: o.max_temporary_lockouts ?? base.maxTemporaryLockouts,
+    }));
+}
 
 /** Every environment variable Warden reads, with its default. The README's configuration table mirrors it. */
 const environmentSchema = z.object({
@@ -64,6 +114,11 @@ const environmentSchema = z.object({
   WARDEN_TOKEN_CACHE_MAX: z.coerce.number().int().min(1).default(10_000),
   WARDEN_TOKEN_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   WARDEN_NOTIFY_HEARTBEAT_MS: milliseconds(2000),
+
+  WARDEN_LOCKOUT_ENABLED: flag.default(true),
+  WARDEN_LOCKOUT_SUBJECT: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.SUBJECT),
+  WARDEN_LOCKOUT_SUBJECT_IP: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.SUBJECT_IP),
+  WARDEN_LOCKOUT_IP: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.IP),
 
   WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
@@ -112,6 +167,8 @@ export interface Config {
   jwt: JwtConfig | undefined;
   events: { queueMax: number; batchMax: number; lingerMs: number };
   serviceTokens: { cacheMax: number; cacheTtlMs: number; notifyHeartbeatMs: number };
+  /** Absent when lockout is turned off. */
+  lockout: LockoutPolicies | undefined;
   shutdownGraceMs: number;
   logLevel: string;
 }
@@ -206,6 +263,9 @@ export function loadConfig(env: Environment = process.env): Config {
       cacheTtlMs: e.WARDEN_TOKEN_CACHE_TTL_SECONDS * 1000,
       notifyHeartbeatMs: e.WARDEN_NOTIFY_HEARTBEAT_MS,
     },
+    lockout: e.WARDEN_LOCKOUT_ENABLED
+      ? { SUBJECT: e.WARDEN_LOCKOUT_SUBJECT, SUBJECT_IP: e.WARDEN_LOCKOUT_SUBJECT_IP, IP: e.WARDEN_LOCKOUT_IP }
+      : undefined,
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,
   };

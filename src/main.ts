@@ -7,6 +7,7 @@ import { migrate } from "./db/migrate.js";
 import { createPool } from "./db/pool.js";
 import { EventRecorder } from "./events/recorder.js";
 import { EventWriter } from "./events/writer.js";
+import { Lockouts } from "./lockout/lockouts.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
 import { createMetrics } from "./ops/metrics.js";
@@ -115,10 +116,37 @@ export async function startWarden(
         .catch((error: unknown) => log.warn({ err: error }, "service token expiry sweep failed"));
     }, 30_000);
     expirySweep.unref();
+    const recorder = new EventRecorder(events, log, now);
+    const lockouts = config.lockout === undefined ? undefined : new Lockouts(pool, config.lockout, recorder, log, now);
+    let lockoutChanges: NotificationListener | undefined;
+    if (lockouts !== undefined) {
+      // Before serving, so no attempt is counted by other rules; retried whenever the listener connects.
+      await lockouts
+        .writePolicies()
+        .catch((error: unknown) => log.warn({ err: error }, "could not write lockout policies"));
+      lockoutChanges = new NotificationListener(
+        {
+          url: databaseUrl,
+          channel: "warden_lockouts",
+          heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
+          connectTimeoutMs: config.database.connectTimeoutMs,
+        },
+        {
+          onListening: () => {
+            lockouts.listening().catch((error: unknown) => log.warn({ err: error }, "could not load active lockouts"));
+          },
+          onLost: () => lockouts.lost(),
+          onNotification: (payload) => lockouts.changed(payload),
+        },
+        log,
+      );
+      lockoutChanges.start();
+    }
     const authenticator = new Authenticator(
       await jwtVerifier(config, log, overrides),
       serviceTokenVerifier,
-      new EventRecorder(events, log, now),
+      recorder,
+      lockouts,
       now,
     );
     const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier });
@@ -128,7 +156,7 @@ export async function startWarden(
       host: config.grpc.host,
       port: config.grpc.port,
       security,
-      authService: authService({ db: pool, authenticator, events, now }, rpcOptions),
+      authService: authService({ db: pool, authenticator, events, lockouts, now }, rpcOptions),
       tokenService: tokenService({ authenticator, tokens }, rpcOptions),
     });
     let serving = true;
@@ -163,6 +191,8 @@ export async function startWarden(
         await stopGrpcServer(grpc.server, config.shutdownGraceMs);
         clearInterval(expirySweep);
         await tokenChanges.stop();
+        await lockoutChanges?.stop();
+        await lockouts?.settled();
         await usage.close();
         await events.close(config.shutdownGraceMs);
         await pool.end();

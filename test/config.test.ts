@@ -59,4 +59,19 @@ describe("configuration", () => {
       expect.arrayContaining(["WARDEN_GRPC_PORT", "WARDEN_DB_POOL_MAX", "WARDEN_JWKS_URL"]),
     );
   });
+
+  it("takes lockout policies over the defaults, naming each bad setting", () => {
+    const config = loadConfig({ WARDEN_LOCKOUT_SUBJECT: "max_failures=3, wait_strategy=multiple" });
+    expect(config.lockout?.SUBJECT).toMatchObject({
+      maxFailures: 3,
+      waitStrategy: "MULTIPLE",
+      waitIncrementSeconds: 1800,
+    });
+    expect(config.lockout?.IP.maxFailures).toBe(100);
+    expect(loadConfig({ WARDEN_LOCKOUT_ENABLED: "false" }).lockout).toBeUndefined();
+    expect(problems({ WARDEN_LOCKOUT_IP: "max_failures=0,wait=5" })).toEqual([
+      "WARDEN_LOCKOUT_IP.max_failures: Too small: expected number to be >=1",
+      'WARDEN_LOCKOUT_IP: Unrecognized key: "wait"',
+    ]);
+  });
 });

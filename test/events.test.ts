@@ -177,9 +177,10 @@ describe("LogEvent", () => {
     );
     const results = await Promise.all(calls);
     expect(new Set(results.map((r) => r.eventId)).size).toBe(300);
-    const [row] = await t.db.query<{ count: string }>("SELECT count(*) FROM security_events WHERE subject = $1", [
-      subject,
-    ]);
+    const [row] = await t.db.query<{ count: string }>(
+      "SELECT count(*) FROM security_events WHERE subject = $1 AND type = 'LOGIN_FAILURE'",
+      [subject],
+    );
     expect(Number(row!.count)).toBe(300);
   });
 });

@@ -9,6 +9,8 @@ import {
   type ClientContext,
 } from "../gen/warden/v1/event.js";
 import { newEventId } from "../events/event.js";
+import type { EventSink } from "../events/recorder.js";
+import { lockoutKeys, type LockoutKey, type Lockouts, type Refusal } from "../lockout/lockouts.js";
 import type { JwtVerifier } from "./jwt.js";
 import { looksLikeServiceToken } from "../tokens/format.js";
 import type { ServiceTokenVerifier } from "../tokens/verifier.js";
@@ -21,14 +23,9 @@ export interface AuthenticationAttempt {
 
 export type AuthenticationResult =
   | { authenticated: true; principal: Principal; eventId: string }
-  | { authenticated: false; failureReason: FailureReason; eventId: string };
+  | { authenticated: false; failureReason: FailureReason; eventId: string; retryAfter?: Date };
 
 type EventBase = Omit<AuthenticationEvent, "type" | "outcome" | "principal" | "failureReason">;
-
-/** Where Authenticate's own events go; they are written without waiting for the commit. */
-export interface EventSink {
-  record(event: AuthenticationEvent): void;
-}
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 const MAX_CREDENTIAL_LENGTH = 16 * 1024;
@@ -42,6 +39,8 @@ export class Authenticator {
     private readonly jwt: JwtVerifier | undefined,
     private readonly serviceTokens: ServiceTokenVerifier,
     private readonly events: EventSink,
+    /** Absent when lockout is turned off. */
+    private readonly lockouts: Lockouts | undefined,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -60,7 +59,33 @@ export class Authenticator {
       receivedAt: undefined,
     };
 
-    if (looksLikeServiceToken(credential)) return this.authenticateServiceToken(credential, base);
+    const ip = attempt.client?.ipAddress;
+    const locked = (keys: LockoutKey[], refusal: Refusal): AuthenticationResult => {
+      const subject = keys.find((k) => k.kind === "SUBJECT")?.key;
+      this.events.record({
+        ...base,
+        type: EventType.TOKEN_AUTH_FAILURE,
+        principal:
+          subject === undefined
+            ? undefined
+            : { subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
+        outcome: Outcome.FAILURE,
+        failureReason: FailureReason.ACCOUNT_LOCKED,
+      });
+      return {
+        authenticated: false,
+        failureReason: FailureReason.ACCOUNT_LOCKED,
+        eventId,
+        ...(refusal.until === undefined ? {} : { retryAfter: refusal.until }),
+      };
+    };
+
+    // A locked-out source, or subject, is refused before its credential is looked at.
+    const sourceKeys = lockoutKeys(undefined, ip);
+    const sourceRefusal = await this.lockouts?.check(sourceKeys);
+    if (sourceRefusal) return locked(sourceKeys, sourceRefusal);
+
+    if (looksLikeServiceToken(credential)) return this.authenticateServiceToken(credential, base, sourceKeys);
 
     const isJwt = credential.length <= MAX_CREDENTIAL_LENGTH && JWT_SHAPE.test(credential);
     if (!isJwt || this.jwt === undefined) {
@@ -72,10 +97,20 @@ export class Authenticator {
         principal: undefined,
         failureReason,
       });
+      this.lockouts?.countFailure(sourceKeys);
       return { authenticated: false, failureReason, eventId };
     }
 
+    // The subject a JWT names is read before its signature is checked, so that
+    // a locked-out subject is refused without one.
+    const subject = this.jwt.cached(credential)?.subject ?? this.jwt.unverifiedSubject(credential);
+    const keys = lockoutKeys(subject, ip);
+    const refusal = subject === undefined ? null : await this.lockouts?.check(keys.filter((k) => k.kind !== "IP"));
+    if (refusal) return locked(keys, refusal);
     const verification = await this.jwt.verify(credential);
+    if (!verification.ok && verification.reason !== FailureReason.KEYS_UNAVAILABLE) {
+      this.lockouts?.countFailure(keys);
+    }
     if (!verification.ok) {
       const couldNotDecide = verification.reason === FailureReason.KEYS_UNAVAILABLE;
       this.events.record({
@@ -122,9 +157,14 @@ export class Authenticator {
     };
   }
 
-  private async authenticateServiceToken(credential: string, base: EventBase): Promise<AuthenticationResult> {
+  private async authenticateServiceToken(
+    credential: string,
+    base: EventBase,
+    sourceKeys: LockoutKey[],
+  ): Promise<AuthenticationResult> {
     const verification = await this.serviceTokens.verify(credential);
     if (!verification.ok) {
+      this.lockouts?.countFailure(sourceKeys);
       this.events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,

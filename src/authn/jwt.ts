@@ -8,6 +8,7 @@ import {
 } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import {
+  decodeJwt,
   decodeProtectedHeader,
   errors,
   jwtVerify,
@@ -121,6 +122,8 @@ function fitsScheme(key: KeyObject, scheme: SignatureScheme): boolean {
  */
 const UNSIGNED_HEADER = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
 
+const cacheKey = (token: string) => createHash("sha256").update(token).digest("base64");
+
 const keyObjects = new WeakMap<object, KeyObject>();
 
 /**
@@ -170,14 +173,28 @@ export class JwtVerifier {
    * A token verified before is answered from memory until its `exp`: the
    * signature cannot change, and the claims checked are fixed in the token.
    */
+  cached(token: string): VerifiedJwt | undefined {
+    const claims = this.verified.get(cacheKey(token));
+    return claims !== undefined && claims.expiresAt > this.now() ? claims : undefined;
+  }
+
+  /** The `sub` a token claims, before anything about it is checked; only for counting attempts. */
+  unverifiedSubject(token: string): string | undefined {
+    try {
+      const { sub } = decodeJwt(token);
+      return typeof sub === "string" && sub.length <= 256 ? sub : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async verify(token: string): Promise<JwtVerification> {
-    const key = createHash("sha256").update(token).digest("base64");
-    const cached = this.verified.get(key);
-    if (cached !== undefined && cached.expiresAt > this.now()) return { ok: true, claims: cached };
+    const cached = this.cached(token);
+    if (cached !== undefined) return { ok: true, claims: cached };
     const result = await this.verifyOnce(token);
     if (result.ok) {
       const ttl = Math.min(this.verified.ttl, result.claims.expiresAt.getTime() - this.now().getTime());
-      if (ttl > 0) this.verified.set(key, result.claims, { ttl });
+      if (ttl > 0) this.verified.set(cacheKey(token), result.claims, { ttl });
     }
     return result;
   }

@@ -3,11 +3,16 @@ import type { Logger } from "../log.js";
 import { toEventRecord } from "./event.js";
 import type { EventWriter } from "./writer.js";
 
+/** Where Warden's own events go; they are written without waiting for the commit. */
+export interface EventSink {
+  record(event: AuthenticationEvent): void;
+}
+
 /**
  * Records Warden's own events (Authenticate's) through the same validation as
  * callers' events, without waiting for the commit.
  */
-export class EventRecorder {
+export class EventRecorder implements EventSink {
   constructor(
     private readonly writer: EventWriter,
     private readonly log: Logger,

@@ -1,9 +1,10 @@
 import type { Authenticator } from "../authn/authenticator.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
-import { text, toEventRecord, validateClientContext } from "../events/event.js";
+import { text, toEventRecord, validateClientContext, type EventRecord } from "../events/event.js";
 import { listEvents } from "../events/list.js";
 import type { EventWriter } from "../events/writer.js";
+import type { Lockouts } from "../lockout/lockouts.js";
 import type {
   AuthServiceServer,
   AuthenticateRequest,
@@ -25,11 +26,19 @@ export interface AuthServiceDependencies {
   db: Db;
   authenticator: Authenticator;
   events: EventWriter;
+  /** Absent when lockout is turned off. */
+  lockouts: Lockouts | undefined;
   now: () => Date;
 }
 
 /** AuthService handlers: decode and validate, call the domain, shape the response. */
 export function authServiceHandlers(deps: AuthServiceDependencies) {
+  /** Stores events, then counts the new ones' logins toward lockout. */
+  const write = async (records: EventRecord[]) => {
+    const results = await deps.events.write(records);
+    deps.lockouts?.countReported(records.filter((_, index) => !results[index]!.duplicate));
+    return results;
+  };
   return {
     authenticate: async (request: AuthenticateRequest, context: CallContext): Promise<AuthenticateResponse> => {
       const credential = request.credential !== "" ? request.credential : bearerCredential(context.metadata);
@@ -52,12 +61,19 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
             principal: result.principal,
             failureReason: FailureReason.UNSPECIFIED,
             eventId: result.eventId,
+            retryAfter: undefined,
           }
-        : { authenticated: false, principal: undefined, failureReason: result.failureReason, eventId: result.eventId };
+        : {
+            authenticated: false,
+            principal: undefined,
+            failureReason: result.failureReason,
+            eventId: result.eventId,
+            retryAfter: result.retryAfter,
+          };
     },
 
     logEvent: async (request: LogEventRequest): Promise<LogEventResponse> => {
-      const [result] = await deps.events.write([toEventRecord(request.event, "event", deps.now())]);
+      const [result] = await write([toEventRecord(request.event, "event", deps.now())]);
       return result!;
     },
 
@@ -68,7 +84,7 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       }
       const now = deps.now();
       const records = request.events.map((event, index) => toEventRecord(event, `events[${index}]`, now));
-      return { results: await deps.events.write(records) };
+      return { results: await write(records) };
     },
 
     listEvents: async (request: ListEventsRequest): Promise<ListEventsResponse> => {

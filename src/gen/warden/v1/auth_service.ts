@@ -60,6 +60,11 @@ export interface AuthenticateResponse {
   failureReason: FailureReason;
   /** The id of the AuthenticationEvent recorded for this call. */
   eventId: string;
+  /**
+   * With FAILURE_REASON_ACCOUNT_LOCKED: when to try again. Absent for a
+   * permanent lockout, or one whose length is not settled yet.
+   */
+  retryAfter: Date | undefined;
 }
 
 /** The authenticated caller. */
@@ -229,7 +234,7 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
 };
 
 function createBaseAuthenticateResponse(): AuthenticateResponse {
-  return { authenticated: false, principal: undefined, failureReason: 0, eventId: "" };
+  return { authenticated: false, principal: undefined, failureReason: 0, eventId: "", retryAfter: undefined };
 }
 
 export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
@@ -245,6 +250,9 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     }
     if (message.eventId !== "") {
       writer.uint32(34).string(message.eventId);
+    }
+    if (message.retryAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.retryAfter), writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -294,6 +302,14 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
             message.eventId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.retryAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -320,6 +336,11 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
         : isSet(object.event_id)
         ? globalThis.String(object.event_id)
         : "",
+      retryAfter: isSet(object.retryAfter)
+        ? fromJsonTimestamp(object.retryAfter)
+        : isSet(object.retry_after)
+        ? fromJsonTimestamp(object.retry_after)
+        : undefined,
     };
   },
 
@@ -337,6 +358,9 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     if (message.eventId !== "") {
       obj.eventId = message.eventId;
     }
+    if (message.retryAfter !== undefined) {
+      obj.retryAfter = message.retryAfter.toISOString();
+    }
     return obj;
   },
 
@@ -351,6 +375,7 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
       : undefined;
     message.failureReason = object.failureReason ?? 0;
     message.eventId = object.eventId ?? "";
+    message.retryAfter = object.retryAfter ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,91 @@
+-- Up Migration
+CREATE TYPE lockout_key_kind AS ENUM ('SUBJECT', 'IP', 'SUBJECT_IP');
+CREATE TYPE lockout_wait_strategy AS ENUM ('LINEAR', 'MULTIPLE');
+
+-- One row per key kind, written from the configuration at start-up, so every
+-- replica counts by the same rules.
+CREATE TABLE lockout_policies (
+  key_kind lockout_key_kind PRIMARY KEY,
+  max_failures integer NOT NULL CHECK (max_failures > 0),
+  failure_reset interval NOT NULL,
+  wait_increment interval NOT NULL,
+  wait_strategy lockout_wait_strategy NOT NULL,
+  max_wait interval NOT NULL,
+  -- Two failures closer than this lock for quick_login_wait; zero turns the check off.
+  quick_login_check interval NOT NULL,
+  quick_login_wait interval NOT NULL,
+  -- Temporary lockouts after which the next one is permanent; zero never.
+  max_temporary_lockouts integer NOT NULL CHECK (max_temporary_lockouts >= 0)
+);
+
+CREATE TABLE lockout_counters (
+  key_kind lockout_key_kind NOT NULL,
+  key text NOT NULL CHECK (length(key) <= 600),
+  -- Failures since the last lockout, a successful login or the reset time.
+  failures integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
+  last_failure_at timestamptz,
+  lockouts integer NOT NULL DEFAULT 0,
+  locked_until timestamptz,
+  permanent boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (key_kind, key)
+);
+
+CREATE INDEX lockout_counters_active_idx ON lockout_counters (locked_until) WHERE locked_until IS NOT NULL OR permanent;
+
+-- Counts failed attempts (repeats of a key add up) and locks out each key
+-- that reaches its policy's max_failures, or fails twice within the
+-- quick-login check, for a wait that grows with each lockout. Failures on a
+-- key already locked out are not counted. Returns the keys counted, with
+-- newly_locked set on those this call locked out.
+CREATE FUNCTION lockout_count_failures(p_kinds lockout_key_kind[], p_keys text[], p_now timestamptz)
+RETURNS TABLE (key_kind lockout_key_kind, key text, failures integer, lockouts integer, locked_until timestamptz, permanent boolean, newly_locked boolean)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  -- Rows are created and locked in one order, so concurrent calls cannot deadlock.
+  INSERT INTO lockout_counters (key_kind, key)
+  SELECT DISTINCT r.kind, r.key FROM unnest(p_kinds, p_keys) AS r(kind, key)
+  ORDER BY 1, 2
+  ON CONFLICT DO NOTHING;
+  PERFORM 1 FROM lockout_counters c
+  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys))
+  ORDER BY c.key_kind, c.key
+  FOR UPDATE;
+
+  RETURN QUERY
+  WITH reported AS (
+    SELECT r.kind, r.key, count(*)::integer AS n
+    FROM unnest(p_kinds, p_keys) AS r(kind, key)
+    GROUP BY r.kind, r.key
+  ),
+  next AS (
+    SELECT c.key_kind AS kind, c.key AS k, c.lockouts AS previous_lockouts,
+      p.max_failures, p.wait_increment, p.wait_strategy, p.max_wait, p.quick_login_wait, p.max_temporary_lockouts,
+      CASE WHEN c.last_failure_at < p_now - p.failure_reset THEN 0 ELSE c.failures END + r.n AS counted,
+      p.quick_login_check > interval '0' AND c.last_failure_at > p_now - p.quick_login_check AS quick
+    FROM lockout_counters c
+    JOIN reported r ON r.kind = c.key_kind AND r.key = c.key
+    JOIN lockout_policies p ON p.key_kind = c.key_kind
+    WHERE NOT c.permanent AND coalesce(c.locked_until <= p_now, true)
+  )
+  UPDATE lockout_counters c
+  SET last_failure_at = p_now,
+    failures = CASE WHEN n.counted >= n.max_failures THEN 0 ELSE n.counted END,
+    lockouts = n.previous_lockouts + CASE WHEN n.counted >= n.max_failures THEN 1 ELSE 0 END,
+    permanent = n.counted >= n.max_failures AND n.max_temporary_lockouts > 0
+      AND n.previous_lockouts + 1 > n.max_temporary_lockouts,
+    locked_until = CASE
+      WHEN n.counted >= n.max_failures THEN p_now + least(n.max_wait,
+        CASE n.wait_strategy
+          WHEN 'LINEAR' THEN n.wait_increment * (n.previous_lockouts + 1)
+          ELSE n.wait_increment * power(2, least(n.previous_lockouts, 30))
+        END)
+      WHEN n.quick THEN p_now + n.quick_login_wait
+      ELSE c.locked_until
+    END
+  FROM next n
+  WHERE c.key_kind = n.kind AND c.key = n.k
+  RETURNING c.key_kind, c.key, c.failures, c.lockouts, c.locked_until, c.permanent,
+    n.counted >= n.max_failures OR n.quick;
+END;
+$$;

@@ -1,0 +1,223 @@
+/** Types generated for queries found in "sql/queries/lockouts.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+export type lockout_key_kind = 'IP' | 'SUBJECT' | 'SUBJECT_IP';
+
+export type lockout_wait_strategy = 'LINEAR' | 'MULTIPLE';
+
+export type DateOrString = Date | string;
+
+export type lockout_key_kindArray = (lockout_key_kind)[];
+
+export type stringArray = (string)[];
+
+/** 'WriteLockoutPolicy' parameters type */
+export interface IWriteLockoutPolicyParams {
+  failureResetSeconds: number;
+  keyKind: lockout_key_kind;
+  maxFailures: number;
+  maxTemporaryLockouts: number;
+  maxWaitSeconds: number;
+  quickLoginCheckSeconds: number;
+  quickLoginWaitSeconds: number;
+  waitIncrementSeconds: number;
+  waitStrategy: lockout_wait_strategy;
+}
+
+/** 'WriteLockoutPolicy' return type */
+export type IWriteLockoutPolicyResult = void;
+
+/** 'WriteLockoutPolicy' query type */
+export interface IWriteLockoutPolicyQuery {
+  params: IWriteLockoutPolicyParams;
+  result: IWriteLockoutPolicyResult;
+}
+
+const writeLockoutPolicyIR: any = {"usedParamSet":{"keyKind":true,"maxFailures":true,"failureResetSeconds":true,"waitIncrementSeconds":true,"waitStrategy":true,"maxWaitSeconds":true,"quickLoginCheckSeconds":true,"quickLoginWaitSeconds":true,"maxTemporaryLockouts":true},"params":[{"name":"keyKind","required":true,"transform":{"type":"scalar"},"locs":[{"a":188,"b":196}]},{"name":"maxFailures","required":true,"transform":{"type":"scalar"},"locs":[{"a":199,"b":211}]},{"name":"failureResetSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":236,"b":256}]},{"name":"waitIncrementSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":303}]},{"name":"waitStrategy","required":true,"transform":{"type":"scalar"},"locs":[{"a":309,"b":322}]},{"name":"maxWaitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":347,"b":362}]},{"name":"quickLoginCheckSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":388,"b":411}]},{"name":"quickLoginWaitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":439,"b":461}]},{"name":"maxTemporaryLockouts","required":true,"transform":{"type":"scalar"},"locs":[{"a":465,"b":486}]}],"statement":"INSERT INTO lockout_policies (\n  key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,\n  quick_login_check, quick_login_wait, max_temporary_lockouts\n)\nVALUES (\n  :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),\n  :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),\n  make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!\n)\nON CONFLICT (key_kind) DO UPDATE SET\n  max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,\n  wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,\n  quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,\n  max_temporary_lockouts = EXCLUDED.max_temporary_lockouts"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * INSERT INTO lockout_policies (
+ *   key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,
+ *   quick_login_check, quick_login_wait, max_temporary_lockouts
+ * )
+ * VALUES (
+ *   :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),
+ *   :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),
+ *   make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!
+ * )
+ * ON CONFLICT (key_kind) DO UPDATE SET
+ *   max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,
+ *   wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,
+ *   quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,
+ *   max_temporary_lockouts = EXCLUDED.max_temporary_lockouts
+ * ```
+ */
+export const writeLockoutPolicy = new PreparedQuery<IWriteLockoutPolicyParams,IWriteLockoutPolicyResult>(writeLockoutPolicyIR);
+
+
+/** 'CountFailures' parameters type */
+export interface ICountFailuresParams {
+  keys: stringArray;
+  kinds: lockout_key_kindArray;
+  now: DateOrString;
+}
+
+/** 'CountFailures' return type */
+export interface ICountFailuresResult {
+  failures: number;
+  key: string;
+  keyKind: lockout_key_kind;
+  lockedUntil: Date | null;
+  lockouts: number;
+  newlyLocked: boolean;
+  permanent: boolean;
+}
+
+/** 'CountFailures' query type */
+export interface ICountFailuresQuery {
+  params: ICountFailuresParams;
+  result: ICountFailuresResult;
+}
+
+const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":288}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":311,"b":316}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":331}]}],"statement":"-- See lockout_count_failures in sql/migrations/0003_lockouts.sql.\nSELECT key_kind AS \"keyKind!\", key AS \"key!\", failures AS \"failures!\", lockouts AS \"lockouts!\",\n  locked_until AS \"lockedUntil\", permanent AS \"permanent!\", newly_locked AS \"newlyLocked!\"\nFROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
+ * SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
+ *   locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
+ * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)
+ * ```
+ */
+export const countFailures = new PreparedQuery<ICountFailuresParams,ICountFailuresResult>(countFailuresIR);
+
+
+/** 'ForgetFailures' parameters type */
+export interface IForgetFailuresParams {
+  keys: stringArray;
+  kinds: lockout_key_kindArray;
+}
+
+/** 'ForgetFailures' return type */
+export type IForgetFailuresResult = void;
+
+/** 'ForgetFailures' query type */
+export interface IForgetFailuresQuery {
+  params: IForgetFailuresParams;
+  result: IForgetFailuresResult;
+}
+
+const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":202,"b":208}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":231,"b":236}]}],"statement":"-- A successful login: the subject's counted failures are forgotten; an address's are not.\nUPDATE lockout_counters\nSET failures = 0\nWHERE key_kind <> 'IP'\n  AND (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- A successful login: the subject's counted failures are forgotten; an address's are not.
+ * UPDATE lockout_counters
+ * SET failures = 0
+ * WHERE key_kind <> 'IP'
+ *   AND (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))
+ * ```
+ */
+export const forgetFailures = new PreparedQuery<IForgetFailuresParams,IForgetFailuresResult>(forgetFailuresIR);
+
+
+/** 'FindLockouts' parameters type */
+export interface IFindLockoutsParams {
+  keys: stringArray;
+  kinds: lockout_key_kindArray;
+  now: DateOrString;
+}
+
+/** 'FindLockouts' return type */
+export interface IFindLockoutsResult {
+  key: string;
+  key_kind: lockout_key_kind;
+  locked_until: Date | null;
+  permanent: boolean;
+}
+
+/** 'FindLockouts' query type */
+export interface IFindLockoutsQuery {
+  params: IFindLockoutsParams;
+  result: IFindLockoutsResult;
+}
+
+const findLockoutsIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":209,"b":215}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":238,"b":243}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":290,"b":294}]}],"statement":"-- Active lockouts among the given keys, for a replica whose notifications cannot be trusted.\nSELECT key_kind, key, locked_until, permanent\nFROM lockout_counters\nWHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))\n  AND (permanent OR locked_until > :now!::timestamptz)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Active lockouts among the given keys, for a replica whose notifications cannot be trusted.
+ * SELECT key_kind, key, locked_until, permanent
+ * FROM lockout_counters
+ * WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))
+ *   AND (permanent OR locked_until > :now!::timestamptz)
+ * ```
+ */
+export const findLockouts = new PreparedQuery<IFindLockoutsParams,IFindLockoutsResult>(findLockoutsIR);
+
+
+/** 'ListActiveLockouts' parameters type */
+export interface IListActiveLockoutsParams {
+  now: DateOrString;
+}
+
+/** 'ListActiveLockouts' return type */
+export interface IListActiveLockoutsResult {
+  key: string;
+  key_kind: lockout_key_kind;
+  locked_until: Date | null;
+  permanent: boolean;
+}
+
+/** 'ListActiveLockouts' query type */
+export interface IListActiveLockoutsQuery {
+  params: IListActiveLockoutsParams;
+  result: IListActiveLockoutsResult;
+}
+
+const listActiveLockoutsIR: any = {"usedParamSet":{"now":true},"params":[{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":102,"b":106}]}],"statement":"SELECT key_kind, key, locked_until, permanent\nFROM lockout_counters\nWHERE permanent OR locked_until > :now!::timestamptz"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT key_kind, key, locked_until, permanent
+ * FROM lockout_counters
+ * WHERE permanent OR locked_until > :now!::timestamptz
+ * ```
+ */
+export const listActiveLockouts = new PreparedQuery<IListActiveLockoutsParams,IListActiveLockoutsResult>(listActiveLockoutsIR);
+
+
+/** 'NotifyLockoutsChanged' parameters type */
+export interface INotifyLockoutsChangedParams {
+  payloads: stringArray;
+}
+
+/** 'NotifyLockoutsChanged' return type */
+export interface INotifyLockoutsChangedResult {
+  pg_notify: undefined | null;
+}
+
+/** 'NotifyLockoutsChanged' query type */
+export interface INotifyLockoutsChangedQuery {
+  params: INotifyLockoutsChangedParams;
+  result: INotifyLockoutsChangedResult;
+}
+
+const notifyLockoutsChangedIR: any = {"usedParamSet":{"payloads":true},"params":[{"name":"payloads","required":true,"transform":{"type":"scalar"},"locs":[{"a":168,"b":177}]}],"statement":"-- One notification per payload: JSON {kind, key, until (ms or null), permanent}; see src/lockout/lockouts.ts.\nSELECT pg_notify('warden_lockouts', payload) FROM unnest(:payloads!::text[]) AS payload"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One notification per payload: JSON {kind, key, until (ms or null), permanent}; see src/lockout/lockouts.ts.
+ * SELECT pg_notify('warden_lockouts', payload) FROM unnest(:payloads!::text[]) AS payload
+ * ```
+ */
+export const notifyLockoutsChanged = new PreparedQuery<INotifyLockoutsChangedParams,INotifyLockoutsChangedResult>(notifyLockoutsChangedIR);
+
+

@@ -1,0 +1,44 @@
+/* @name WriteLockoutPolicy */
+INSERT INTO lockout_policies (
+  key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,
+  quick_login_check, quick_login_wait, max_temporary_lockouts
+)
+VALUES (
+  :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),
+  :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),
+  make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!
+)
+ON CONFLICT (key_kind) DO UPDATE SET
+  max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,
+  wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,
+  quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,
+  max_temporary_lockouts = EXCLUDED.max_temporary_lockouts;
+
+/* @name CountFailures */
+-- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
+SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
+  locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
+FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz);
+
+/* @name ForgetFailures */
+-- A successful login: the subject's counted failures are forgotten; an address's are not.
+UPDATE lockout_counters
+SET failures = 0
+WHERE key_kind <> 'IP'
+  AND (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]));
+
+/* @name FindLockouts */
+-- Active lockouts among the given keys, for a replica whose notifications cannot be trusted.
+SELECT key_kind, key, locked_until, permanent
+FROM lockout_counters
+WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))
+  AND (permanent OR locked_until > :now!::timestamptz);
+
+/* @name ListActiveLockouts */
+SELECT key_kind, key, locked_until, permanent
+FROM lockout_counters
+WHERE permanent OR locked_until > :now!::timestamptz;
+
+/* @name NotifyLockoutsChanged */
+-- One notification per payload: JSON {kind, key, until (ms or null), permanent}; see src/lockout/lockouts.ts.
+SELECT pg_notify('warden_lockouts', payload) FROM unnest(:payloads!::text[]) AS payload;

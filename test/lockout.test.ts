@@ -1,0 +1,219 @@
+import { once } from "node:events";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPool, type Pool } from "../src/db/pool.js";
+import { AuthenticateRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
+import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
+import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
+import type { LockoutPolicies, LockoutPolicy } from "../src/lockout/policy.js";
+import { createTestDatabase, type TestDatabase } from "./support/database.js";
+import {
+  AUDIENCE,
+  FakeIdentityProvider,
+  ISSUER,
+  signingKey,
+  signJwt,
+  type SigningKey,
+} from "./support/identity-provider.js";
+import { eventually, startReplica, startTestWarden, type AuthClient, type TestWarden } from "./support/warden.js";
+
+const strict: LockoutPolicy = {
+  maxFailures: 5,
+  failureResetSeconds: 3600,
+  waitIncrementSeconds: 60,
+  waitStrategy: "MULTIPLE",
+  maxWaitSeconds: 900,
+  quickLoginCheckSeconds: 0,
+  quickLoginWaitSeconds: 60,
+  maxTemporaryLockouts: 0,
+};
+
+describe("lockout counters in PostgreSQL", () => {
+  const policies: LockoutPolicies = {
+    SUBJECT: strict,
+    IP: { ...strict, maxFailures: 1000 },
+    SUBJECT_IP: { ...strict, maxFailures: 1000 },
+  };
+  let db: TestDatabase;
+  let pools: Pool[];
+  let replicas: Lockouts[];
+  let clock = new Date("2026-01-01T00:00:00Z");
+  const events: AuthenticationEvent[] = [];
+  const sink = { record: (event: AuthenticationEvent) => events.push(event) };
+  const advance = (seconds: number) => {
+    clock = new Date(clock.getTime() + seconds * 1000);
+  };
+  async function fail(subject: string, times: number, ip?: string) {
+    for (let i = 0; i < times; i += 1) replicas[i % 2]!.countFailure(lockoutKeys(subject, ip));
+    await Promise.all(replicas.map((r) => r.settled()));
+  }
+  const counter = async (kind: string, key: string) =>
+    (
+      await db.query<{ failures: number; lockouts: number }>(
+        "SELECT failures, lockouts FROM lockout_counters WHERE key_kind = $1 AND key = $2",
+        [kind, key],
+      )
+    )[0];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const log = pino({ level: "silent" });
+    pools = [0, 1].map(() =>
+      createPool({ url: db.url, max: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 }, log),
+    );
+    replicas = pools.map((pool) => new Lockouts(pool, policies, sink, log, () => clock));
+    await Promise.all(replicas.map((r) => r.listening()));
+    // No listener here: each replica asks the database rather than waiting for notifications.
+    for (const r of replicas) r.lost();
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((pool) => pool.end()));
+    await db.drop();
+  });
+
+  it("loses no failure counted in parallel through two pools", async () => {
+    for (let i = 0; i < 100; i += 1) replicas[i % 2]!.countFailure(lockoutKeys("parallel", `192.0.2.${i % 7}`));
+    await Promise.all(replicas.map((r) => r.settled()));
+    expect(await counter("IP", "192.0.2.3")).toEqual({ failures: 14, lockouts: 0 });
+    expect(await counter("SUBJECT", "parallel")).toMatchObject({ lockouts: 1 });
+  });
+
+  it("locks after max_failures for a wait that multiplies up to max_wait, and records ACCOUNT_LOCKED", async () => {
+    const waits: number[] = [];
+    for (let lockout = 0; lockout < 6; lockout += 1) {
+      await fail("multiplied", strict.maxFailures);
+      const refusal = await replicas[1]!.check(lockoutKeys("multiplied", undefined));
+      if (refusal?.until === undefined) throw new Error("expected a timed lockout");
+      waits.push((refusal.until.getTime() - clock.getTime()) / 1000);
+      advance(waits.at(-1)!);
+      expect(await replicas[0]!.check(lockoutKeys("multiplied", undefined))).toBeNull();
+    }
+    expect(waits).toEqual([60, 120, 240, 480, 900, 900]);
+    const locked = events.filter((e) => e.type === EventType.ACCOUNT_LOCKED && e.principal?.subject === "multiplied");
+    expect(locked.map((e) => e.details.lockouts)).toEqual(["1", "2", "3", "4", "5", "6"]);
+  });
+
+  it("forgets failures older than the reset time", async () => {
+    await fail("reset", strict.maxFailures - 1);
+    advance(strict.failureResetSeconds + 1);
+    await fail("reset", strict.maxFailures - 1);
+    expect(await counter("SUBJECT", "reset")).toEqual({ failures: strict.maxFailures - 1, lockouts: 0 });
+  });
+});
+
+describe("Authenticate with lockout", () => {
+  let idp: FakeIdentityProvider;
+  let key: SigningKey;
+  let forger: SigningKey;
+  let t: TestWarden;
+  const lockoutEnv = {
+    WARDEN_LOCKOUT_SUBJECT: "max_failures=10,wait_increment=60,wait_strategy=linear",
+    WARDEN_LOCKOUT_SUBJECT_IP: "max_failures=3,wait_increment=1,wait_strategy=linear,max_temporary_lockouts=1",
+  };
+  const jwtEnv = () => ({ WARDEN_JWKS_URL: idp.url, WARDEN_JWT_ISSUER: ISSUER, WARDEN_JWT_AUDIENCE: AUDIENCE });
+
+  beforeAll(async () => {
+    [key, forger] = await Promise.all([signingKey("ES256", "ec-1"), signingKey("ES256", "ec-1")]);
+    idp = await new FakeIdentityProvider().start();
+    idp.keys = [key];
+    t = await startTestWarden({ ...jwtEnv(), ...lockoutEnv });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await idp.stop();
+  });
+
+  const attempt = (client: AuthClient, credential: string, ipAddress: string) =>
+    client.authenticate(AuthenticateRequest.fromPartial({ credential, client: { ipAddress } }));
+  const reasons = (responses: { authenticated: boolean; failureReason: FailureReason }[]) =>
+    responses.map((r) => (r.authenticated ? "OK" : FailureReason[r.failureReason]));
+
+  /** Polls until `credential` from `ip` is refused as locked out; failures are counted just after they are answered. */
+  const lockedOut = (client: AuthClient, credential: string, ip: string) =>
+    eventually(async () => {
+      const answer = await attempt(client, credential, ip);
+      return !answer.authenticated && answer.failureReason === FailureReason.ACCOUNT_LOCKED ? answer : undefined;
+    });
+
+  it("refuses a subject locked from one address before checking its credential, and lets it in from another", async () => {
+    const forged = await signJwt(forger, { sub: "carol" });
+    const answers = [];
+    for (let i = 0; i < 3; i += 1) answers.push(await attempt(t.client, forged, "198.51.100.7"));
+    expect(reasons(answers)).toEqual(["INVALID_SIGNATURE", "INVALID_SIGNATURE", "INVALID_SIGNATURE"]);
+    const refused = await lockedOut(t.client, await signJwt(key, { sub: "carol" }), "198.51.100.7");
+    expect(FailureReason[refused.failureReason]).toBe("ACCOUNT_LOCKED");
+    expect(refused.retryAfter!.getTime()).toBeGreaterThan(Date.now() - 100);
+    expect((await attempt(t.client, await signJwt(key, { sub: "carol" }), "203.0.113.99")).authenticated).toBe(true);
+    const [locked] = await eventually(async () => {
+      const rows = await t.db.query<{ subject: string; details: Record<string, string> }>(
+        "SELECT subject, details FROM security_events WHERE type = 'ACCOUNT_LOCKED' AND subject = 'carol'",
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(locked!.details).toMatchObject({ key_kind: "SUBJECT_IP", permanent: "false", lockouts: "1" });
+  });
+
+  it("lifts a temporary lockout when its wait ends, and makes the next one permanent", async () => {
+    const forged = await signJwt(forger, { sub: "dave" });
+    const fromHere = (credential: string) => attempt(t.client, credential, "198.51.100.8");
+    const valid = await signJwt(key, { sub: "dave" });
+    for (let i = 0; i < 3; i += 1) await fromHere(forged);
+    const temporary = await lockedOut(t.client, forged, "198.51.100.8");
+    expect(temporary.retryAfter!.getTime() - Date.now()).toBeLessThanOrEqual(1000);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await fromHere(valid)).authenticated).toBe(true);
+    for (let i = 0; i < 3; i += 1) await fromHere(forged);
+    const permanent = await lockedOut(t.client, valid, "198.51.100.8");
+    expect(permanent.retryAfter).toBeUndefined();
+  });
+
+  it("counts password failures that other services report through LogEvent", async () => {
+    const report = (type: EventType, outcome: Outcome) =>
+      t.client.logEvent(
+        LogEventRequest.fromPartial({
+          event: AuthenticationEvent.fromPartial({
+            type,
+            outcome,
+            ...(outcome === Outcome.FAILURE ? { failureReason: FailureReason.INVALID_PASSWORD } : {}),
+            principal: { subject: "erin", kind: PrincipalKind.USER },
+            client: { ipAddress: "198.51.100.9" },
+            sourceService: "login-page",
+          }),
+        }),
+      );
+    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    await report(EventType.LOGIN_SUCCESS, Outcome.SUCCESS);
+    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    const valid = await signJwt(key, { sub: "erin" });
+    expect((await attempt(t.client, valid, "198.51.100.9")).authenticated).toBe(true);
+    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    await lockedOut(t.client, valid, "198.51.100.9");
+  });
+
+  it("a lockout reached through one server process is enforced by another within a second", async () => {
+    const replica = await startReplica(t.db.url, { ...jwtEnv(), ...lockoutEnv });
+    try {
+      const forged = await signJwt(forger, { sub: "frank" });
+      const valid = await signJwt(key, { sub: "frank" });
+      expect((await attempt(replica.client, valid, "198.51.100.10")).authenticated).toBe(true);
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => attempt(t.client, forged, `198.51.100.${20 + i}`)),
+      );
+      expect(reasons(answers).every((r) => r === "INVALID_SIGNATURE" || r === "ACCOUNT_LOCKED")).toBe(true);
+      const started = Date.now();
+      await eventually(async () => {
+        const answer = await attempt(replica.client, valid, "198.51.100.10");
+        return answer.authenticated ? undefined : FailureReason[answer.failureReason];
+      }, 1000);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      replica.client.close();
+      replica.process.kill("SIGTERM");
+      await once(replica.process, "exit");
+    }
+  });
+});
