@@ -20,7 +20,8 @@ import { startTestWarden, type TestWarden } from "./support/warden.js";
 
 let t: TestWarden;
 beforeAll(async () => {
-  t = await startTestWarden();
+  // The event store on its own: lockout would add ACCOUNT_LOCKED events of its own to what these tests count.
+  t = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false" });
 });
 afterAll(async () => {
   await t.stop();
@@ -177,10 +178,9 @@ describe("LogEvent", () => {
     );
     const results = await Promise.all(calls);
     expect(new Set(results.map((r) => r.eventId)).size).toBe(300);
-    const [row] = await t.db.query<{ count: string }>(
-      "SELECT count(*) FROM security_events WHERE subject = $1 AND type = 'LOGIN_FAILURE'",
-      [subject],
-    );
+    const [row] = await t.db.query<{ count: string }>("SELECT count(*) FROM security_events WHERE subject = $1", [
+      subject,
+    ]);
     expect(Number(row!.count)).toBe(300);
   });
 });

@@ -2,7 +2,8 @@ import { once } from "node:events";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool, type Pool } from "../src/db/pool.js";
-import { AuthenticateRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
+import { status, type ServiceError } from "@grpc/grpc-js";
+import { AuthenticateRequest, CheckLockoutRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
 import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
 import type { LockoutPolicies, LockoutPolicy } from "../src/lockout/policy.js";
@@ -215,5 +216,77 @@ describe("Authenticate with lockout", () => {
       replica.process.kill("SIGTERM");
       await once(replica.process, "exit");
     }
+  });
+});
+
+describe("CheckLockout, for services that check passwords themselves", () => {
+  let t: TestWarden;
+  const lockoutEnv = { WARDEN_LOCKOUT_SUBJECT: "max_failures=10,wait_increment=60" };
+  beforeAll(async () => {
+    t = await startTestWarden(lockoutEnv);
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  const check = (client: AuthClient, subject: string, clientIp: string) =>
+    client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp }));
+  const report = (client: AuthClient, type: EventType, subject: string, ipAddress: string) =>
+    client.logEvent(
+      LogEventRequest.fromPartial({
+        event: AuthenticationEvent.fromPartial({
+          type,
+          outcome: type === EventType.LOGIN_SUCCESS ? Outcome.SUCCESS : Outcome.FAILURE,
+          ...(type === EventType.LOGIN_FAILURE ? { failureReason: FailureReason.INVALID_PASSWORD } : {}),
+          principal: { subject, kind: PrincipalKind.USER },
+          client: { ipAddress },
+        }),
+      }),
+    );
+
+  it("allows exactly max_failures of 100 parallel attempts split across two server processes, then locks", async () => {
+    const replica = await startReplica(t.db.url, lockoutEnv);
+    try {
+      const ipOf = (i: number) => `198.51.100.${i % 50}`;
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => check(i % 2 === 0 ? t.client : replica.client, "grace", ipOf(i))),
+      );
+      const allowed = answers.flatMap((answer, i) => (answer.allowed ? [i] : []));
+      expect(allowed).toHaveLength(10);
+      // Each allowed password check fails and is reported, from either process.
+      await Promise.all(
+        allowed.map((i) => report(i % 2 === 0 ? replica.client : t.client, EventType.LOGIN_FAILURE, "grace", ipOf(i))),
+      );
+      const refused = await eventually(async () => {
+        const answer = await check(replica.client, "grace", "203.0.113.1");
+        return answer.retryAfter === undefined ? undefined : answer;
+      });
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfter!.getTime() - Date.now()).toBeGreaterThan(50_000);
+    } finally {
+      replica.client.close();
+      replica.process.kill("SIGTERM");
+      await once(replica.process, "exit");
+    }
+  });
+
+  it("releases an attempt when its success is reported", async () => {
+    for (let i = 0; i < 15; i += 1) {
+      expect((await check(t.client, "heidi", "198.51.100.1")).allowed).toBe(true);
+      await report(t.client, EventType.LOGIN_SUCCESS, "heidi", "198.51.100.1");
+    }
+  });
+
+  it("answers INVALID_ARGUMENT naming a missing subject or a bad address", async () => {
+    const failure = (request: Promise<unknown>) =>
+      request.then(
+        () => undefined,
+        (error: ServiceError) => [status[error.code], error.details],
+      );
+    expect(await failure(check(t.client, "", "198.51.100.1"))).toEqual(["INVALID_ARGUMENT", "subject: required"]);
+    expect(await failure(check(t.client, "ivan", "not-an-ip"))).toEqual([
+      "INVALID_ARGUMENT",
+      "client_ip: not an IPv4 or IPv6 address",
+    ]);
   });
 });

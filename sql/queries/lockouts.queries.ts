@@ -62,6 +62,7 @@ export interface ICountFailuresParams {
   keys: stringArray;
   kinds: lockout_key_kindArray;
   now: DateOrString;
+  settles: boolean;
 }
 
 /** 'CountFailures' return type */
@@ -81,7 +82,7 @@ export interface ICountFailuresQuery {
   result: ICountFailuresResult;
 }
 
-const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":288}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":311,"b":316}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":331}]}],"statement":"-- See lockout_count_failures in sql/migrations/0003_lockouts.sql.\nSELECT key_kind AS \"keyKind!\", key AS \"key!\", failures AS \"failures!\", lockouts AS \"lockouts!\",\n  locked_until AS \"lockedUntil\", permanent AS \"permanent!\", newly_locked AS \"newlyLocked!\"\nFROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)"};
+const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"settles":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":288}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":311,"b":316}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":331}]},{"name":"settles","required":true,"transform":{"type":"scalar"},"locs":[{"a":347,"b":355}]}],"statement":"-- See lockout_count_failures in sql/migrations/0003_lockouts.sql.\nSELECT key_kind AS \"keyKind!\", key AS \"key!\", failures AS \"failures!\", lockouts AS \"lockouts!\",\n  locked_until AS \"lockedUntil\", permanent AS \"permanent!\", newly_locked AS \"newlyLocked!\"\nFROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)"};
 
 /**
  * Query generated from SQL:
@@ -89,7 +90,7 @@ const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":tru
  * -- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
  * SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
  *   locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
- * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)
+ * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)
  * ```
  */
 export const countFailures = new PreparedQuery<ICountFailuresParams,ICountFailuresResult>(countFailuresIR);
@@ -110,19 +111,53 @@ export interface IForgetFailuresQuery {
   result: IForgetFailuresResult;
 }
 
-const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":202,"b":208}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":231,"b":236}]}],"statement":"-- A successful login: the subject's counted failures are forgotten; an address's are not.\nUPDATE lockout_counters\nSET failures = 0\nWHERE key_kind <> 'IP'\n  AND (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))"};
+const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":333}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":356,"b":361}]}],"statement":"-- A successful login: the subject's counted failures are forgotten, an address's are not,\n-- and the attempt CheckLockout admitted for it is released.\nUPDATE lockout_counters\nSET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,\n  pending = greatest(pending - 1, 0)\nWHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- A successful login: the subject's counted failures are forgotten; an address's are not.
+ * -- A successful login: the subject's counted failures are forgotten, an address's are not,
+ * -- and the attempt CheckLockout admitted for it is released.
  * UPDATE lockout_counters
- * SET failures = 0
- * WHERE key_kind <> 'IP'
- *   AND (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))
+ * SET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,
+ *   pending = greatest(pending - 1, 0)
+ * WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))
  * ```
  */
 export const forgetFailures = new PreparedQuery<IForgetFailuresParams,IForgetFailuresResult>(forgetFailuresIR);
+
+
+/** 'AdmitAttempt' parameters type */
+export interface IAdmitAttemptParams {
+  keys: stringArray;
+  kinds: lockout_key_kindArray;
+  now: DateOrString;
+}
+
+/** 'AdmitAttempt' return type */
+export interface IAdmitAttemptResult {
+  admitted: boolean;
+  lockedUntil: Date | null;
+  permanent: boolean;
+}
+
+/** 'AdmitAttempt' query type */
+export interface IAdmitAttemptQuery {
+  params: IAdmitAttemptParams;
+  result: IAdmitAttemptResult;
+}
+
+const admitAttemptIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":175,"b":181}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":204,"b":209}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":224}]}],"statement":"-- See lockout_admit in sql/migrations/0004_lockout_admission.sql.\nSELECT admitted AS \"admitted!\", locked_until AS \"lockedUntil\", permanent AS \"permanent!\"\nFROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- See lockout_admit in sql/migrations/0004_lockout_admission.sql.
+ * SELECT admitted AS "admitted!", locked_until AS "lockedUntil", permanent AS "permanent!"
+ * FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)
+ * ```
+ */
+export const admitAttempt = new PreparedQuery<IAdmitAttemptParams,IAdmitAttemptResult>(admitAttemptIR);
 
 
 /** 'FindLockouts' parameters type */

@@ -18,14 +18,20 @@ ON CONFLICT (key_kind) DO UPDATE SET
 -- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
 SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
   locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
-FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz);
+FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean);
 
 /* @name ForgetFailures */
--- A successful login: the subject's counted failures are forgotten; an address's are not.
+-- A successful login: the subject's counted failures are forgotten, an address's are not,
+-- and the attempt CheckLockout admitted for it is released.
 UPDATE lockout_counters
-SET failures = 0
-WHERE key_kind <> 'IP'
-  AND (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]));
+SET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,
+  pending = greatest(pending - 1, 0)
+WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]));
+
+/* @name AdmitAttempt */
+-- See lockout_admit in sql/migrations/0004_lockout_admission.sql.
+SELECT admitted AS "admitted!", locked_until AS "lockedUntil", permanent AS "permanent!"
+FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz);
 
 /* @name FindLockouts */
 -- Active lockouts among the given keys, for a replica whose notifications cannot be trusted.

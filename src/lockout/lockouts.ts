@@ -1,4 +1,5 @@
 import {
+  admitAttempt,
   countFailures,
   findLockouts,
   forgetFailures,
@@ -68,7 +69,8 @@ const mapKey = (kind: LockoutKeyKind, key: string) => `${kind}\u0000${key}`;
 export class Lockouts {
   private readonly active = new Map<string, { until: number; permanent: boolean }>();
   private viewTrusted = false;
-  private pendingFailures: LockoutKey[] = [];
+  /** Failures waiting to be counted: Warden's own, and those settling an admitted attempt. */
+  private readonly pendingFailures = { own: [] as LockoutKey[], settling: [] as LockoutKey[] };
   private counting: Promise<void> | undefined;
   /** Writes still running, which shutdown waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -144,17 +146,32 @@ export class Lockouts {
   }
 
   /**
+   * For a service about to check a password itself (CheckLockout): refuses
+   * the attempt, or admits it and holds it as pending until the service
+   * reports the outcome through LogEvent. Parallel attempts queue on the
+   * counters' rows, so exactly max_failures are admitted, on any replica.
+   */
+  async admit(keys: LockoutKey[]): Promise<Refusal | null> {
+    const [row] = await admitAttempt.run({ ...this.columns(keys), now: this.now() }, this.db);
+    if (row === undefined || row.admitted) return null;
+    return { until: row.permanent ? undefined : (row.lockedUntil ?? undefined), permanent: row.permanent };
+  }
+
+  /**
    * Counts a failed attempt against its keys without making the caller wait:
    * failures that arrive while a count is being written go out together in
-   * the next statement.
+   * the next statement. `settles`: the failure reports an attempt admitted
+   * by `admit`, which it releases.
    */
-  countFailure(keys: LockoutKey[]): void {
+  countFailure(keys: LockoutKey[], settles = false): void {
     if (keys.length === 0) return;
-    if (this.pendingFailures.length + keys.length > MAX_PENDING_FAILURES) {
-      this.log.warn({ pending: this.pendingFailures.length }, "lockout: too many failures waiting; one not counted");
+    const queue = settles ? this.pendingFailures.settling : this.pendingFailures.own;
+    const waiting = this.pendingFailures.own.length + this.pendingFailures.settling.length;
+    if (waiting + keys.length > MAX_PENDING_FAILURES) {
+      this.log.warn({ waiting }, "lockout: too many failures waiting; one not counted");
       return;
     }
-    this.pendingFailures.push(...keys);
+    queue.push(...keys);
     this.counting ??= this.track(
       this.countPending().finally(() => {
         this.counting = undefined;
@@ -171,7 +188,7 @@ export class Lockouts {
     const keysOf = (e: ReportedEvent) => lockoutKeys(e.subject ?? undefined, e.clientIp ?? undefined);
     for (const event of events) {
       if (event.outcome === "FAILURE" && (event.type === "LOGIN_FAILURE" || event.type === "TOKEN_AUTH_FAILURE")) {
-        this.countFailure(keysOf(event));
+        this.countFailure(keysOf(event), true);
       }
     }
     const succeeded = events.filter((e) => e.type === "LOGIN_SUCCESS" && e.outcome === "SUCCESS").flatMap(keysOf);
@@ -190,10 +207,13 @@ export class Lockouts {
   private async countPending(): Promise<void> {
     // Failures counted in the same tick join the first statement.
     await Promise.resolve();
-    while (this.pendingFailures.length > 0) {
-      const batch = this.pendingFailures.splice(0, FAILURES_PER_STATEMENT);
+    for (;;) {
+      const settles = this.pendingFailures.settling.length > 0;
+      const queue = settles ? this.pendingFailures.settling : this.pendingFailures.own;
+      if (queue.length === 0) return;
+      const batch = queue.splice(0, FAILURES_PER_STATEMENT);
       try {
-        await this.announce(await countFailures.run({ ...this.columns(batch), now: this.now() }, this.db));
+        await this.announce(await countFailures.run({ ...this.columns(batch), now: this.now(), settles }, this.db));
       } catch (error) {
         this.log.warn({ err: error, failures: batch.length }, "lockout: could not count failed attempts");
       }

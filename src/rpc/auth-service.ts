@@ -1,14 +1,17 @@
+import { isIP } from "node:net";
 import type { Authenticator } from "../authn/authenticator.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import { text, toEventRecord, validateClientContext, type EventRecord } from "../events/event.js";
 import { listEvents } from "../events/list.js";
 import type { EventWriter } from "../events/writer.js";
-import type { Lockouts } from "../lockout/lockouts.js";
+import { lockoutKeys, type Lockouts } from "../lockout/lockouts.js";
 import type {
   AuthServiceServer,
   AuthenticateRequest,
   AuthenticateResponse,
+  CheckLockoutRequest,
+  CheckLockoutResponse,
   ListEventsRequest,
   ListEventsResponse,
   LogEventRequest,
@@ -90,6 +93,16 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
     listEvents: async (request: ListEventsRequest): Promise<ListEventsResponse> => {
       return listEvents(deps.db, request);
     },
+
+    checkLockout: async (request: CheckLockoutRequest): Promise<CheckLockoutResponse> => {
+      const subject = text(request.subject, "subject", "");
+      if (subject === null) throw new InvalidArgumentError("subject", "required");
+      if (request.clientIp !== "" && isIP(request.clientIp) === 0) {
+        throw new InvalidArgumentError("client_ip", "not an IPv4 or IPv6 address");
+      }
+      const refusal = await deps.lockouts?.admit(lockoutKeys(subject, request.clientIp));
+      return refusal ? { allowed: false, retryAfter: refusal.until } : { allowed: true, retryAfter: undefined };
+    },
   };
 }
 
@@ -100,5 +113,6 @@ export function authService(deps: AuthServiceDependencies, options: UnaryOptions
     logEvent: unary("LogEvent", handlers.logEvent, options),
     logEvents: unary("LogEvents", handlers.logEvents, options),
     listEvents: unary("ListEvents", handlers.listEvents, options),
+    checkLockout: unary("CheckLockout", handlers.checkLockout, options),
   };
 }

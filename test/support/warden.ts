@@ -14,6 +14,8 @@ import {
   type LogEventResponse,
   type LogEventsRequest,
   type LogEventsResponse,
+  type CheckLockoutRequest,
+  type CheckLockoutResponse,
 } from "../../src/gen/warden/v1/auth_service.js";
 import {
   TokenServiceClient,
@@ -95,6 +97,7 @@ export function authClient(address: string) {
     logEvent: call<LogEventRequest, LogEventResponse>(client.logEvent.bind(client)),
     logEvents: call<LogEventsRequest, LogEventsResponse>(client.logEvents.bind(client)),
     listEvents: call<ListEventsRequest, ListEventsResponse>(client.listEvents.bind(client)),
+    checkLockout: call<CheckLockoutRequest, CheckLockoutResponse>(client.checkLockout.bind(client)),
     close: () => client.close(),
   };
 }

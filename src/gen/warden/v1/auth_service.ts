@@ -126,6 +126,22 @@ export interface ListEventsResponse {
   nextPageToken: string;
 }
 
+export interface CheckLockoutRequest {
+  /** The account about to be checked. */
+  subject: string;
+  /** The client's address, as it will appear on the reported event. */
+  clientIp: string;
+}
+
+export interface CheckLockoutResponse {
+  allowed: boolean;
+  /**
+   * When not allowed: when to try again. Absent for a permanent lockout, or
+   * when the limit is held by attempts still being checked.
+   */
+  retryAfter: Date | undefined;
+}
+
 function createBaseAuthenticateRequest(): AuthenticateRequest {
   return { credential: "", client: undefined, sourceService: "" };
 }
@@ -1183,6 +1199,184 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
   },
 };
 
+function createBaseCheckLockoutRequest(): CheckLockoutRequest {
+  return { subject: "", clientIp: "" };
+}
+
+export const CheckLockoutRequest: MessageFns<CheckLockoutRequest> = {
+  encode(message: CheckLockoutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.clientIp !== "") {
+      writer.uint32(18).string(message.clientIp);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckLockoutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckLockoutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientIp = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckLockoutRequest {
+    return {
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      clientIp: isSet(object.clientIp)
+        ? globalThis.String(object.clientIp)
+        : isSet(object.client_ip)
+        ? globalThis.String(object.client_ip)
+        : "",
+    };
+  },
+
+  toJSON(message: CheckLockoutRequest): unknown {
+    const obj: any = {};
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.clientIp !== "") {
+      obj.clientIp = message.clientIp;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CheckLockoutRequest>, I>>(base?: I): CheckLockoutRequest {
+    return CheckLockoutRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CheckLockoutRequest>, I>>(object: I): CheckLockoutRequest {
+    const message = createBaseCheckLockoutRequest();
+    message.subject = object.subject ?? "";
+    message.clientIp = object.clientIp ?? "";
+    return message;
+  },
+};
+
+function createBaseCheckLockoutResponse(): CheckLockoutResponse {
+  return { allowed: false, retryAfter: undefined };
+}
+
+export const CheckLockoutResponse: MessageFns<CheckLockoutResponse> = {
+  encode(message: CheckLockoutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.allowed !== false) {
+      writer.uint32(8).bool(message.allowed);
+    }
+    if (message.retryAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.retryAfter), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckLockoutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckLockoutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.allowed = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.retryAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckLockoutResponse {
+    return {
+      allowed: isSet(object.allowed) ? globalThis.Boolean(object.allowed) : false,
+      retryAfter: isSet(object.retryAfter)
+        ? fromJsonTimestamp(object.retryAfter)
+        : isSet(object.retry_after)
+        ? fromJsonTimestamp(object.retry_after)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CheckLockoutResponse): unknown {
+    const obj: any = {};
+    if (message.allowed !== false) {
+      obj.allowed = message.allowed;
+    }
+    if (message.retryAfter !== undefined) {
+      obj.retryAfter = message.retryAfter.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CheckLockoutResponse>, I>>(base?: I): CheckLockoutResponse {
+    return CheckLockoutResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CheckLockoutResponse>, I>>(object: I): CheckLockoutResponse {
+    const message = createBaseCheckLockoutResponse();
+    message.allowed = object.allowed ?? false;
+    message.retryAfter = object.retryAfter ?? undefined;
+    return message;
+  },
+};
+
 /** AuthService authenticates credentials and records authentication events. */
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
@@ -1231,6 +1425,23 @@ export const AuthServiceService = {
     responseSerialize: (value: ListEventsResponse): Buffer => Buffer.from(ListEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListEventsResponse => ListEventsResponse.decode(value),
   },
+  /**
+   * For a service about to check a password itself: may it? An allowed
+   * attempt is held as pending until the service reports the outcome with
+   * LogEvent (LOGIN_SUCCESS or LOGIN_FAILURE for the same subject and client
+   * address), so parallel attempts stop at exactly the lockout limit, across
+   * every replica. Unreported attempts lapse after a minute.
+   */
+  checkLockout: {
+    path: "/warden.v1.AuthService/CheckLockout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CheckLockoutRequest): Buffer => Buffer.from(CheckLockoutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CheckLockoutRequest => CheckLockoutRequest.decode(value),
+    responseSerialize: (value: CheckLockoutResponse): Buffer =>
+      Buffer.from(CheckLockoutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CheckLockoutResponse => CheckLockoutResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -1246,6 +1457,14 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   logEvents: handleUnaryCall<LogEventsRequest, LogEventsResponse>;
   /** Lists recorded events, newest first. */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
+  /**
+   * For a service about to check a password itself: may it? An allowed
+   * attempt is held as pending until the service reports the outcome with
+   * LogEvent (LOGIN_SUCCESS or LOGIN_FAILURE for the same subject and client
+   * address), so parallel attempts stop at exactly the lockout limit, across
+   * every replica. Unreported attempts lapse after a minute.
+   */
+  checkLockout: handleUnaryCall<CheckLockoutRequest, CheckLockoutResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -1316,6 +1535,28 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * For a service about to check a password itself: may it? An allowed
+   * attempt is held as pending until the service reports the outcome with
+   * LogEvent (LOGIN_SUCCESS or LOGIN_FAILURE for the same subject and client
+   * address), so parallel attempts stop at exactly the lockout limit, across
+   * every replica. Unreported attempts lapse after a minute.
+   */
+  checkLockout(
+    request: CheckLockoutRequest,
+    callback: (error: ServiceError | null, response: CheckLockoutResponse) => void,
+  ): ClientUnaryCall;
+  checkLockout(
+    request: CheckLockoutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CheckLockoutResponse) => void,
+  ): ClientUnaryCall;
+  checkLockout(
+    request: CheckLockoutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CheckLockoutResponse) => void,
   ): ClientUnaryCall;
 }
 
