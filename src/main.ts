@@ -13,6 +13,7 @@ import { startOpsServer } from "./ops/http.js";
 import { createMetrics } from "./ops/metrics.js";
 import { authService } from "./rpc/auth-service.js";
 import { setHealth, startGrpcServer, stopGrpcServer } from "./rpc/server.js";
+import { lockoutService } from "./rpc/lockout-service.js";
 import { tokenService } from "./rpc/token-service.js";
 import { NotificationListener } from "./db/listener.js";
 import { ServiceTokens, ALL_TOKENS } from "./tokens/tokens.js";
@@ -158,6 +159,7 @@ export async function startWarden(
       security,
       authService: authService({ db: pool, authenticator, events, lockouts, now }, rpcOptions),
       tokenService: tokenService({ authenticator, tokens }, rpcOptions),
+      lockoutService: lockoutService({ authenticator, lockouts }, rpcOptions),
     });
     let serving = true;
     const ops = await startOpsServer({

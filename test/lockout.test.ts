@@ -5,6 +5,7 @@ import { createPool, type Pool } from "../src/db/pool.js";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { AuthenticateRequest, CheckLockoutRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
+import { ListLockoutsRequest, LockoutKeyKind, UnlockRequest } from "../src/gen/warden/v1/lockout_service.js";
 import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
 import type { LockoutPolicies, LockoutPolicy } from "../src/lockout/policy.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
@@ -16,7 +17,16 @@ import {
   signJwt,
   type SigningKey,
 } from "./support/identity-provider.js";
-import { eventually, startReplica, startTestWarden, type AuthClient, type TestWarden } from "./support/warden.js";
+import {
+  bearer,
+  createTokenWithCli,
+  eventually,
+  lockoutClient,
+  startReplica,
+  startTestWarden,
+  type AuthClient,
+  type TestWarden,
+} from "./support/warden.js";
 
 const strict: LockoutPolicy = {
   maxFailures: 5,
@@ -288,5 +298,118 @@ describe("CheckLockout, for services that check passwords themselves", () => {
       "INVALID_ARGUMENT",
       "client_ip: not an IPv4 or IPv6 address",
     ]);
+  });
+});
+
+describe("LockoutService: ListLockouts and Unlock", () => {
+  let t: TestWarden;
+  let admin: ReturnType<typeof lockoutClient>;
+  let reader: ReturnType<typeof bearer>;
+  let writer: ReturnType<typeof bearer>;
+  beforeAll(async () => {
+    t = await startTestWarden({ WARDEN_LOCKOUT_SUBJECT_IP: "max_failures=2,wait_increment=600" });
+    admin = lockoutClient(`127.0.0.1:${t.warden.grpcPort}`);
+    [reader, writer] = await Promise.all([
+      createTokenWithCli(t.db.url, "lockout-reader", "lockouts:read").then(bearer),
+      createTokenWithCli(t.db.url, "lockout-writer", "lockouts:write").then(bearer),
+    ]);
+  });
+  afterAll(async () => {
+    admin.close();
+    await t.stop();
+  });
+
+  const lockOut = async (subject: string, ipAddress: string) => {
+    for (let i = 0; i < 2; i += 1) {
+      await t.client.logEvent(
+        LogEventRequest.fromPartial({
+          event: AuthenticationEvent.fromPartial({
+            type: EventType.LOGIN_FAILURE,
+            outcome: Outcome.FAILURE,
+            failureReason: FailureReason.INVALID_PASSWORD,
+            principal: { subject, kind: PrincipalKind.USER },
+            client: { ipAddress },
+          }),
+        }),
+      );
+    }
+    await eventually(async () => {
+      const answer = await t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp: ipAddress }));
+      return answer.allowed ? undefined : answer;
+    });
+  };
+  const grpcFailure = (request: Promise<unknown>) =>
+    request.then(
+      () => undefined,
+      (error: ServiceError) => [status[error.code], error.details],
+    );
+
+  it("lists the lockouts in force, page by page", async () => {
+    await lockOut("judy", "198.51.100.31");
+    await lockOut("kim", "198.51.100.32");
+    const first = await admin.listLockouts(ListLockoutsRequest.fromPartial({ pageSize: 1 }), { metadata: reader });
+    const second = await admin.listLockouts(
+      ListLockoutsRequest.fromPartial({ pageSize: 1, pageToken: first.nextPageToken }),
+      { metadata: reader },
+    );
+    expect([...first.lockouts, ...second.lockouts].map((l) => l.key)).toEqual([
+      "judy|198.51.100.31",
+      "kim|198.51.100.32",
+    ]);
+    expect(second.lockouts[0]).toMatchObject({ kind: LockoutKeyKind.SUBJECT_IP, permanent: false, lockouts: 1 });
+    expect(second.lockouts[0]!.lockedUntil!.getTime()).toBeGreaterThan(Date.now() + 500_000);
+  });
+
+  it("unlocks on the caller's word, records who and why, and lets the subject in again", async () => {
+    await lockOut("liam", "198.51.100.33");
+    const request = UnlockRequest.fromPartial({
+      kind: LockoutKeyKind.SUBJECT_IP,
+      key: "liam|198.51.100.33",
+      reason: "user verified by phone",
+    });
+    const { lockout } = await admin.unlock(request, { metadata: writer });
+    expect(lockout).toMatchObject({ key: "liam|198.51.100.33", lockouts: 1 });
+    const answer = await t.client.checkLockout(
+      CheckLockoutRequest.fromPartial({ subject: "liam", clientIp: "198.51.100.33" }),
+    );
+    expect(answer.allowed).toBe(true);
+    const [event] = await eventually(async () => {
+      const rows = await t.db.query<{ subject: string; details: Record<string, string> }>(
+        "SELECT subject, details FROM security_events WHERE type = 'ACCOUNT_UNLOCKED' AND subject = 'liam'",
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(event!.details).toMatchObject({
+      key_kind: "SUBJECT_IP",
+      actor: "service_token:lockout-writer",
+      reason: "user verified by phone",
+    });
+    expect(await grpcFailure(admin.unlock(request, { metadata: writer }))).toEqual([
+      "NOT_FOUND",
+      "no SUBJECT_IP lockout in force for liam|198.51.100.33",
+    ]);
+  });
+
+  it("checks scopes, and refuses an unlock without a reason or kind", async () => {
+    const request = UnlockRequest.fromPartial({ kind: LockoutKeyKind.SUBJECT, key: "x", reason: "because" });
+    expect(await grpcFailure(admin.unlock(request, { metadata: reader }))).toEqual([
+      "PERMISSION_DENIED",
+      "missing scope lockouts:write",
+    ]);
+    expect(await grpcFailure(admin.listLockouts(ListLockoutsRequest.fromPartial({}), { metadata: writer }))).toEqual([
+      "PERMISSION_DENIED",
+      "missing scope lockouts:read",
+    ]);
+    expect(await grpcFailure(admin.listLockouts(ListLockoutsRequest.fromPartial({})))).toEqual([
+      "UNAUTHENTICATED",
+      "authorization: a Bearer credential is required",
+    ]);
+    expect(await grpcFailure(admin.unlock({ ...request, reason: " " }, { metadata: writer }))).toEqual([
+      "INVALID_ARGUMENT",
+      "reason: required",
+    ]);
+    expect(
+      await grpcFailure(admin.unlock({ ...request, kind: LockoutKeyKind.UNSPECIFIED }, { metadata: writer })),
+    ).toEqual(["INVALID_ARGUMENT", "kind: must be SUBJECT, IP or SUBJECT_IP"]);
   });
 });

@@ -7,6 +7,8 @@ export type lockout_wait_strategy = 'LINEAR' | 'MULTIPLE';
 
 export type DateOrString = Date | string;
 
+export type NumberOrString = number | string;
+
 export type lockout_key_kindArray = (lockout_key_kind)[];
 
 export type stringArray = (string)[];
@@ -254,5 +256,89 @@ const notifyLockoutsChangedIR: any = {"usedParamSet":{"payloads":true},"params":
  * ```
  */
 export const notifyLockoutsChanged = new PreparedQuery<INotifyLockoutsChangedParams,INotifyLockoutsChangedResult>(notifyLockoutsChangedIR);
+
+
+/** 'ListLockouts' parameters type */
+export interface IListLockoutsParams {
+  cursorKey?: string | null | void;
+  cursorKind?: lockout_key_kind | null | void;
+  kind?: lockout_key_kind | null | void;
+  limit: NumberOrString;
+  now: DateOrString;
+}
+
+/** 'ListLockouts' return type */
+export interface IListLockoutsResult {
+  key: string;
+  key_kind: lockout_key_kind;
+  locked_until: Date | null;
+  lockouts: number;
+  permanent: boolean;
+}
+
+/** 'ListLockouts' query type */
+export interface IListLockoutsQuery {
+  params: IListLockoutsParams;
+  result: IListLockoutsResult;
+}
+
+const listLockoutsIR: any = {"usedParamSet":{"now":true,"kind":true,"cursorKind":true,"cursorKey":true,"limit":true},"params":[{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":181,"b":185}]},{"name":"kind","required":false,"transform":{"type":"scalar"},"locs":[{"a":208,"b":212},{"a":254,"b":258}]},{"name":"cursorKind","required":false,"transform":{"type":"scalar"},"locs":[{"a":268,"b":278},{"a":328,"b":338}]},{"name":"cursorKey","required":false,"transform":{"type":"scalar"},"locs":[{"a":341,"b":350}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":389,"b":395}]}],"statement":"-- Keyset page over (key_kind, key) of the keys locked out at :now.\nSELECT key_kind, key, locked_until, permanent, lockouts\nFROM lockout_counters\nWHERE (permanent OR locked_until > :now!::timestamptz)\n  AND (:kind::lockout_key_kind IS NULL OR key_kind = :kind)\n  AND (:cursorKind::lockout_key_kind IS NULL OR (key_kind, key) > (:cursorKind, :cursorKey::text))\nORDER BY key_kind, key\nLIMIT :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Keyset page over (key_kind, key) of the keys locked out at :now.
+ * SELECT key_kind, key, locked_until, permanent, lockouts
+ * FROM lockout_counters
+ * WHERE (permanent OR locked_until > :now!::timestamptz)
+ *   AND (:kind::lockout_key_kind IS NULL OR key_kind = :kind)
+ *   AND (:cursorKind::lockout_key_kind IS NULL OR (key_kind, key) > (:cursorKind, :cursorKey::text))
+ * ORDER BY key_kind, key
+ * LIMIT :limit!
+ * ```
+ */
+export const listLockouts = new PreparedQuery<IListLockoutsParams,IListLockoutsResult>(listLockoutsIR);
+
+
+/** 'Unlock' parameters type */
+export interface IUnlockParams {
+  key: string;
+  kind: lockout_key_kind;
+  now: DateOrString;
+}
+
+/** 'Unlock' return type */
+export interface IUnlockResult {
+  key: string;
+  key_kind: lockout_key_kind;
+  locked_until: Date | null;
+  lockouts: number;
+  permanent: boolean;
+}
+
+/** 'Unlock' query type */
+export interface IUnlockQuery {
+  params: IUnlockParams;
+  result: IUnlockResult;
+}
+
+const unlockIR: any = {"usedParamSet":{"kind":true,"key":true,"now":true},"params":[{"name":"kind","required":true,"transform":{"type":"scalar"},"locs":[{"a":279,"b":284}]},{"name":"key","required":true,"transform":{"type":"scalar"},"locs":[{"a":296,"b":300}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":335,"b":339}]}],"statement":"-- Only a key locked out at :now; its failures and pending attempts are forgotten too.\nUPDATE lockout_counters c\nSET locked_until = NULL, permanent = false, failures = 0, pending = 0\nFROM (\n  SELECT key_kind, key, locked_until, permanent FROM lockout_counters\n  WHERE key_kind = :kind! AND key = :key! AND (permanent OR locked_until > :now!::timestamptz)\n  FOR UPDATE\n) AS before\nWHERE c.key_kind = before.key_kind AND c.key = before.key\nRETURNING c.key_kind, c.key, before.locked_until, before.permanent, c.lockouts"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Only a key locked out at :now; its failures and pending attempts are forgotten too.
+ * UPDATE lockout_counters c
+ * SET locked_until = NULL, permanent = false, failures = 0, pending = 0
+ * FROM (
+ *   SELECT key_kind, key, locked_until, permanent FROM lockout_counters
+ *   WHERE key_kind = :kind! AND key = :key! AND (permanent OR locked_until > :now!::timestamptz)
+ *   FOR UPDATE
+ * ) AS before
+ * WHERE c.key_kind = before.key_kind AND c.key = before.key
+ * RETURNING c.key_kind, c.key, before.locked_until, before.permanent, c.lockouts
+ * ```
+ */
+export const unlock = new PreparedQuery<IUnlockParams,IUnlockResult>(unlockIR);
 
 

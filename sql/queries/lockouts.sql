@@ -48,3 +48,25 @@ WHERE permanent OR locked_until > :now!::timestamptz;
 /* @name NotifyLockoutsChanged */
 -- One notification per payload: JSON {kind, key, until (ms or null), permanent}; see src/lockout/lockouts.ts.
 SELECT pg_notify('warden_lockouts', payload) FROM unnest(:payloads!::text[]) AS payload;
+
+/* @name ListLockouts */
+-- Keyset page over (key_kind, key) of the keys locked out at :now.
+SELECT key_kind, key, locked_until, permanent, lockouts
+FROM lockout_counters
+WHERE (permanent OR locked_until > :now!::timestamptz)
+  AND (:kind::lockout_key_kind IS NULL OR key_kind = :kind)
+  AND (:cursorKind::lockout_key_kind IS NULL OR (key_kind, key) > (:cursorKind, :cursorKey::text))
+ORDER BY key_kind, key
+LIMIT :limit!;
+
+/* @name Unlock */
+-- Only a key locked out at :now; its failures and pending attempts are forgotten too.
+UPDATE lockout_counters c
+SET locked_until = NULL, permanent = false, failures = 0, pending = 0
+FROM (
+  SELECT key_kind, key, locked_until, permanent FROM lockout_counters
+  WHERE key_kind = :kind! AND key = :key! AND (permanent OR locked_until > :now!::timestamptz)
+  FOR UPDATE
+) AS before
+WHERE c.key_kind = before.key_kind AND c.key = before.key
+RETURNING c.key_kind, c.key, before.locked_until, before.permanent, c.lockouts;

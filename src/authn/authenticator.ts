@@ -97,7 +97,7 @@ export class Authenticator {
         principal: undefined,
         failureReason,
       });
-      this.lockouts?.countFailure(sourceKeys);
+      void this.lockouts?.countFailure(sourceKeys);
       return { authenticated: false, failureReason, eventId };
     }
 
@@ -109,7 +109,7 @@ export class Authenticator {
     if (refusal) return locked(keys, refusal);
     const verification = await this.jwt.verify(credential);
     if (!verification.ok && verification.reason !== FailureReason.KEYS_UNAVAILABLE) {
-      this.lockouts?.countFailure(keys);
+      void this.lockouts?.countFailure(keys);
     }
     if (!verification.ok) {
       const couldNotDecide = verification.reason === FailureReason.KEYS_UNAVAILABLE;
@@ -164,7 +164,7 @@ export class Authenticator {
   ): Promise<AuthenticationResult> {
     const verification = await this.serviceTokens.verify(credential);
     if (!verification.ok) {
-      this.lockouts?.countFailure(sourceKeys);
+      void this.lockouts?.countFailure(sourceKeys);
       this.events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,

@@ -1,5 +1,13 @@
 /** Every scope Warden knows. A token or JWT may only be granted these; `admin` implies all others. */
-export const SCOPES = ["admin", "tokens:read", "tokens:write", "events:read", "events:write"] as const;
+export const SCOPES = [
+  "admin",
+  "tokens:read",
+  "tokens:write",
+  "events:read",
+  "events:write",
+  "lockouts:read",
+  "lockouts:write",
+] as const;
 
 export type Scope = (typeof SCOPES)[number];
 

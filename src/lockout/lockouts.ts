@@ -4,7 +4,9 @@ import {
   findLockouts,
   forgetFailures,
   listActiveLockouts,
+  listLockouts,
   notifyLockoutsChanged,
+  unlock,
   writeLockoutPolicy,
   type ICountFailuresResult,
   type IListActiveLockoutsResult,
@@ -13,7 +15,15 @@ import type { Db } from "../db/pool.js";
 import { newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
 import { AuthenticationEvent, EventType, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/event.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import {
+  LockoutKeyKind as ProtoKeyKind,
+  type ListLockoutsRequest,
+  type ListLockoutsResponse,
+  type Lockout,
+} from "../gen/warden/v1/lockout_service.js";
 import type { Logger } from "../log.js";
+import type { Actor } from "../tokens/tokens.js";
 import type { LockoutKeyKind, LockoutPolicies, LockoutPolicy } from "./policy.js";
 
 export interface LockoutKey {
@@ -44,10 +54,16 @@ export interface ReportedEvent {
   clientIp: string | null;
 }
 
+interface QueuedCount {
+  keys: LockoutKey[];
+  settles: boolean;
+  counted: () => void;
+}
+
 interface LockoutChange {
   kind: LockoutKeyKind;
   key: string;
-  /** Epoch milliseconds; null for a permanent lockout. */
+  /** Epoch milliseconds; null for a permanent lockout, or (with permanent false) a lifted one. */
   until: number | null;
   permanent: boolean;
 }
@@ -55,6 +71,52 @@ interface LockoutChange {
 /** Failures waiting to be counted beyond this are dropped (and logged) rather than held in memory. */
 const MAX_PENDING_FAILURES = 100_000;
 const FAILURES_PER_STATEMENT = 5000;
+
+/** Proto and database name the key kinds alike; this fails to compile if either side gains one. */
+const KEY_KINDS: Record<Exclude<keyof typeof ProtoKeyKind, "UNSPECIFIED" | "UNRECOGNIZED">, LockoutKeyKind> = {
+  SUBJECT: "SUBJECT",
+  IP: "IP",
+  SUBJECT_IP: "SUBJECT_IP",
+};
+
+function keyKind(kind: ProtoKeyKind, field: string): LockoutKeyKind {
+  const name = ProtoKeyKind[kind] as keyof typeof KEY_KINDS | undefined;
+  const dbKind = name === undefined ? undefined : KEY_KINDS[name];
+  if (dbKind === undefined) throw new InvalidArgumentError(field, "must be SUBJECT, IP or SUBJECT_IP");
+  return dbKind;
+}
+
+function toLockout(row: {
+  key_kind: LockoutKeyKind;
+  key: string;
+  locked_until: Date | null;
+  permanent: boolean;
+  lockouts: number;
+}): Lockout {
+  return {
+    kind: ProtoKeyKind[row.key_kind],
+    key: row.key,
+    lockedUntil: row.permanent ? undefined : (row.locked_until ?? undefined),
+    permanent: row.permanent,
+    lockouts: row.lockouts,
+  };
+}
+
+const MAX_PAGE_SIZE = 1000;
+
+function encodeCursor(kind: LockoutKeyKind, key: string): string {
+  return Buffer.from(JSON.stringify([kind, key])).toString("base64url");
+}
+
+function decodeCursor(token: string): { kind: LockoutKeyKind; key: string } {
+  try {
+    const [kind, key] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown[];
+    if (!Object.values(KEY_KINDS).includes(kind as LockoutKeyKind) || typeof key !== "string") throw new Error();
+    return { kind: kind as LockoutKeyKind, key };
+  } catch {
+    throw new InvalidArgumentError("page_token", "not a token returned by ListLockouts");
+  }
+}
 
 const mapKey = (kind: LockoutKeyKind, key: string) => `${kind}\u0000${key}`;
 
@@ -69,8 +131,9 @@ const mapKey = (kind: LockoutKeyKind, key: string) => `${kind}\u0000${key}`;
 export class Lockouts {
   private readonly active = new Map<string, { until: number; permanent: boolean }>();
   private viewTrusted = false;
-  /** Failures waiting to be counted: Warden's own, and those settling an admitted attempt. */
-  private readonly pendingFailures = { own: [] as LockoutKey[], settling: [] as LockoutKey[] };
+  /** Failures waiting to be counted, in arrival order. */
+  private readonly queuedCounts: QueuedCount[] = [];
+  private queuedKeys = 0;
   private counting: Promise<void> | undefined;
   /** Writes still running, which shutdown waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -110,7 +173,12 @@ export class Lockouts {
 
   changed(payload: string): void {
     const change = JSON.parse(payload) as LockoutChange;
-    this.active.set(mapKey(change.kind, change.key), {
+    const key = mapKey(change.kind, change.key);
+    if (change.until === null && !change.permanent) {
+      this.active.delete(key);
+      return;
+    }
+    this.active.set(key, {
       until: change.until ?? Number.POSITIVE_INFINITY,
       permanent: change.permanent,
     });
@@ -158,45 +226,89 @@ export class Lockouts {
   }
 
   /**
-   * Counts a failed attempt against its keys without making the caller wait:
-   * failures that arrive while a count is being written go out together in
-   * the next statement. `settles`: the failure reports an attempt admitted
-   * by `admit`, which it releases.
+   * Counts a failed attempt against its keys. Failures that arrive while a
+   * count is being written go out together in the next statement; the
+   * promise resolves once this one is counted (it never rejects: a counting
+   * error is logged). `settles`: the failure reports an attempt admitted by
+   * `admit`, which it releases.
    */
-  countFailure(keys: LockoutKey[], settles = false): void {
-    if (keys.length === 0) return;
-    const queue = settles ? this.pendingFailures.settling : this.pendingFailures.own;
-    const waiting = this.pendingFailures.own.length + this.pendingFailures.settling.length;
-    if (waiting + keys.length > MAX_PENDING_FAILURES) {
-      this.log.warn({ waiting }, "lockout: too many failures waiting; one not counted");
-      return;
+  countFailure(keys: LockoutKey[], settles = false): Promise<void> {
+    if (keys.length === 0) return Promise.resolve();
+    if (this.queuedKeys + keys.length > MAX_PENDING_FAILURES) {
+      this.log.warn({ waiting: this.queuedKeys }, "lockout: too many failures waiting; one not counted");
+      return Promise.resolve();
     }
-    queue.push(...keys);
-    this.counting ??= this.track(
-      this.countPending().finally(() => {
-        this.counting = undefined;
-      }),
-    );
+    return new Promise((resolve) => {
+      this.queuedCounts.push({ keys, settles, counted: resolve });
+      this.queuedKeys += keys.length;
+      this.counting ??= this.track(
+        this.countQueued().finally(() => {
+          this.counting = undefined;
+        }),
+      );
+    });
   }
 
   /**
    * Counts what other services report through LogEvent about their own
    * password checks: failed logins count against their keys, and a
-   * successful login forgets the subject's failures.
+   * successful login forgets the subject's failures. Resolves once counted.
    */
-  countReported(events: ReportedEvent[]): void {
+  async countReported(events: ReportedEvent[]): Promise<void> {
     const keysOf = (e: ReportedEvent) => lockoutKeys(e.subject ?? undefined, e.clientIp ?? undefined);
-    for (const event of events) {
-      if (event.outcome === "FAILURE" && (event.type === "LOGIN_FAILURE" || event.type === "TOKEN_AUTH_FAILURE")) {
-        this.countFailure(keysOf(event), true);
-      }
-    }
+    const failed = events.filter(
+      (e) => e.outcome === "FAILURE" && (e.type === "LOGIN_FAILURE" || e.type === "TOKEN_AUTH_FAILURE"),
+    );
     const succeeded = events.filter((e) => e.type === "LOGIN_SUCCESS" && e.outcome === "SUCCESS").flatMap(keysOf);
-    if (succeeded.length > 0) {
-      this.track(forgetFailures.run(this.columns(succeeded), this.db)).catch((error: unknown) =>
-        this.log.warn({ err: error }, "lockout: could not forget failures after a successful login"),
-      );
-    }
+    await Promise.all([
+      ...failed.map((event) => this.countFailure(keysOf(event), true)),
+      succeeded.length === 0
+        ? undefined
+        : this.track(forgetFailures.run(this.columns(succeeded), this.db)).catch((error: unknown) =>
+            this.log.warn({ err: error }, "lockout: could not forget failures after a successful login"),
+          ),
+    ]);
+  }
+
+  async list(request: ListLockoutsRequest): Promise<ListLockoutsResponse> {
+    if (request.pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError("page_size", `at most ${MAX_PAGE_SIZE}`);
+    const limit = request.pageSize === 0 ? 100 : request.pageSize;
+    const cursor = request.pageToken === "" ? undefined : decodeCursor(request.pageToken);
+    const rows = await listLockouts.run(
+      {
+        now: this.now(),
+        kind: request.kind === ProtoKeyKind.UNSPECIFIED ? null : keyKind(request.kind, "kind"),
+        cursorKind: cursor?.kind ?? null,
+        cursorKey: cursor?.key ?? null,
+        limit: limit + 1,
+      },
+      this.db,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      lockouts: page.map(toLockout),
+      nextPageToken: rows.length > limit && last !== undefined ? encodeCursor(last.key_kind, last.key) : "",
+    };
+  }
+
+  /** Lifts a lockout everywhere and records who did it and why. */
+  async unlock(kind: ProtoKeyKind, key: string, reason: string, actor: Actor): Promise<Lockout> {
+    const dbKind = keyKind(kind, "kind");
+    if (key === "") throw new InvalidArgumentError("key", "required");
+    if (reason.trim() === "") throw new InvalidArgumentError("reason", "required");
+    const [row] = await unlock.run({ kind: dbKind, key, now: this.now() }, this.db);
+    if (row === undefined) throw new NotFoundError(`no ${dbKind} lockout in force for ${key}`);
+    const change: LockoutChange = { kind: dbKind, key, until: null, permanent: false };
+    this.changed(JSON.stringify(change));
+    await notifyLockoutsChanged.run({ payloads: [JSON.stringify(change)] }, this.db);
+    this.events.record(
+      lockoutEvent(EventType.ACCOUNT_UNLOCKED, dbKind, key, this.now(), {
+        actor: actor.principal,
+        reason: reason.slice(0, 1024),
+      }),
+    );
+    return toLockout(row);
   }
 
   /** Resolves once every count started so far is written (or has failed). */
@@ -204,19 +316,27 @@ export class Lockouts {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async countPending(): Promise<void> {
+  private async countQueued(): Promise<void> {
     // Failures counted in the same tick join the first statement.
     await Promise.resolve();
-    for (;;) {
-      const settles = this.pendingFailures.settling.length > 0;
-      const queue = settles ? this.pendingFailures.settling : this.pendingFailures.own;
-      if (queue.length === 0) return;
-      const batch = queue.splice(0, FAILURES_PER_STATEMENT);
-      try {
-        await this.announce(await countFailures.run({ ...this.columns(batch), now: this.now(), settles }, this.db));
-      } catch (error) {
-        this.log.warn({ err: error, failures: batch.length }, "lockout: could not count failed attempts");
+    while (this.queuedCounts.length > 0) {
+      // One statement per run of failures that settle admissions, or that do not.
+      const settles = this.queuedCounts[0]!.settles;
+      const batch: QueuedCount[] = [];
+      let size = 0;
+      while (this.queuedCounts[0]?.settles === settles && size < FAILURES_PER_STATEMENT) {
+        const next = this.queuedCounts.shift()!;
+        batch.push(next);
+        size += next.keys.length;
       }
+      this.queuedKeys -= size;
+      const keys = batch.flatMap((queued) => queued.keys);
+      try {
+        await this.announce(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db));
+      } catch (error) {
+        this.log.warn({ err: error, failures: keys.length }, "lockout: could not count failed attempts");
+      }
+      for (const queued of batch) queued.counted();
     }
   }
 
@@ -226,7 +346,13 @@ export class Lockouts {
     if (locked.length === 0) return;
     for (const row of locked) {
       this.remember({ key_kind: row.keyKind, key: row.key, locked_until: row.lockedUntil, permanent: row.permanent });
-      this.events.record(lockedEvent(row, this.now()));
+      this.events.record(
+        lockoutEvent(EventType.ACCOUNT_LOCKED, row.keyKind, row.key, this.now(), {
+          locked_until: row.lockedUntil?.toISOString() ?? "",
+          permanent: String(row.permanent),
+          lockouts: String(row.lockouts),
+        }),
+      );
     }
     const payloads = locked.map((row) =>
       JSON.stringify({
@@ -257,30 +383,31 @@ export class Lockouts {
   }
 }
 
-function lockedEvent(row: ICountFailuresResult, at: Date): AuthenticationEvent {
+function lockoutEvent(
+  type: EventType,
+  kind: LockoutKeyKind,
+  key: string,
+  at: Date,
+  details: Record<string, string>,
+): AuthenticationEvent {
   // A SUBJECT_IP key is `subject|ip`; an address never holds "|", a subject may.
-  const cut = row.key.lastIndexOf("|");
+  const cut = key.lastIndexOf("|");
   const [subject, ip] =
-    row.keyKind === "SUBJECT_IP"
-      ? [row.key.slice(0, cut), row.key.slice(cut + 1)]
-      : row.keyKind === "SUBJECT"
-        ? [row.key, undefined]
-        : [undefined, row.key];
+    kind === "SUBJECT_IP"
+      ? [key.slice(0, cut), key.slice(cut + 1)]
+      : kind === "SUBJECT"
+        ? [key, undefined]
+        : [undefined, key];
   return AuthenticationEvent.fromPartial({
     eventId: newEventId(at.getTime()),
     occurredAt: at,
-    type: EventType.ACCOUNT_LOCKED,
+    type,
     severity: Severity.WARNING,
     outcome: Outcome.SUCCESS,
     ...(subject === undefined ? {} : { principal: { subject, kind: PrincipalKind.USER } }),
     ...(ip === undefined ? {} : { client: { ipAddress: ip } }),
     sourceService: "warden",
-    details: {
-      key_kind: row.keyKind,
-      locked_until: row.lockedUntil?.toISOString() ?? "",
-      permanent: String(row.permanent),
-      lockouts: String(row.lockouts),
-    },
+    details: { key_kind: kind, ...details },
   });
 }
 

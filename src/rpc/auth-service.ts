@@ -36,10 +36,10 @@ export interface AuthServiceDependencies {
 
 /** AuthService handlers: decode and validate, call the domain, shape the response. */
 export function authServiceHandlers(deps: AuthServiceDependencies) {
-  /** Stores events, then counts the new ones' logins toward lockout. */
+  /** Stores events, then counts the new ones' logins toward lockout before answering. */
   const write = async (records: EventRecord[]) => {
     const results = await deps.events.write(records);
-    deps.lockouts?.countReported(records.filter((_, index) => !results[index]!.duplicate));
+    await deps.lockouts?.countReported(records.filter((_, index) => !results[index]!.duplicate));
     return results;
   };
   return {

@@ -18,6 +18,13 @@ import {
   type CheckLockoutResponse,
 } from "../../src/gen/warden/v1/auth_service.js";
 import {
+  LockoutServiceClient,
+  type ListLockoutsRequest,
+  type ListLockoutsResponse,
+  type UnlockRequest,
+  type UnlockResponse,
+} from "../../src/gen/warden/v1/lockout_service.js";
+import {
   TokenServiceClient,
   type CreateServiceTokenRequest,
   type CreateServiceTokenResponse,
@@ -58,6 +65,15 @@ function call<Request, Response>(method: UnaryMethod<Request, Response>) {
 }
 
 /** A promise-returning face of the generated TokenService client. */
+export function lockoutClient(address: string) {
+  const client = new LockoutServiceClient(address, credentials.createInsecure());
+  return {
+    listLockouts: call<ListLockoutsRequest, ListLockoutsResponse>(client.listLockouts.bind(client)),
+    unlock: call<UnlockRequest, UnlockResponse>(client.unlock.bind(client)),
+    close: () => client.close(),
+  };
+}
+
 export function tokenClient(address: string) {
   const client = new TokenServiceClient(address, credentials.createInsecure());
   return {
