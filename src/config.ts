@@ -1,6 +1,12 @@
 import { z } from "zod";
 import type { lockout_wait_strategy } from "../sql/queries/lockouts.queries.js";
-import { DEFAULT_LOCKOUT_POLICIES, type LockoutPolicies, type LockoutPolicy } from "./lockout/policy.js";
+import {
+  DEFAULT_LOCKOUT_POLICIES,
+  DEFAULT_STUFFING_POLICY,
+  type LockoutPolicy,
+  type LockoutSettings,
+  type StuffingPolicy,
+} from "./lockout/policy.js";
 
 /** JWT signature algorithms Warden can be allowed to accept; "none" and HMAC are never among them. */
 export const ASYMMETRIC_JWT_ALGORITHMS = [
@@ -49,10 +55,10 @@ const overrides = z
   .strict();
 
 /**
- * `max_failures=5,wait_increment=60,wait_strategy=linear` (durations in
- * seconds) over `base`: a zod schema for one WARDEN_LOCKOUT_* variable.
+ * A variable of `name=value` pairs, e.g. `max_failures=5,wait_strategy=linear`,
+ * each checked by `schema`; unknown names are errors.
  */
-export function lockoutPolicySetting(base: LockoutPolicy) {
+function settingList<T extends z.ZodType<unknown, Record<string, unknown>>>(schema: T) {
   return z
     .string()
     .default("")
@@ -65,17 +71,21 @@ export function lockoutPolicySetting(base: LockoutPolicy) {
           .map((pair) => [pair.split("=")[0]!.trim(), pair.slice(pair.indexOf("=") + 1).trim()]),
       ),
     )
-    .pipe(overrides)
-    .transform((o): LockoutPolicy => ({
-      maxFailures: o.max_failures ?? base.maxFailures,
-      failureResetSeconds: o.failure_reset ?? base.failureResetSeconds,
-      waitIncrementSeconds: o.wait_increment ?? base.waitIncrementSeconds,
-      waitStrategy: o.wait_strategy ?? base.waitStrategy,
-      maxWaitSeconds: o.max_wait ?? base.maxWaitSeconds,
-      quickLoginCheckSeconds: o.quick_login_check ?? base.quickLoginCheckSeconds,
-      quickLoginWaitSeconds: o.quick_login_wait ?? base.quickLoginWaitSeconds,
-      maxTemporaryLockouts: o.max_temporary_lockouts ?? base.maxTemporaryLockouts,
-    }));
+    .pipe(schema);
+}
+
+/** Overrides of one key kind's lockout policy (durations in seconds) over `base`. */
+function lockoutPolicySetting(base: LockoutPolicy) {
+  return settingList(overrides).transform((o): LockoutPolicy => ({
+    maxFailures: o.max_failures ?? base.maxFailures,
+    failureResetSeconds: o.failure_reset ?? base.failureResetSeconds,
+    waitIncrementSeconds: o.wait_increment ?? base.waitIncrementSeconds,
+    waitStrategy: o.wait_strategy ?? base.waitStrategy,
+    maxWaitSeconds: o.max_wait ?? base.maxWaitSeconds,
+    quickLoginCheckSeconds: o.quick_login_check ?? base.quickLoginCheckSeconds,
+    quickLoginWaitSeconds: o.quick_login_wait ?? base.quickLoginWaitSeconds,
+    maxTemporaryLockouts: o.max_temporary_lockouts ?? base.maxTemporaryLockouts,
+  }));
 }
 
 /** Every environment variable Warden reads, with its default. The README's configuration table mirrors it. */
@@ -119,6 +129,20 @@ const environmentSchema = z.object({
   WARDEN_LOCKOUT_SUBJECT: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.SUBJECT),
   WARDEN_LOCKOUT_SUBJECT_IP: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.SUBJECT_IP),
   WARDEN_LOCKOUT_IP: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.IP),
+  WARDEN_LOCKOUT_STUFFING: settingList(
+    z
+      .object({
+        distinct_subjects: z.coerce.number().int().min(0).max(100_000),
+        window: seconds,
+        wait: seconds,
+      })
+      .partial()
+      .strict(),
+  ).transform((o): StuffingPolicy => ({
+    distinctSubjects: o.distinct_subjects ?? DEFAULT_STUFFING_POLICY.distinctSubjects,
+    windowSeconds: o.window ?? DEFAULT_STUFFING_POLICY.windowSeconds,
+    waitSeconds: o.wait ?? DEFAULT_STUFFING_POLICY.waitSeconds,
+  })),
 
   WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
@@ -168,7 +192,7 @@ export interface Config {
   events: { queueMax: number; batchMax: number; lingerMs: number };
   serviceTokens: { cacheMax: number; cacheTtlMs: number; notifyHeartbeatMs: number };
   /** Absent when lockout is turned off. */
-  lockout: LockoutPolicies | undefined;
+  lockout: LockoutSettings | undefined;
   shutdownGraceMs: number;
   logLevel: string;
 }
@@ -264,7 +288,10 @@ export function loadConfig(env: Environment = process.env): Config {
       notifyHeartbeatMs: e.WARDEN_NOTIFY_HEARTBEAT_MS,
     },
     lockout: e.WARDEN_LOCKOUT_ENABLED
-      ? { SUBJECT: e.WARDEN_LOCKOUT_SUBJECT, SUBJECT_IP: e.WARDEN_LOCKOUT_SUBJECT_IP, IP: e.WARDEN_LOCKOUT_IP }
+      ? {
+          keys: { SUBJECT: e.WARDEN_LOCKOUT_SUBJECT, SUBJECT_IP: e.WARDEN_LOCKOUT_SUBJECT_IP, IP: e.WARDEN_LOCKOUT_IP },
+          stuffing: e.WARDEN_LOCKOUT_STUFFING,
+        }
       : undefined,
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,

@@ -62,12 +62,12 @@ describe("configuration", () => {
 
   it("takes lockout policies over the defaults, naming each bad setting", () => {
     const config = loadConfig({ WARDEN_LOCKOUT_SUBJECT: "max_failures=3, wait_strategy=multiple" });
-    expect(config.lockout?.SUBJECT).toMatchObject({
+    expect(config.lockout?.keys.SUBJECT).toMatchObject({
       maxFailures: 3,
       waitStrategy: "MULTIPLE",
       waitIncrementSeconds: 1800,
     });
-    expect(config.lockout?.IP.maxFailures).toBe(100);
+    expect(config.lockout?.keys.IP.maxFailures).toBe(100);
     expect(loadConfig({ WARDEN_LOCKOUT_ENABLED: "false" }).lockout).toBeUndefined();
     expect(problems({ WARDEN_LOCKOUT_IP: "max_failures=0,wait=5" })).toEqual([
       "WARDEN_LOCKOUT_IP.max_failures: Too small: expected number to be >=1",

@@ -7,7 +7,7 @@ import { AuthenticateRequest, CheckLockoutRequest, LogEventRequest } from "../sr
 import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
 import { ListLockoutsRequest, LockoutKeyKind, UnlockRequest } from "../src/gen/warden/v1/lockout_service.js";
 import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
-import type { LockoutPolicies, LockoutPolicy } from "../src/lockout/policy.js";
+import type { LockoutPolicy, LockoutSettings } from "../src/lockout/policy.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import {
   AUDIENCE,
@@ -40,10 +40,9 @@ const strict: LockoutPolicy = {
 };
 
 describe("lockout counters in PostgreSQL", () => {
-  const policies: LockoutPolicies = {
-    SUBJECT: strict,
-    IP: { ...strict, maxFailures: 1000 },
-    SUBJECT_IP: { ...strict, maxFailures: 1000 },
+  const settings: LockoutSettings = {
+    keys: { SUBJECT: strict, IP: { ...strict, maxFailures: 1000 }, SUBJECT_IP: { ...strict, maxFailures: 1000 } },
+    stuffing: { distinctSubjects: 0, windowSeconds: 600, waitSeconds: 3600 },
   };
   let db: TestDatabase;
   let pools: Pool[];
@@ -72,7 +71,7 @@ describe("lockout counters in PostgreSQL", () => {
     pools = [0, 1].map(() =>
       createPool({ url: db.url, max: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 }, log),
     );
-    replicas = pools.map((pool) => new Lockouts(pool, policies, sink, log, () => clock));
+    replicas = pools.map((pool) => new Lockouts(pool, settings, sink, log, () => clock));
     await Promise.all(replicas.map((r) => r.listening()));
     // No listener here: each replica asks the database rather than waiting for notifications.
     for (const r of replicas) r.lost();
@@ -412,5 +411,60 @@ describe("LockoutService: ListLockouts and Unlock", () => {
     expect(
       await grpcFailure(admin.unlock({ ...request, kind: LockoutKeyKind.UNSPECIFIED }, { metadata: writer })),
     ).toEqual(["INVALID_ARGUMENT", "kind: must be SUBJECT, IP or SUBJECT_IP"]);
+  });
+});
+
+describe("credential stuffing", () => {
+  let t: TestWarden;
+  beforeAll(async () => {
+    t = await startTestWarden({ WARDEN_LOCKOUT_STUFFING: "distinct_subjects=5,window=600,wait=900" });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it("locks out an address that fails for many different subjects, and records BRUTE_FORCE_DETECTED", async () => {
+    const stuffer = "203.0.113.66";
+    const failFor = (subject: string) =>
+      t.client.logEvent(
+        LogEventRequest.fromPartial({
+          event: AuthenticationEvent.fromPartial({
+            type: EventType.LOGIN_FAILURE,
+            outcome: Outcome.FAILURE,
+            failureReason: FailureReason.INVALID_PASSWORD,
+            principal: { subject, kind: PrincipalKind.USER },
+            client: { ipAddress: stuffer },
+          }),
+        }),
+      );
+    for (const subject of ["u1", "u2", "u3", "u4", "u4", "u4"]) await failFor(subject);
+    const check = (subject: string) =>
+      t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp: stuffer }));
+    expect((await check("u9")).allowed).toBe(true);
+    await t.client.logEvent(
+      LogEventRequest.fromPartial({
+        event: {
+          type: EventType.LOGIN_SUCCESS,
+          outcome: Outcome.SUCCESS,
+          principal: { subject: "u9", kind: PrincipalKind.USER },
+          client: { ipAddress: stuffer },
+        },
+      }),
+    );
+    await failFor("u5");
+    const refused = await check("u10");
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfter!.getTime() - Date.now()).toBeGreaterThan(800_000);
+    const answer = await t.client.authenticate(
+      AuthenticateRequest.fromPartial({ credential: "not a token", client: { ipAddress: stuffer } }),
+    );
+    expect(FailureReason[answer.failureReason]).toBe("ACCOUNT_LOCKED");
+    const [event] = await eventually(async () => {
+      const rows = await t.db.query<{ details: Record<string, string>; client_ip: string }>(
+        "SELECT details, host(client_ip) AS client_ip FROM security_events WHERE type = 'BRUTE_FORCE_DETECTED'",
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(event).toMatchObject({ client_ip: stuffer, details: { key_kind: "IP", distinct_subjects: "5" } });
   });
 });

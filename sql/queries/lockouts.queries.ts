@@ -342,3 +342,43 @@ const unlockIR: any = {"usedParamSet":{"kind":true,"key":true,"now":true},"param
 export const unlock = new PreparedQuery<IUnlockParams,IUnlockResult>(unlockIR);
 
 
+/** 'DetectStuffing' parameters type */
+export interface IDetectStuffingParams {
+  ips: stringArray;
+  now: DateOrString;
+  subjects: stringArray;
+  threshold: number;
+  waitSeconds: number;
+  windowSeconds: number;
+}
+
+/** 'DetectStuffing' return type */
+export interface IDetectStuffingResult {
+  ip: string;
+  lockedUntil: Date;
+  lockouts: number;
+  subjects: number;
+}
+
+/** 'DetectStuffing' query type */
+export interface IDetectStuffingQuery {
+  params: IDetectStuffingParams;
+  result: IDetectStuffingResult;
+}
+
+const detectStuffingIR: any = {"usedParamSet":{"ips":true,"subjects":true,"now":true,"windowSeconds":true,"threshold":true,"waitSeconds":true},"params":[{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":212,"b":216}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":227,"b":236}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":247,"b":251}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":291,"b":305}]},{"name":"threshold","required":true,"transform":{"type":"scalar"},"locs":[{"a":309,"b":319}]},{"name":"waitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":353,"b":365}]}],"statement":"-- See lockout_detect_stuffing in sql/migrations/0005_credential_stuffing.sql.\nSELECT ip AS \"ip!\", subjects AS \"subjects!\", lockouts AS \"lockouts!\", locked_until AS \"lockedUntil!\"\nFROM lockout_detect_stuffing(\n  :ips!::text[], :subjects!::text[], :now!::timestamptz,\n  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)\n)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- See lockout_detect_stuffing in sql/migrations/0005_credential_stuffing.sql.
+ * SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
+ * FROM lockout_detect_stuffing(
+ *   :ips!::text[], :subjects!::text[], :now!::timestamptz,
+ *   make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
+ * )
+ * ```
+ */
+export const detectStuffing = new PreparedQuery<IDetectStuffingParams,IDetectStuffingResult>(detectStuffingIR);
+
+

@@ -70,3 +70,11 @@ FROM (
 ) AS before
 WHERE c.key_kind = before.key_kind AND c.key = before.key
 RETURNING c.key_kind, c.key, before.locked_until, before.permanent, c.lockouts;
+
+/* @name DetectStuffing */
+-- See lockout_detect_stuffing in sql/migrations/0005_credential_stuffing.sql.
+SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
+FROM lockout_detect_stuffing(
+  :ips!::text[], :subjects!::text[], :now!::timestamptz,
+  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
+);

@@ -1,6 +1,7 @@
 import {
   admitAttempt,
   countFailures,
+  detectStuffing,
   findLockouts,
   forgetFailures,
   listActiveLockouts,
@@ -24,7 +25,7 @@ import {
 } from "../gen/warden/v1/lockout_service.js";
 import type { Logger } from "../log.js";
 import type { Actor } from "../tokens/tokens.js";
-import type { LockoutKeyKind, LockoutPolicies, LockoutPolicy } from "./policy.js";
+import type { LockoutKeyKind, LockoutPolicy, LockoutSettings } from "./policy.js";
 
 export interface LockoutKey {
   kind: LockoutKeyKind;
@@ -140,7 +141,7 @@ export class Lockouts {
 
   constructor(
     private readonly db: Db,
-    private readonly policies: LockoutPolicies,
+    private readonly settings: LockoutSettings,
     private readonly events: EventSink,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -148,7 +149,7 @@ export class Lockouts {
 
   /** Makes the configured policies the ones every replica counts by. */
   async writePolicies(): Promise<void> {
-    for (const [keyKind, policy] of Object.entries(this.policies) as [LockoutKeyKind, LockoutPolicy][]) {
+    for (const [keyKind, policy] of Object.entries(this.settings.keys) as [LockoutKeyKind, LockoutPolicy][]) {
       await writeLockoutPolicy.run({ keyKind, ...policy }, this.db);
     }
   }
@@ -333,11 +334,53 @@ export class Lockouts {
       const keys = batch.flatMap((queued) => queued.keys);
       try {
         await this.announce(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db));
+        await this.detectStuffing(keys);
       } catch (error) {
         this.log.warn({ err: error, failures: keys.length }, "lockout: could not count failed attempts");
       }
       for (const queued of batch) queued.counted();
     }
+  }
+
+  /**
+   * Credential stuffing: an address failing for many different subjects
+   * within the window is locked out, and BRUTE_FORCE_DETECTED recorded.
+   */
+  private async detectStuffing(keys: LockoutKey[]): Promise<void> {
+    const { distinctSubjects, windowSeconds, waitSeconds } = this.settings.stuffing;
+    const pairs = keys.filter((k) => k.kind === "SUBJECT_IP").map((k) => splitSubjectIp(k.key));
+    if (distinctSubjects === 0 || pairs.length === 0) return;
+    const rows = await detectStuffing.run(
+      {
+        ips: pairs.map(([, ip]) => ip),
+        subjects: pairs.map(([subject]) => subject),
+        now: this.now(),
+        windowSeconds,
+        threshold: distinctSubjects,
+        waitSeconds,
+      },
+      this.db,
+    );
+    for (const row of rows) {
+      this.events.record(
+        lockoutEvent(EventType.BRUTE_FORCE_DETECTED, "IP", row.ip, this.now(), {
+          distinct_subjects: String(row.subjects),
+          window_seconds: String(windowSeconds),
+          locked_until: row.lockedUntil.toISOString(),
+        }),
+      );
+    }
+    await this.announce(
+      rows.map((row) => ({
+        keyKind: "IP" as const,
+        key: row.ip,
+        failures: 0,
+        lockouts: row.lockouts,
+        lockedUntil: row.lockedUntil,
+        permanent: false,
+        newlyLocked: true,
+      })),
+    );
   }
 
   /** Records ACCOUNT_LOCKED and tells every replica, this one first, about the keys just locked out. */
@@ -383,6 +426,12 @@ export class Lockouts {
   }
 }
 
+/** A SUBJECT_IP key is `subject|ip`; an address never holds "|", a subject may. */
+function splitSubjectIp(key: string): [string, string] {
+  const cut = key.lastIndexOf("|");
+  return [key.slice(0, cut), key.slice(cut + 1)];
+}
+
 function lockoutEvent(
   type: EventType,
   kind: LockoutKeyKind,
@@ -390,14 +439,7 @@ function lockoutEvent(
   at: Date,
   details: Record<string, string>,
 ): AuthenticationEvent {
-  // A SUBJECT_IP key is `subject|ip`; an address never holds "|", a subject may.
-  const cut = key.lastIndexOf("|");
-  const [subject, ip] =
-    kind === "SUBJECT_IP"
-      ? [key.slice(0, cut), key.slice(cut + 1)]
-      : kind === "SUBJECT"
-        ? [key, undefined]
-        : [undefined, key];
+  const [subject, ip] = kind === "SUBJECT_IP" ? splitSubjectIp(key) : kind === "SUBJECT" ? [key] : [undefined, key];
   return AuthenticationEvent.fromPartial({
     eventId: newEventId(at.getTime()),
     occurredAt: at,

@@ -20,6 +20,22 @@ export interface LockoutPolicy {
 
 export type LockoutPolicies = Record<LockoutKeyKind, LockoutPolicy>;
 
+/** One address failing for many different subjects: credential stuffing. */
+export interface StuffingPolicy {
+  /** Distinct subjects an address may fail for within the window; 0 turns detection off. */
+  distinctSubjects: number;
+  windowSeconds: number;
+  /** How long a detected address is locked out. */
+  waitSeconds: number;
+}
+
+export interface LockoutSettings {
+  keys: LockoutPolicies;
+  stuffing: StuffingPolicy;
+}
+
+export const DEFAULT_STUFFING_POLICY: StuffingPolicy = { distinctSubjects: 20, windowSeconds: 600, waitSeconds: 3600 };
+
 /** The defaults; the README's lockout table mirrors them. */
 export const DEFAULT_LOCKOUT_POLICIES: LockoutPolicies = {
   // PCI DSS 8.3.4: at most 10 attempts, then at least 30 minutes.
