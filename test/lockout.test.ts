@@ -39,6 +39,25 @@ const strict: LockoutPolicy = {
   maxTemporaryLockouts: 0,
 };
 
+/** What a service that checks passwords itself reports through LogEvent after a login attempt. */
+const reportLogin = (
+  client: AuthClient,
+  type: EventType.LOGIN_SUCCESS | EventType.LOGIN_FAILURE,
+  subject: string,
+  ipAddress: string,
+) =>
+  client.logEvent(
+    LogEventRequest.fromPartial({
+      event: AuthenticationEvent.fromPartial({
+        type,
+        outcome: type === EventType.LOGIN_SUCCESS ? Outcome.SUCCESS : Outcome.FAILURE,
+        ...(type === EventType.LOGIN_FAILURE ? { failureReason: FailureReason.INVALID_PASSWORD } : {}),
+        principal: { subject, kind: PrincipalKind.USER },
+        client: { ipAddress },
+      }),
+    }),
+  );
+
 describe("lockout counters in PostgreSQL", () => {
   const settings: LockoutSettings = {
     keys: { SUBJECT: strict, IP: { ...strict, maxFailures: 1000 }, SUBJECT_IP: { ...strict, maxFailures: 1000 } },
@@ -179,29 +198,18 @@ describe("Authenticate with lockout", () => {
   });
 
   it("counts password failures that other services report through LogEvent", async () => {
-    const report = (type: EventType, outcome: Outcome) =>
-      t.client.logEvent(
-        LogEventRequest.fromPartial({
-          event: AuthenticationEvent.fromPartial({
-            type,
-            outcome,
-            ...(outcome === Outcome.FAILURE ? { failureReason: FailureReason.INVALID_PASSWORD } : {}),
-            principal: { subject: "erin", kind: PrincipalKind.USER },
-            client: { ipAddress: "198.51.100.9" },
-            sourceService: "login-page",
-          }),
-        }),
-      );
-    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
-    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
-    await report(EventType.LOGIN_SUCCESS, Outcome.SUCCESS);
-    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
-    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    const report = (type: EventType.LOGIN_SUCCESS | EventType.LOGIN_FAILURE) =>
+      reportLogin(t.client, type, "erin", "198.51.100.9");
+    await report(EventType.LOGIN_FAILURE);
+    await report(EventType.LOGIN_FAILURE);
+    await report(EventType.LOGIN_SUCCESS);
+    await report(EventType.LOGIN_FAILURE);
+    await report(EventType.LOGIN_FAILURE);
     const valid = await signJwt(key, { sub: "erin" });
     expect((await attempt(t.client, valid, "198.51.100.9")).authenticated).toBe(true);
-    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
-    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
-    await report(EventType.LOGIN_FAILURE, Outcome.FAILURE);
+    await report(EventType.LOGIN_FAILURE);
+    await report(EventType.LOGIN_FAILURE);
+    await report(EventType.LOGIN_FAILURE);
     await lockedOut(t.client, valid, "198.51.100.9");
   });
 
@@ -241,18 +249,6 @@ describe("CheckLockout, for services that check passwords themselves", () => {
 
   const check = (client: AuthClient, subject: string, clientIp: string) =>
     client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp }));
-  const report = (client: AuthClient, type: EventType, subject: string, ipAddress: string) =>
-    client.logEvent(
-      LogEventRequest.fromPartial({
-        event: AuthenticationEvent.fromPartial({
-          type,
-          outcome: type === EventType.LOGIN_SUCCESS ? Outcome.SUCCESS : Outcome.FAILURE,
-          ...(type === EventType.LOGIN_FAILURE ? { failureReason: FailureReason.INVALID_PASSWORD } : {}),
-          principal: { subject, kind: PrincipalKind.USER },
-          client: { ipAddress },
-        }),
-      }),
-    );
 
   it("allows exactly max_failures of 100 parallel attempts split across two server processes, then locks", async () => {
     const replica = await startReplica(t.db.url, lockoutEnv);
@@ -265,7 +261,9 @@ describe("CheckLockout, for services that check passwords themselves", () => {
       expect(allowed).toHaveLength(10);
       // Each allowed password check fails and is reported, from either process.
       await Promise.all(
-        allowed.map((i) => report(i % 2 === 0 ? replica.client : t.client, EventType.LOGIN_FAILURE, "grace", ipOf(i))),
+        allowed.map((i) =>
+          reportLogin(i % 2 === 0 ? replica.client : t.client, EventType.LOGIN_FAILURE, "grace", ipOf(i)),
+        ),
       );
       const refused = await eventually(async () => {
         const answer = await check(replica.client, "grace", "203.0.113.1");
@@ -283,7 +281,7 @@ describe("CheckLockout, for services that check passwords themselves", () => {
   it("releases an attempt when its success is reported", async () => {
     for (let i = 0; i < 15; i += 1) {
       expect((await check(t.client, "heidi", "198.51.100.1")).allowed).toBe(true);
-      await report(t.client, EventType.LOGIN_SUCCESS, "heidi", "198.51.100.1");
+      await reportLogin(t.client, EventType.LOGIN_SUCCESS, "heidi", "198.51.100.1");
     }
   });
 
@@ -320,19 +318,7 @@ describe("LockoutService: ListLockouts and Unlock", () => {
   });
 
   const lockOut = async (subject: string, ipAddress: string) => {
-    for (let i = 0; i < 2; i += 1) {
-      await t.client.logEvent(
-        LogEventRequest.fromPartial({
-          event: AuthenticationEvent.fromPartial({
-            type: EventType.LOGIN_FAILURE,
-            outcome: Outcome.FAILURE,
-            failureReason: FailureReason.INVALID_PASSWORD,
-            principal: { subject, kind: PrincipalKind.USER },
-            client: { ipAddress },
-          }),
-        }),
-      );
-    }
+    for (let i = 0; i < 2; i += 1) await reportLogin(t.client, EventType.LOGIN_FAILURE, subject, ipAddress);
     await eventually(async () => {
       const answer = await t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp: ipAddress }));
       return answer.allowed ? undefined : answer;
@@ -425,32 +411,12 @@ describe("credential stuffing", () => {
 
   it("locks out an address that fails for many different subjects, and records BRUTE_FORCE_DETECTED", async () => {
     const stuffer = "203.0.113.66";
-    const failFor = (subject: string) =>
-      t.client.logEvent(
-        LogEventRequest.fromPartial({
-          event: AuthenticationEvent.fromPartial({
-            type: EventType.LOGIN_FAILURE,
-            outcome: Outcome.FAILURE,
-            failureReason: FailureReason.INVALID_PASSWORD,
-            principal: { subject, kind: PrincipalKind.USER },
-            client: { ipAddress: stuffer },
-          }),
-        }),
-      );
+    const failFor = (subject: string) => reportLogin(t.client, EventType.LOGIN_FAILURE, subject, stuffer);
     for (const subject of ["u1", "u2", "u3", "u4", "u4", "u4"]) await failFor(subject);
     const check = (subject: string) =>
       t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp: stuffer }));
     expect((await check("u9")).allowed).toBe(true);
-    await t.client.logEvent(
-      LogEventRequest.fromPartial({
-        event: {
-          type: EventType.LOGIN_SUCCESS,
-          outcome: Outcome.SUCCESS,
-          principal: { subject: "u9", kind: PrincipalKind.USER },
-          client: { ipAddress: stuffer },
-        },
-      }),
-    );
+    await reportLogin(t.client, EventType.LOGIN_SUCCESS, "u9", stuffer);
     await failFor("u5");
     const refused = await check("u10");
     expect(refused.allowed).toBe(false);

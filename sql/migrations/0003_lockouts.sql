@@ -24,6 +24,9 @@ CREATE TABLE lockout_counters (
   -- Failures since the last lockout, a successful login or the reset time.
   failures integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
   last_failure_at timestamptz,
+  -- Password checks CheckLockout admitted whose outcome is not reported yet.
+  pending integer NOT NULL DEFAULT 0 CHECK (pending >= 0),
+  last_admitted_at timestamptz,
   lockouts integer NOT NULL DEFAULT 0,
   locked_until timestamptz,
   permanent boolean NOT NULL DEFAULT false,
@@ -36,10 +39,13 @@ CREATE INDEX lockout_counters_active_idx ON lockout_counters (locked_until) WHER
 -- that reaches its policy's max_failures, or fails twice within the
 -- quick-login check, for a wait that grows with each lockout. Failures on a
 -- key already locked out are not counted. Returns the keys counted, with
--- newly_locked set on those this call locked out.
-CREATE FUNCTION lockout_count_failures(p_kinds lockout_key_kind[], p_keys text[], p_now timestamptz)
+-- newly_locked set on those this call locked out. p_settles: the failures
+-- report password checks CheckLockout admitted, which they release.
+CREATE FUNCTION lockout_count_failures(p_kinds lockout_key_kind[], p_keys text[], p_now timestamptz, p_settles boolean)
 RETURNS TABLE (key_kind lockout_key_kind, key text, failures integer, lockouts integer, locked_until timestamptz, permanent boolean, newly_locked boolean)
-LANGUAGE plpgsql AS $$
+-- Planned for each call's own arrays: a cached generic plan guesses their
+-- size and, on a young counters table, chose nested seq scans (seconds).
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
 BEGIN
   -- Rows are created and locked in one order, so concurrent calls cannot deadlock.
@@ -59,7 +65,7 @@ BEGIN
     GROUP BY r.kind, r.key
   ),
   next AS (
-    SELECT c.key_kind AS kind, c.key AS k, c.lockouts AS previous_lockouts,
+    SELECT c.key_kind AS kind, c.key AS k, c.lockouts AS previous_lockouts, r.n AS reported,
       p.max_failures, p.wait_increment, p.wait_strategy, p.max_wait, p.quick_login_wait, p.max_temporary_lockouts,
       CASE WHEN c.last_failure_at < p_now - p.failure_reset THEN 0 ELSE c.failures END + r.n AS counted,
       p.quick_login_check > interval '0' AND c.last_failure_at > p_now - p.quick_login_check AS quick
@@ -70,6 +76,7 @@ BEGIN
   )
   UPDATE lockout_counters c
   SET last_failure_at = p_now,
+    pending = CASE WHEN p_settles THEN greatest(c.pending - n.reported, 0) ELSE c.pending END,
     failures = CASE WHEN n.counted >= n.max_failures THEN 0 ELSE n.counted END,
     lockouts = n.previous_lockouts + CASE WHEN n.counted >= n.max_failures THEN 1 ELSE 0 END,
     permanent = n.counted >= n.max_failures AND n.max_temporary_lockouts > 0
@@ -87,5 +94,104 @@ BEGIN
   WHERE c.key_kind = n.kind AND c.key = n.k
   RETURNING c.key_kind, c.key, c.failures, c.lockouts, c.locked_until, c.permanent,
     n.counted >= n.max_failures OR n.quick;
+END;
+$$;
+
+-- Admits an attempt on every key, or on none. Each key's row is locked in one
+-- order; the attempt is refused if any key is locked out or already holds
+-- max_failures failures and pending attempts. Pending attempts not reported
+-- within a minute lapse, so a crashed caller cannot block a key for ever.
+CREATE FUNCTION lockout_admit(p_kinds lockout_key_kind[], p_keys text[], p_now timestamptz)
+RETURNS TABLE (admitted boolean, locked_until timestamptz, permanent boolean)
+-- Planned for each call's own arrays: a cached generic plan guesses their
+-- size and, on a young counters table, chose nested seq scans (seconds).
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+DECLARE
+  v_blocked boolean;
+BEGIN
+  INSERT INTO lockout_counters (key_kind, key)
+  SELECT DISTINCT r.kind, r.key FROM unnest(p_kinds, p_keys) AS r(kind, key)
+  ORDER BY 1, 2
+  ON CONFLICT DO NOTHING;
+  PERFORM 1 FROM lockout_counters c
+  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys))
+  ORDER BY c.key_kind, c.key
+  FOR UPDATE;
+
+  UPDATE lockout_counters c SET pending = 0
+  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys))
+    AND c.last_admitted_at < p_now - interval '1 minute';
+
+  SELECT coalesce(bool_or(
+      c.permanent
+      OR coalesce(c.locked_until > p_now, false)
+      OR CASE WHEN c.last_failure_at < p_now - p.failure_reset THEN 0 ELSE c.failures END + c.pending >= p.max_failures
+    ), false)
+  INTO v_blocked
+  FROM lockout_counters c JOIN lockout_policies p USING (key_kind)
+  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys));
+
+  IF NOT v_blocked THEN
+    UPDATE lockout_counters c SET pending = c.pending + 1, last_admitted_at = p_now
+    WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys));
+  END IF;
+
+  RETURN QUERY
+  SELECT NOT v_blocked, max(c.locked_until) FILTER (WHERE c.locked_until > p_now), coalesce(bool_or(c.permanent), false)
+  FROM lockout_counters c
+  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys));
+END;
+$$;
+
+-- Which subjects each address has recently failed for: one address failing
+-- for many different subjects is credential stuffing, which no per-subject
+-- counter sees.
+CREATE TABLE lockout_failed_subjects (
+  ip text NOT NULL,
+  subject text NOT NULL,
+  failed_at timestamptz NOT NULL,
+  PRIMARY KEY (ip, subject)
+);
+
+-- Records (address, subject) failures and locks out, for p_wait, each address
+-- that has now failed for at least p_threshold distinct subjects within
+-- p_window. Returns the addresses this call locked out, with their counts.
+CREATE FUNCTION lockout_detect_stuffing(
+  p_ips text[], p_subjects text[], p_now timestamptz, p_window interval, p_threshold integer, p_wait interval
+)
+RETURNS TABLE (ip text, subjects integer, lockouts integer, locked_until timestamptz)
+-- Planned for each call's own arrays: a cached generic plan guesses their
+-- size and, on a young counters table, chose nested seq scans (seconds).
+LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+  INSERT INTO lockout_failed_subjects AS f (ip, subject, failed_at)
+  SELECT DISTINCT ON (r.ip, r.subject) r.ip, r.subject, p_now
+  FROM unnest(p_ips, p_subjects) AS r(ip, subject)
+  ORDER BY r.ip, r.subject
+  ON CONFLICT (ip, subject) DO UPDATE SET failed_at = EXCLUDED.failed_at;
+
+  DELETE FROM lockout_failed_subjects f
+  WHERE f.ip = ANY (p_ips) AND f.failed_at <= p_now - p_window;
+
+  RETURN QUERY
+  WITH stuffing AS (
+    SELECT f.ip, count(*)::integer AS subjects
+    FROM lockout_failed_subjects f
+    WHERE f.ip IN (SELECT DISTINCT unnest(p_ips))
+    GROUP BY f.ip
+    HAVING count(*) >= p_threshold
+  ),
+  locked AS (
+    INSERT INTO lockout_counters AS c (key_kind, key, lockouts, locked_until, last_failure_at)
+    SELECT 'IP', s.ip, 1, p_now + p_wait, p_now FROM stuffing s
+    ORDER BY s.ip
+    ON CONFLICT (key_kind, key) DO UPDATE
+      SET lockouts = c.lockouts + 1, locked_until = EXCLUDED.locked_until, failures = 0
+      WHERE NOT c.permanent AND coalesce(c.locked_until <= p_now, true)
+    RETURNING c.key, c.lockouts, c.locked_until
+  )
+  SELECT l.key, s.subjects, l.lockouts, l.locked_until FROM locked l JOIN stuffing s ON s.ip = l.key;
 END;
 $$;

@@ -149,12 +149,12 @@ export interface IAdmitAttemptQuery {
   result: IAdmitAttemptResult;
 }
 
-const admitAttemptIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":175,"b":181}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":204,"b":209}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":224}]}],"statement":"-- See lockout_admit in sql/migrations/0004_lockout_admission.sql.\nSELECT admitted AS \"admitted!\", locked_until AS \"lockedUntil\", permanent AS \"permanent!\"\nFROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)"};
+const admitAttemptIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":166,"b":172}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":200}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":215}]}],"statement":"-- See lockout_admit in sql/migrations/0003_lockouts.sql.\nSELECT admitted AS \"admitted!\", locked_until AS \"lockedUntil\", permanent AS \"permanent!\"\nFROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- See lockout_admit in sql/migrations/0004_lockout_admission.sql.
+ * -- See lockout_admit in sql/migrations/0003_lockouts.sql.
  * SELECT admitted AS "admitted!", locked_until AS "lockedUntil", permanent AS "permanent!"
  * FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)
  * ```
@@ -366,12 +366,12 @@ export interface IDetectStuffingQuery {
   result: IDetectStuffingResult;
 }
 
-const detectStuffingIR: any = {"usedParamSet":{"ips":true,"subjects":true,"now":true,"windowSeconds":true,"threshold":true,"waitSeconds":true},"params":[{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":212,"b":216}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":227,"b":236}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":247,"b":251}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":291,"b":305}]},{"name":"threshold","required":true,"transform":{"type":"scalar"},"locs":[{"a":309,"b":319}]},{"name":"waitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":353,"b":365}]}],"statement":"-- See lockout_detect_stuffing in sql/migrations/0005_credential_stuffing.sql.\nSELECT ip AS \"ip!\", subjects AS \"subjects!\", lockouts AS \"lockouts!\", locked_until AS \"lockedUntil!\"\nFROM lockout_detect_stuffing(\n  :ips!::text[], :subjects!::text[], :now!::timestamptz,\n  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)\n)"};
+const detectStuffingIR: any = {"usedParamSet":{"ips":true,"subjects":true,"now":true,"windowSeconds":true,"threshold":true,"waitSeconds":true},"params":[{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":201,"b":205}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":216,"b":225}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":236,"b":240}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":294}]},{"name":"threshold","required":true,"transform":{"type":"scalar"},"locs":[{"a":298,"b":308}]},{"name":"waitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":342,"b":354}]}],"statement":"-- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.\nSELECT ip AS \"ip!\", subjects AS \"subjects!\", lockouts AS \"lockouts!\", locked_until AS \"lockedUntil!\"\nFROM lockout_detect_stuffing(\n  :ips!::text[], :subjects!::text[], :now!::timestamptz,\n  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)\n)"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- See lockout_detect_stuffing in sql/migrations/0005_credential_stuffing.sql.
+ * -- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.
  * SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
  * FROM lockout_detect_stuffing(
  *   :ips!::text[], :subjects!::text[], :now!::timestamptz,

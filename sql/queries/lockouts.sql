@@ -29,7 +29,7 @@ SET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,
 WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]));
 
 /* @name AdmitAttempt */
--- See lockout_admit in sql/migrations/0004_lockout_admission.sql.
+-- See lockout_admit in sql/migrations/0003_lockouts.sql.
 SELECT admitted AS "admitted!", locked_until AS "lockedUntil", permanent AS "permanent!"
 FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz);
 
@@ -72,7 +72,7 @@ WHERE c.key_kind = before.key_kind AND c.key = before.key
 RETURNING c.key_kind, c.key, before.locked_until, before.permanent, c.lockouts;
 
 /* @name DetectStuffing */
--- See lockout_detect_stuffing in sql/migrations/0005_credential_stuffing.sql.
+-- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.
 SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
 FROM lockout_detect_stuffing(
   :ips!::text[], :subjects!::text[], :now!::timestamptz,
