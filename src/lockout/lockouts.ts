@@ -205,7 +205,12 @@ export class Lockouts {
     let refusal: Refusal | null = null;
     for (const { kind, key } of keys) {
       const lock = this.active.get(mapKey(kind, key));
-      if (lock === undefined || (!lock.permanent && lock.until <= now)) continue;
+      if (lock === undefined) continue;
+      if (!lock.permanent && lock.until <= now) {
+        // Expired: forget it, so the map holds only lockouts in force.
+        this.active.delete(mapKey(kind, key));
+        continue;
+      }
       refusal = stricter(refusal, {
         until: lock.permanent ? undefined : new Date(lock.until),
         permanent: lock.permanent,
