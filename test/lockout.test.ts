@@ -131,6 +131,51 @@ describe("lockout counters in PostgreSQL", () => {
   });
 });
 
+describe("quick-login check", () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let lockouts: Lockouts;
+  let clock = new Date("2026-01-01T00:00:00Z");
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const log = pino({ level: "silent" });
+    pool = createPool({ url: db.url, max: 2, connectTimeoutMs: 5000, statementTimeoutMs: 5000 }, log);
+    const quick = { ...strict, maxFailures: 100, quickLoginCheckSeconds: 1, quickLoginWaitSeconds: 60 };
+    lockouts = new Lockouts(
+      pool,
+      {
+        keys: { SUBJECT: quick, IP: quick, SUBJECT_IP: quick },
+        stuffing: { distinctSubjects: 0, windowSeconds: 1, waitSeconds: 1 },
+      },
+      { record: () => undefined },
+      log,
+      () => clock,
+    );
+    await lockouts.listening();
+    lockouts.lost();
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it("locks for the quick-login wait after two failures closer than the check, and not when they are further apart", async () => {
+    const keys = lockoutKeys("quick", undefined);
+    const at = (ms: number) => {
+      clock = new Date(Date.parse("2026-01-01T00:00:00Z") + ms);
+    };
+    at(0);
+    await lockouts.countFailure(keys);
+    at(2000);
+    await lockouts.countFailure(keys);
+    expect(await lockouts.check(keys)).toBeNull();
+    at(2500);
+    await lockouts.countFailure(keys);
+    const refusal = await lockouts.check(keys);
+    expect(refusal?.until?.getTime()).toBe(clock.getTime() + 60_000);
+  });
+});
+
 describe("Authenticate with lockout", () => {
   let idp: FakeIdentityProvider;
   let key: SigningKey;

@@ -247,12 +247,18 @@ export class Lockouts {
     return new Promise((resolve) => {
       this.queuedCounts.push({ keys, settles, counted: resolve });
       this.queuedKeys += keys.length;
-      this.counting ??= this.track(
-        this.countQueued().finally(() => {
-          this.counting = undefined;
-        }),
-      );
+      this.startCounting();
     });
+  }
+
+  private startCounting(): void {
+    this.counting ??= this.track(
+      this.countQueued().finally(() => {
+        this.counting = undefined;
+        // Failures queued after the last statement, before this run ended.
+        if (this.queuedCounts.length > 0) this.startCounting();
+      }),
+    );
   }
 
   /**
