@@ -129,6 +129,7 @@ const environmentSchema = z.object({
   WARDEN_LOCKOUT_SUBJECT: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.SUBJECT),
   WARDEN_LOCKOUT_SUBJECT_IP: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.SUBJECT_IP),
   WARDEN_LOCKOUT_IP: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.IP),
+  WARDEN_LOCKOUT_FAMILIAR_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   WARDEN_LOCKOUT_STUFFING: settingList(
     z
       .object({
@@ -291,6 +292,7 @@ export function loadConfig(env: Environment = process.env): Config {
       ? {
           keys: { SUBJECT: e.WARDEN_LOCKOUT_SUBJECT, SUBJECT_IP: e.WARDEN_LOCKOUT_SUBJECT_IP, IP: e.WARDEN_LOCKOUT_IP },
           stuffing: e.WARDEN_LOCKOUT_STUFFING,
+          familiarDays: e.WARDEN_LOCKOUT_FAMILIAR_DAYS,
         }
       : undefined,
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,

@@ -62,6 +62,7 @@ describe("lockout counters in PostgreSQL", () => {
   const settings: LockoutSettings = {
     keys: { SUBJECT: strict, IP: { ...strict, maxFailures: 1000 }, SUBJECT_IP: { ...strict, maxFailures: 1000 } },
     stuffing: { distinctSubjects: 0, windowSeconds: 600, waitSeconds: 3600 },
+    familiarDays: 0,
   };
   let db: TestDatabase;
   let pools: Pool[];
@@ -146,6 +147,7 @@ describe("quick-login check", () => {
       {
         keys: { SUBJECT: quick, IP: quick, SUBJECT_IP: quick },
         stuffing: { distinctSubjects: 0, windowSeconds: 1, waitSeconds: 1 },
+        familiarDays: 0,
       },
       { record: () => undefined },
       log,
@@ -263,14 +265,17 @@ describe("Authenticate with lockout", () => {
     try {
       const forged = await signJwt(forger, { sub: "frank" });
       const valid = await signJwt(key, { sub: "frank" });
-      expect((await attempt(replica.client, valid, "198.51.100.10")).authenticated).toBe(true);
+      expect((await attempt(replica.client, valid, "192.0.2.10")).authenticated).toBe(true);
       const answers = await Promise.all(
         Array.from({ length: 30 }, (_, i) => attempt(t.client, forged, `198.51.100.${20 + i}`)),
       );
       expect(reasons(answers).every((r) => r === "INVALID_SIGNATURE" || r === "ACCOUNT_LOCKED")).toBe(true);
       const started = Date.now();
+      // Each poll from a network of its own: a success makes its network familiar (smart lockout).
+      let poll = 0;
       await eventually(async () => {
-        const answer = await attempt(replica.client, valid, "198.51.100.10");
+        poll += 1;
+        const answer = await attempt(replica.client, valid, `10.77.${poll}.1`);
         return answer.authenticated ? undefined : FailureReason[answer.failureReason];
       }, 1000);
       expect(Date.now() - started).toBeLessThan(1000);
@@ -477,5 +482,52 @@ describe("credential stuffing", () => {
       return rows.length > 0 ? rows : undefined;
     });
     expect(event).toMatchObject({ client_ip: stuffer, details: { key_kind: "IP", distinct_subjects: "5" } });
+  });
+});
+
+describe("smart lockout", () => {
+  let idp: FakeIdentityProvider;
+  let key: SigningKey;
+  let forger: SigningKey;
+  let t: TestWarden;
+  beforeAll(async () => {
+    [key, forger] = await Promise.all([signingKey("ES256", "ec-1"), signingKey("ES256", "ec-1")]);
+    idp = await new FakeIdentityProvider().start();
+    idp.keys = [key];
+    t = await startTestWarden({
+      WARDEN_JWKS_URL: idp.url,
+      WARDEN_JWT_ISSUER: ISSUER,
+      WARDEN_JWT_AUDIENCE: AUDIENCE,
+      WARDEN_LOCKOUT_SUBJECT: "max_failures=5,wait_increment=600",
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await idp.stop();
+  });
+  const check = (subject: string, clientIp: string) =>
+    t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp }));
+
+  it("lets a subject locked by unfamiliar networks in from a network where it recently logged in", async () => {
+    await reportLogin(t.client, EventType.LOGIN_SUCCESS, "olga", "198.51.100.40");
+    for (let i = 0; i < 5; i += 1) await reportLogin(t.client, EventType.LOGIN_FAILURE, "olga", `203.0.113.${i}`);
+    expect((await check("olga", "203.0.113.200")).allowed).toBe(false);
+    expect((await check("olga", "198.51.100.41")).allowed).toBe(true);
+  });
+
+  it("does the same for Authenticate, where a successful JWT makes its network familiar", async () => {
+    const valid = await signJwt(key, { sub: "pia" });
+    const from = (ipAddress: string, credential = valid) =>
+      t.client.authenticate(AuthenticateRequest.fromPartial({ credential, client: { ipAddress } }));
+    expect((await from("198.51.100.50")).authenticated).toBe(true);
+    const forged = await signJwt(forger, { sub: "pia" });
+    for (let i = 0; i < 5; i += 1) await from(`203.0.113.${50 + i}`, forged);
+    // Polled with the forged token: a success from there would make that network familiar too.
+    await eventually(async () => {
+      const answer = await from("192.0.2.99", forged);
+      return answer.failureReason === FailureReason.ACCOUNT_LOCKED ? answer : undefined;
+    });
+    expect(FailureReason[(await from("192.0.2.98")).failureReason]).toBe("ACCOUNT_LOCKED");
+    expect((await from("198.51.100.51")).authenticated).toBe(true);
   });
 });

@@ -97,11 +97,20 @@ BEGIN
 END;
 $$;
 
+-- Networks (an IPv4 /24, an IPv6 /64) from which each subject recently logged
+-- in, for smart lockout.
+CREATE TABLE lockout_familiar_networks (
+  subject text NOT NULL,
+  network cidr NOT NULL,
+  last_success_at timestamptz NOT NULL,
+  PRIMARY KEY (subject, network)
+);
+
 -- Admits an attempt on every key, or on none. Each key's row is locked in one
 -- order; the attempt is refused if any key is locked out or already holds
 -- max_failures failures and pending attempts. Pending attempts not reported
 -- within a minute lapse, so a crashed caller cannot block a key for ever.
-CREATE FUNCTION lockout_admit(p_kinds lockout_key_kind[], p_keys text[], p_now timestamptz)
+CREATE FUNCTION lockout_admit(p_kinds lockout_key_kind[], p_keys text[], p_now timestamptz, p_familiar_since timestamptz)
 RETURNS TABLE (admitted boolean, locked_until timestamptz, permanent boolean)
 -- Planned for each call's own arrays: a cached generic plan guesses their
 -- size and, on a young counters table, chose nested seq scans (seconds).
@@ -109,6 +118,7 @@ LANGUAGE plpgsql SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
 DECLARE
   v_blocked boolean;
+  v_familiar boolean;
 BEGIN
   INSERT INTO lockout_counters (key_kind, key)
   SELECT DISTINCT r.kind, r.key FROM unnest(p_kinds, p_keys) AS r(kind, key)
@@ -118,6 +128,16 @@ BEGIN
   WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys))
   ORDER BY c.key_kind, c.key
   FOR UPDATE;
+
+  -- Smart lockout: from a network where the subject recently succeeded, the
+  -- subject's own lockout does not apply (its address keys still do).
+  v_familiar := p_familiar_since IS NOT NULL AND EXISTS (
+    SELECT 1
+    FROM unnest(p_kinds, p_keys) AS s(kind, key)
+    JOIN unnest(p_kinds, p_keys) AS a(kind, key) ON s.kind = 'SUBJECT' AND a.kind = 'IP'
+    JOIN lockout_familiar_networks f ON f.subject = s.key AND f.network >>= a.key::inet
+    WHERE f.last_success_at > p_familiar_since
+  );
 
   UPDATE lockout_counters c SET pending = 0
   WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys))
@@ -130,7 +150,8 @@ BEGIN
     ), false)
   INTO v_blocked
   FROM lockout_counters c JOIN lockout_policies p USING (key_kind)
-  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys));
+  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys))
+    AND NOT (c.key_kind = 'SUBJECT' AND v_familiar);
 
   IF NOT v_blocked THEN
     UPDATE lockout_counters c SET pending = c.pending + 1, last_admitted_at = p_now
@@ -140,7 +161,8 @@ BEGIN
   RETURN QUERY
   SELECT NOT v_blocked, max(c.locked_until) FILTER (WHERE c.locked_until > p_now), coalesce(bool_or(c.permanent), false)
   FROM lockout_counters c
-  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys));
+  WHERE (c.key_kind, c.key) IN (SELECT * FROM unnest(p_kinds, p_keys))
+    AND NOT (c.key_kind = 'SUBJECT' AND v_familiar);
 END;
 $$;
 

@@ -131,6 +131,7 @@ export const forgetFailures = new PreparedQuery<IForgetFailuresParams,IForgetFai
 
 /** 'AdmitAttempt' parameters type */
 export interface IAdmitAttemptParams {
+  familiarSince?: DateOrString | null | void;
   keys: stringArray;
   kinds: lockout_key_kindArray;
   now: DateOrString;
@@ -149,14 +150,14 @@ export interface IAdmitAttemptQuery {
   result: IAdmitAttemptResult;
 }
 
-const admitAttemptIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":166,"b":172}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":200}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":215}]}],"statement":"-- See lockout_admit in sql/migrations/0003_lockouts.sql.\nSELECT admitted AS \"admitted!\", locked_until AS \"lockedUntil\", permanent AS \"permanent!\"\nFROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)"};
+const admitAttemptIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"familiarSince":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":166,"b":172}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":195,"b":200}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":215}]},{"name":"familiarSince","required":false,"transform":{"type":"scalar"},"locs":[{"a":231,"b":244}]}],"statement":"-- See lockout_admit in sql/migrations/0003_lockouts.sql.\nSELECT admitted AS \"admitted!\", locked_until AS \"lockedUntil\", permanent AS \"permanent!\"\nFROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :familiarSince::timestamptz)"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- See lockout_admit in sql/migrations/0003_lockouts.sql.
  * SELECT admitted AS "admitted!", locked_until AS "lockedUntil", permanent AS "permanent!"
- * FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz)
+ * FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :familiarSince::timestamptz)
  * ```
  */
 export const admitAttempt = new PreparedQuery<IAdmitAttemptParams,IAdmitAttemptResult>(admitAttemptIR);
@@ -380,5 +381,71 @@ const detectStuffingIR: any = {"usedParamSet":{"ips":true,"subjects":true,"now":
  * ```
  */
 export const detectStuffing = new PreparedQuery<IDetectStuffingParams,IDetectStuffingResult>(detectStuffingIR);
+
+
+/** 'RememberNetworks' parameters type */
+export interface IRememberNetworksParams {
+  ips: stringArray;
+  now: DateOrString;
+  subjects: stringArray;
+}
+
+/** 'RememberNetworks' return type */
+export type IRememberNetworksResult = void;
+
+/** 'RememberNetworks' query type */
+export interface IRememberNetworksQuery {
+  params: IRememberNetworksParams;
+  result: IRememberNetworksResult;
+}
+
+const rememberNetworksIR: any = {"usedParamSet":{"now":true,"subjects":true,"ips":true},"params":[{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":297,"b":301}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":328,"b":337}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":348,"b":352}]}],"statement":"-- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.\nINSERT INTO lockout_familiar_networks (subject, network, last_success_at)\nSELECT DISTINCT ON (1, 2) s.subject,\n  network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,\n  :now!::timestamptz\nFROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)\nORDER BY 1, 2\nON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
+ * INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
+ * SELECT DISTINCT ON (1, 2) s.subject,
+ *   network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
+ *   :now!::timestamptz
+ * FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
+ * ORDER BY 1, 2
+ * ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at
+ * ```
+ */
+export const rememberNetworks = new PreparedQuery<IRememberNetworksParams,IRememberNetworksResult>(rememberNetworksIR);
+
+
+/** 'IsFamiliar' parameters type */
+export interface IIsFamiliarParams {
+  ip: string;
+  since: DateOrString;
+  subject: string;
+}
+
+/** 'IsFamiliar' return type */
+export interface IIsFamiliarResult {
+  familiar: boolean;
+}
+
+/** 'IsFamiliar' query type */
+export interface IIsFamiliarQuery {
+  params: IIsFamiliarParams;
+  result: IIsFamiliarResult;
+}
+
+const isFamiliarIR: any = {"usedParamSet":{"subject":true,"ip":true,"since":true},"params":[{"name":"subject","required":true,"transform":{"type":"scalar"},"locs":[{"a":76,"b":84}]},{"name":"ip","required":true,"transform":{"type":"scalar"},"locs":[{"a":102,"b":105}]},{"name":"since","required":true,"transform":{"type":"scalar"},"locs":[{"a":135,"b":141}]}],"statement":"SELECT EXISTS (\n  SELECT 1 FROM lockout_familiar_networks\n  WHERE subject = :subject! AND network >>= :ip!::inet AND last_success_at > :since!::timestamptz\n) AS \"familiar!\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT EXISTS (
+ *   SELECT 1 FROM lockout_familiar_networks
+ *   WHERE subject = :subject! AND network >>= :ip!::inet AND last_success_at > :since!::timestamptz
+ * ) AS "familiar!"
+ * ```
+ */
+export const isFamiliar = new PreparedQuery<IIsFamiliarParams,IIsFamiliarResult>(isFamiliarIR);
 
 

@@ -31,7 +31,7 @@ WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :key
 /* @name AdmitAttempt */
 -- See lockout_admit in sql/migrations/0003_lockouts.sql.
 SELECT admitted AS "admitted!", locked_until AS "lockedUntil", permanent AS "permanent!"
-FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz);
+FROM lockout_admit(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :familiarSince::timestamptz);
 
 /* @name FindLockouts */
 -- Active lockouts among the given keys, for a replica whose notifications cannot be trusted.
@@ -78,3 +78,19 @@ FROM lockout_detect_stuffing(
   :ips!::text[], :subjects!::text[], :now!::timestamptz,
   make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
 );
+
+/* @name RememberNetworks */
+-- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
+INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
+SELECT DISTINCT ON (1, 2) s.subject,
+  network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
+  :now!::timestamptz
+FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
+ORDER BY 1, 2
+ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at;
+
+/* @name IsFamiliar */
+SELECT EXISTS (
+  SELECT 1 FROM lockout_familiar_networks
+  WHERE subject = :subject! AND network >>= :ip!::inet AND last_success_at > :since!::timestamptz
+) AS "familiar!";

@@ -105,7 +105,7 @@ export class Authenticator {
     // a locked-out subject is refused without one.
     const subject = this.jwt.cached(credential)?.subject ?? this.jwt.unverifiedSubject(credential);
     const keys = lockoutKeys(subject, ip);
-    const refusal = subject === undefined ? null : await this.lockouts?.check(keys.filter((k) => k.kind !== "IP"));
+    const refusal = subject === undefined ? null : await this.lockouts?.check(keys);
     if (refusal) return locked(keys, refusal);
     const verification = await this.jwt.verify(credential);
     if (!verification.ok && verification.reason !== FailureReason.KEYS_UNAVAILABLE) {
@@ -128,6 +128,7 @@ export class Authenticator {
     }
 
     const claims = verification.claims;
+    this.lockouts?.rememberSuccess(claims.subject, ip);
     this.events.record({
       ...base,
       type: EventType.TOKEN_AUTH_SUCCESS,

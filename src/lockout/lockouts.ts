@@ -4,6 +4,8 @@ import {
   detectStuffing,
   findLockouts,
   forgetFailures,
+  isFamiliar,
+  rememberNetworks,
   listActiveLockouts,
   listLockouts,
   notifyLockoutsChanged,
@@ -12,6 +14,7 @@ import {
   type ICountFailuresResult,
   type IListActiveLockoutsResult,
 } from "../../sql/queries/lockouts.queries.js";
+import { LRUCache } from "lru-cache";
 import type { Db } from "../db/pool.js";
 import { newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
@@ -136,6 +139,10 @@ export class Lockouts {
   private readonly queuedCounts: QueuedCount[] = [];
   private queuedKeys = 0;
   private counting: Promise<void> | undefined;
+  /** Successful logins whose networks are still to be remembered, and those remembered lately. */
+  private successes: { subject: string; ip: string }[] = [];
+  private remembering: Promise<void> | undefined;
+  private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
   /** Writes still running, which shutdown waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -203,6 +210,7 @@ export class Lockouts {
     }
     const now = this.now().getTime();
     let refusal: Refusal | null = null;
+    let subjectRefusal: Refusal | null = null;
     for (const { kind, key } of keys) {
       const lock = this.active.get(mapKey(kind, key));
       if (lock === undefined) continue;
@@ -211,12 +219,15 @@ export class Lockouts {
         this.active.delete(mapKey(kind, key));
         continue;
       }
-      refusal = stricter(refusal, {
-        until: lock.permanent ? undefined : new Date(lock.until),
-        permanent: lock.permanent,
-      });
+      const found = { until: lock.permanent ? undefined : new Date(lock.until), permanent: lock.permanent };
+      if (kind === "SUBJECT") subjectRefusal = found;
+      else refusal = stricter(refusal, found);
     }
-    return refusal;
+    if (subjectRefusal === null) return refusal;
+    // Smart lockout: the subject's own lockout does not apply from a familiar network.
+    const subject = keys.find((k) => k.kind === "SUBJECT")!.key;
+    const ip = keys.find((k) => k.kind === "IP")?.key;
+    return ip !== undefined && (await this.familiar(subject, ip)) ? refusal : stricter(refusal, subjectRefusal);
   }
 
   /**
@@ -226,7 +237,10 @@ export class Lockouts {
    * counters' rows, so exactly max_failures are admitted, on any replica.
    */
   async admit(keys: LockoutKey[]): Promise<Refusal | null> {
-    const [row] = await admitAttempt.run({ ...this.columns(keys), now: this.now() }, this.db);
+    const [row] = await admitAttempt.run(
+      { ...this.columns(keys), now: this.now(), familiarSince: this.familiarSince() },
+      this.db,
+    );
     if (row === undefined || row.admitted) return null;
     return { until: row.permanent ? undefined : (row.lockedUntil ?? undefined), permanent: row.permanent };
   }
@@ -271,7 +285,9 @@ export class Lockouts {
     const failed = events.filter(
       (e) => e.outcome === "FAILURE" && (e.type === "LOGIN_FAILURE" || e.type === "TOKEN_AUTH_FAILURE"),
     );
-    const succeeded = events.filter((e) => e.type === "LOGIN_SUCCESS" && e.outcome === "SUCCESS").flatMap(keysOf);
+    const successes = events.filter((e) => e.type === "LOGIN_SUCCESS" && e.outcome === "SUCCESS");
+    for (const e of successes) this.rememberSuccess(e.subject ?? "", e.clientIp ?? undefined);
+    const succeeded = successes.flatMap(keysOf);
     await Promise.all([
       ...failed.map((event) => this.countFailure(keysOf(event), true)),
       succeeded.length === 0
@@ -323,9 +339,59 @@ export class Lockouts {
     return toLockout(row);
   }
 
+  /**
+   * A successful login from `ip`: its network becomes familiar to `subject`
+   * (smart lockout). Written in the background, in batches, and at most once
+   * an hour per subject and address, so Authenticate pays nothing for it.
+   */
+  rememberSuccess(subject: string, ip: string | undefined): void {
+    if (this.settings.familiarDays === 0 || ip === undefined || ip === "" || subject === "") return;
+    const key = `${subject}|${ip}`;
+    if (this.rememberedLately.has(key) || this.successes.length >= MAX_PENDING_FAILURES) return;
+    this.rememberedLately.set(key, true);
+    this.successes.push({ subject, ip });
+    this.remembering ??= this.track(
+      this.rememberQueued().finally(() => {
+        this.remembering = undefined;
+      }),
+    );
+  }
+
   /** Resolves once every count started so far is written (or has failed). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async rememberQueued(): Promise<void> {
+    await Promise.resolve();
+    while (this.successes.length > 0) {
+      const batch = this.successes.splice(0, FAILURES_PER_STATEMENT);
+      try {
+        await rememberNetworks.run(
+          { subjects: batch.map((s) => s.subject), ips: batch.map((s) => s.ip), now: this.now() },
+          this.db,
+        );
+      } catch (error) {
+        this.log.warn({ err: error }, "lockout: could not remember the networks of successful logins");
+      }
+    }
+  }
+
+  private familiarSince(): Date | null {
+    const days = this.settings.familiarDays;
+    return days === 0 ? null : new Date(this.now().getTime() - days * 86_400_000);
+  }
+
+  private async familiar(subject: string, ip: string): Promise<boolean> {
+    const since = this.familiarSince();
+    if (since === null) return false;
+    try {
+      const [row] = await isFamiliar.run({ subject, ip, since }, this.db);
+      return row?.familiar ?? false;
+    } catch (error) {
+      this.log.warn({ err: error }, "lockout: could not tell whether a network is familiar");
+      return false;
+    }
   }
 
   private async countQueued(): Promise<void> {

@@ -32,6 +32,12 @@ export interface StuffingPolicy {
 export interface LockoutSettings {
   keys: LockoutPolicies;
   stuffing: StuffingPolicy;
+  /**
+   * Smart lockout: for this many days after a subject logs in from a network
+   * (an IPv4 /24, an IPv6 /64), the subject's own lockout does not apply there;
+   * 0 turns it off.
+   */
+  familiarDays: number;
 }
 
 export const DEFAULT_STUFFING_POLICY: StuffingPolicy = { distinctSubjects: 20, windowSeconds: 600, waitSeconds: 3600 };
