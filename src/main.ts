@@ -121,7 +121,7 @@ export async function startWarden(
     const lockouts = config.lockout === undefined ? undefined : new Lockouts(pool, config.lockout, recorder, log, now);
     let lockoutChanges: NotificationListener | undefined;
     if (lockouts !== undefined) {
-      // Before serving, so no attempt is counted by other rules; retried whenever the listener connects.
+      // Before serving, so no attempt is counted by other rules; retried when the listener connects if this fails.
       await lockouts
         .writePolicies()
         .catch((error: unknown) => log.warn({ err: error }, "could not write lockout policies"));

@@ -11,7 +11,7 @@ import {
 import { newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
 import { lockoutKeys, type LockoutKey, type Lockouts, type Refusal } from "../lockout/lockouts.js";
-import type { JwtVerifier } from "./jwt.js";
+import type { JwtVerification, JwtVerifier } from "./jwt.js";
 import { looksLikeServiceToken } from "../tokens/format.js";
 import type { ServiceTokenVerifier } from "../tokens/verifier.js";
 
@@ -103,16 +103,16 @@ export class Authenticator {
 
     // The subject a JWT names is read before its signature is checked, so that
     // a locked-out subject is refused without one.
-    const subject = this.jwt.cached(credential)?.subject ?? this.jwt.unverifiedSubject(credential);
+    const cached = this.jwt.cached(credential);
+    const subject = cached?.subject ?? this.jwt.unverifiedSubject(credential);
     const keys = lockoutKeys(subject, ip);
     const refusal = subject === undefined ? null : await this.lockouts?.check(keys);
     if (refusal) return locked(keys, refusal);
-    const verification = await this.jwt.verify(credential);
-    if (!verification.ok && verification.reason !== FailureReason.KEYS_UNAVAILABLE) {
-      void this.lockouts?.countFailure(keys);
-    }
+    const verification: JwtVerification =
+      cached === undefined ? await this.jwt.verify(credential) : { ok: true, claims: cached };
     if (!verification.ok) {
       const couldNotDecide = verification.reason === FailureReason.KEYS_UNAVAILABLE;
+      if (!couldNotDecide) void this.lockouts?.countFailure(keys);
       this.events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,

@@ -135,6 +135,7 @@ const mapKey = (kind: LockoutKeyKind, key: string) => `${kind}\u0000${key}`;
 export class Lockouts {
   private readonly active = new Map<string, { until: number; permanent: boolean }>();
   private viewTrusted = false;
+  private policiesWritten = false;
   /** Failures waiting to be counted, in arrival order. */
   private readonly queuedCounts: QueuedCount[] = [];
   private queuedKeys = 0;
@@ -159,15 +160,16 @@ export class Lockouts {
     for (const [keyKind, policy] of Object.entries(this.settings.keys) as [LockoutKeyKind, LockoutPolicy][]) {
       await writeLockoutPolicy.run({ keyKind, ...policy }, this.db);
     }
+    this.policiesWritten = true;
   }
 
   /**
-   * The listener is connected: (re)write the policies, in case the database
-   * was away at start-up, and load what is locked now; notifications keep the
+   * The listener is connected: write the policies if the database was away
+   * at start-up, and load what is locked now; notifications keep the
    * view current from here.
    */
   async listening(): Promise<void> {
-    await this.writePolicies();
+    if (!this.policiesWritten) await this.writePolicies();
     const rows = await listActiveLockouts.run({ now: this.now() }, this.db);
     this.active.clear();
     for (const row of rows) this.remember(row);
