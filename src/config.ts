@@ -7,6 +7,7 @@ import {
   type LockoutSettings,
   type StuffingPolicy,
 } from "./lockout/policy.js";
+import { DEFAULT_RISK_SETTINGS, type RiskSettings, type RiskSignalName } from "./risk/settings.js";
 
 /** JWT signature algorithms Warden can be allowed to accept; "none" and HMAC are never among them. */
 export const ASYMMETRIC_JWT_ALGORITHMS = [
@@ -145,6 +146,56 @@ const environmentSchema = z.object({
     waitSeconds: o.wait ?? DEFAULT_STUFFING_POLICY.waitSeconds,
   })),
 
+  WARDEN_RISK_ENABLED: flag.default(true),
+  WARDEN_RISK_POINTS: settingList(
+    z
+      .object(
+        Object.fromEntries(
+          Object.keys(DEFAULT_RISK_SETTINGS.points).map((signal) => [
+            signal.toLowerCase(),
+            z.coerce.number().int().min(0).max(100),
+          ]),
+        ),
+      )
+      .partial()
+      .strict(),
+  ).transform(
+    (o): RiskSettings["points"] =>
+      Object.fromEntries(
+        Object.entries(DEFAULT_RISK_SETTINGS.points).map(([signal, points]) => [
+          signal,
+          o[signal.toLowerCase()] ?? points,
+        ]),
+      ) as Record<RiskSignalName, number>,
+  ),
+  WARDEN_RISK_RULES: settingList(
+    z
+      .object({
+        cold_start_successes: z.coerce.number().int().min(1).max(10_000),
+        dormant_days: z.coerce.number().min(1).max(3650),
+        velocity_per_hour: z.coerce.number().int().min(1),
+        failures_before_success: z.coerce.number().int().min(1),
+        failure_window: seconds,
+        travel_kmh: z.coerce.number().min(1),
+        travel_min_km: z.coerce.number().min(0),
+        many_networks: z.coerce.number().int().min(2).max(64),
+        token_networks: z.coerce.number().int().min(2).max(64),
+        network_window: seconds,
+        rare_hour_share: z.coerce.number().min(0).max(1),
+      })
+      .partial()
+      .strict(),
+  ),
+  WARDEN_RISK_SUSPICIOUS_SCORE: z.coerce.number().int().min(1).max(100).default(DEFAULT_RISK_SETTINGS.suspiciousScore),
+  WARDEN_RISK_DENY_SCORE: z.coerce.number().int().min(1).max(100).optional(),
+  WARDEN_RISK_CACHE_MAX: z.coerce.number().int().min(1).default(DEFAULT_RISK_SETTINGS.cacheMax),
+  WARDEN_RISK_CACHE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_RISK_SETTINGS.cacheTtlMs / 1000),
+  WARDEN_GEOIP_FILE: optionalText,
+
   WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
@@ -194,6 +245,8 @@ export interface Config {
   serviceTokens: { cacheMax: number; cacheTtlMs: number; notifyHeartbeatMs: number };
   /** Absent when lockout is turned off. */
   lockout: LockoutSettings | undefined;
+  /** Absent when risk detection is turned off. */
+  risk: RiskSettings | undefined;
   shutdownGraceMs: number;
   logLevel: string;
 }
@@ -295,8 +348,34 @@ export function loadConfig(env: Environment = process.env): Config {
           familiarDays: e.WARDEN_LOCKOUT_FAMILIAR_DAYS,
         }
       : undefined,
+    risk: e.WARDEN_RISK_ENABLED ? riskSettings(e) : undefined,
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,
+  };
+}
+
+function riskSettings(e: z.output<typeof environmentSchema>): RiskSettings {
+  const d = DEFAULT_RISK_SETTINGS;
+  const r = e.WARDEN_RISK_RULES;
+  return {
+    ...d,
+    points: e.WARDEN_RISK_POINTS,
+    coldStartSuccesses: r.cold_start_successes ?? d.coldStartSuccesses,
+    dormantDays: r.dormant_days ?? d.dormantDays,
+    velocityPerHour: r.velocity_per_hour ?? d.velocityPerHour,
+    failuresBeforeSuccess: r.failures_before_success ?? d.failuresBeforeSuccess,
+    failureWindowSeconds: r.failure_window ?? d.failureWindowSeconds,
+    travelKmh: r.travel_kmh ?? d.travelKmh,
+    travelMinKm: r.travel_min_km ?? d.travelMinKm,
+    manyNetworks: r.many_networks ?? d.manyNetworks,
+    tokenNetworks: r.token_networks ?? d.tokenNetworks,
+    networkWindowSeconds: r.network_window ?? d.networkWindowSeconds,
+    rareHourShare: r.rare_hour_share ?? d.rareHourShare,
+    suspiciousScore: e.WARDEN_RISK_SUSPICIOUS_SCORE,
+    denyScore: e.WARDEN_RISK_DENY_SCORE,
+    cacheMax: e.WARDEN_RISK_CACHE_MAX,
+    cacheTtlMs: e.WARDEN_RISK_CACHE_TTL_SECONDS * 1000,
+    geoipFile: e.WARDEN_GEOIP_FILE,
   };
 }
 

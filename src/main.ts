@@ -8,6 +8,9 @@ import { createPool } from "./db/pool.js";
 import { EventRecorder } from "./events/recorder.js";
 import { EventWriter } from "./events/writer.js";
 import { Lockouts } from "./lockout/lockouts.js";
+import { RiskDetector } from "./risk/detector.js";
+import { geoipLocator } from "./risk/geoip.js";
+import { riskService } from "./rpc/risk-service.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
 import { createMetrics } from "./ops/metrics.js";
@@ -143,11 +146,22 @@ export async function startWarden(
       );
       lockoutChanges.start();
     }
+    const risk =
+      config.risk === undefined
+        ? undefined
+        : new RiskDetector(
+            pool,
+            config.risk,
+            recorder,
+            log,
+            config.risk.geoipFile === undefined ? undefined : await geoipLocator(config.risk.geoipFile),
+          );
     const authenticator = new Authenticator(
       await jwtVerifier(config, log, overrides),
       serviceTokenVerifier,
       recorder,
       lockouts,
+      risk,
       now,
     );
     const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier });
@@ -157,9 +171,10 @@ export async function startWarden(
       host: config.grpc.host,
       port: config.grpc.port,
       security,
-      authService: authService({ db: pool, authenticator, events, lockouts, now }, rpcOptions),
+      authService: authService({ db: pool, authenticator, events, lockouts, risk, now }, rpcOptions),
       tokenService: tokenService({ authenticator, tokens }, rpcOptions),
       lockoutService: lockoutService({ authenticator, lockouts }, rpcOptions),
+      riskService: riskService({ authenticator, risk, now }, rpcOptions),
     });
     let serving = true;
     const ops = await startOpsServer({
@@ -195,6 +210,7 @@ export async function startWarden(
         await tokenChanges.stop();
         await lockoutChanges?.stop();
         await lockouts?.settled();
+        await risk?.close();
         await usage.close();
         await events.close(config.shutdownGraceMs);
         await pool.end();

@@ -62,7 +62,13 @@ describe("LogEvent", () => {
         serviceTokenName: "billing-prod",
         tokenId: "tok-123",
       },
-      client: { ipAddress: "2001:db8::7", userAgent: "billing/1.2", requestId: "req-9" },
+      client: {
+        ipAddress: "2001:db8::7",
+        userAgent: "billing/1.2",
+        requestId: "req-9",
+        location: undefined,
+        country: "",
+      },
       sourceService: "billing-api",
       failureReason: FailureReason.TOKEN_REVOKED,
       riskScore: 42,
@@ -123,7 +129,11 @@ describe("LogEvent", () => {
     ["an event_id that is not a UUID", { event: loginFailure({ eventId: "42" }) }, "event.event_id: must be a UUID"],
     [
       "a bad IP address",
-      { event: loginFailure({ client: { ipAddress: "10.0.0.300", userAgent: "", requestId: "" } }) },
+      {
+        event: loginFailure({
+          client: { ipAddress: "10.0.0.300", userAgent: "", requestId: "", location: undefined, country: "" },
+        }),
+      },
       "event.client.ip_address: not an IPv4 or IPv6 address",
     ],
     ["a risk score over 100", { event: loginFailure({ riskScore: 101 }) }, "event.risk_score: must be 0 to 100"],
@@ -195,7 +205,9 @@ describe("LogEvents", () => {
 
   it("stores nothing when one event of the batch is invalid", async () => {
     const good = loginFailure({ eventId: randomUUID() });
-    const bad = loginFailure({ client: { ipAddress: "not-an-ip", userAgent: "", requestId: "" } });
+    const bad = loginFailure({
+      client: { ipAddress: "not-an-ip", userAgent: "", requestId: "", location: undefined, country: "" },
+    });
     const error = await grpcError(t.client.logEvents(LogEventsRequest.fromPartial({ events: [good, bad] })));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toBe("events[1].client.ip_address: not an IPv4 or IPv6 address");
@@ -233,7 +245,13 @@ describe("ListEvents", () => {
         principal,
         type: i % 5 === 0 ? EventType.LOGIN_SUCCESS : EventType.LOGIN_FAILURE,
         outcome: i % 5 === 0 ? Outcome.SUCCESS : Outcome.FAILURE,
-        client: { ipAddress: i % 2 === 0 ? "198.51.100.1" : "198.51.100.2", userAgent: "", requestId: "" },
+        client: {
+          ipAddress: i % 2 === 0 ? "198.51.100.1" : "198.51.100.2",
+          userAgent: "",
+          requestId: "",
+          location: undefined,
+          country: "",
+        },
       }),
     );
     // Two events at the same instant: the keyset must still order and page them.

@@ -11,6 +11,8 @@ export type failure_reason = 'ACCOUNT_LOCKED' | 'DISALLOWED_ALGORITHM' | 'EXPIRE
 
 export type principal_kind = 'SERVICE_TOKEN' | 'USER';
 
+export type risk_signal = 'AUTOMATION_USER_AGENT' | 'DORMANT_ACCOUNT' | 'FAILURES_BEFORE_SUCCESS' | 'HIGH_VELOCITY' | 'IMPOSSIBLE_TRAVEL' | 'MANY_NETWORKS' | 'NEW_NETWORK' | 'NEW_USER_AGENT' | 'RARE_HOUR' | 'TOKEN_MANY_NETWORKS';
+
 export type DateOrString = Date | string;
 
 export type DateOrStringArray = (DateOrString)[];
@@ -37,7 +39,10 @@ export type stringArray = (string)[];
 
 /** 'InsertEvents' parameters type */
 export interface IInsertEventsParams {
+  clientCountries: stringArray;
   clientIps: stringArray;
+  clientLatitudes: numberArray;
+  clientLongitudes: numberArray;
   details: JsonArray;
   emails: stringArray;
   eventIds: stringArray;
@@ -47,6 +52,7 @@ export interface IInsertEventsParams {
   principalKinds: principal_kindArray;
   requestIds: stringArray;
   riskScores: numberArray;
+  riskSignals: stringArray;
   serviceTokenNames: stringArray;
   severities: event_severityArray;
   sourceServices: stringArray;
@@ -68,7 +74,7 @@ export interface IInsertEventsQuery {
   result: IInsertEventsResult;
 }
 
-const insertEventsIR: any = {"usedParamSet":{"eventIds":true,"occurredAts":true,"types":true,"severities":true,"outcomes":true,"subjects":true,"principalKinds":true,"emails":true,"serviceTokenNames":true,"tokenIds":true,"clientIps":true,"userAgents":true,"requestIds":true,"sourceServices":true,"failureReasons":true,"riskScores":true,"details":true},"params":[{"name":"eventIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":609,"b":618}]},{"name":"occurredAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":629,"b":641}]},{"name":"types","required":true,"transform":{"type":"scalar"},"locs":[{"a":659,"b":665}]},{"name":"severities","required":true,"transform":{"type":"scalar"},"locs":[{"a":682,"b":693}]},{"name":"outcomes","required":true,"transform":{"type":"scalar"},"locs":[{"a":714,"b":723}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":745,"b":754}]},{"name":"principalKinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":765,"b":780}]},{"name":"emails","required":true,"transform":{"type":"scalar"},"locs":[{"a":801,"b":808}]},{"name":"serviceTokenNames","required":true,"transform":{"type":"scalar"},"locs":[{"a":819,"b":837}]},{"name":"tokenIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":848,"b":857}]},{"name":"clientIps","required":true,"transform":{"type":"scalar"},"locs":[{"a":870,"b":880}]},{"name":"userAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":891,"b":902}]},{"name":"requestIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":913,"b":924}]},{"name":"sourceServices","required":true,"transform":{"type":"scalar"},"locs":[{"a":935,"b":950}]},{"name":"failureReasons","required":true,"transform":{"type":"scalar"},"locs":[{"a":963,"b":978}]},{"name":"riskScores","required":true,"transform":{"type":"scalar"},"locs":[{"a":999,"b":1010}]},{"name":"details","required":true,"transform":{"type":"scalar"},"locs":[{"a":1025,"b":1033}]}],"statement":"-- Rows arrive as parallel arrays so that one statement, with one plan,\n-- inserts a whole group-commit batch.\nINSERT INTO security_events (\n  event_id, occurred_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details\n)\nSELECT\n  b.event_id, b.occurred_at, b.type, b.severity, b.outcome,\n  b.subject, b.principal_kind, b.email, b.service_token_name, b.token_id,\n  b.client_ip, b.user_agent, b.request_id, b.source_service,\n  b.failure_reason, b.risk_score, b.details\nFROM unnest(\n  :eventIds!::uuid[], :occurredAts!::timestamptz[], :types!::event_type[], :severities!::event_severity[], :outcomes!::event_outcome[],\n  :subjects!::text[], :principalKinds!::principal_kind[], :emails!::text[], :serviceTokenNames!::text[], :tokenIds!::text[],\n  :clientIps!::inet[], :userAgents!::text[], :requestIds!::text[], :sourceServices!::text[],\n  :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[]\n) AS b(\n  event_id, occurred_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details\n)\nON CONFLICT (event_id) DO NOTHING\nRETURNING event_id, received_at"};
+const insertEventsIR: any = {"usedParamSet":{"eventIds":true,"occurredAts":true,"types":true,"severities":true,"outcomes":true,"subjects":true,"principalKinds":true,"emails":true,"serviceTokenNames":true,"tokenIds":true,"clientIps":true,"userAgents":true,"requestIds":true,"sourceServices":true,"failureReasons":true,"riskScores":true,"details":true,"riskSignals":true,"clientLatitudes":true,"clientLongitudes":true,"clientCountries":true},"params":[{"name":"eventIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":804,"b":813}]},{"name":"occurredAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":824,"b":836}]},{"name":"types","required":true,"transform":{"type":"scalar"},"locs":[{"a":854,"b":860}]},{"name":"severities","required":true,"transform":{"type":"scalar"},"locs":[{"a":877,"b":888}]},{"name":"outcomes","required":true,"transform":{"type":"scalar"},"locs":[{"a":909,"b":918}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":940,"b":949}]},{"name":"principalKinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":960,"b":975}]},{"name":"emails","required":true,"transform":{"type":"scalar"},"locs":[{"a":996,"b":1003}]},{"name":"serviceTokenNames","required":true,"transform":{"type":"scalar"},"locs":[{"a":1014,"b":1032}]},{"name":"tokenIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":1043,"b":1052}]},{"name":"clientIps","required":true,"transform":{"type":"scalar"},"locs":[{"a":1065,"b":1075}]},{"name":"userAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":1086,"b":1097}]},{"name":"requestIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":1108,"b":1119}]},{"name":"sourceServices","required":true,"transform":{"type":"scalar"},"locs":[{"a":1130,"b":1145}]},{"name":"failureReasons","required":true,"transform":{"type":"scalar"},"locs":[{"a":1158,"b":1173}]},{"name":"riskScores","required":true,"transform":{"type":"scalar"},"locs":[{"a":1194,"b":1205}]},{"name":"details","required":true,"transform":{"type":"scalar"},"locs":[{"a":1220,"b":1228}]},{"name":"riskSignals","required":true,"transform":{"type":"scalar"},"locs":[{"a":1242,"b":1254}]},{"name":"clientLatitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":1265,"b":1281}]},{"name":"clientLongitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":1304,"b":1321}]},{"name":"clientCountries","required":true,"transform":{"type":"scalar"},"locs":[{"a":1344,"b":1360}]}],"statement":"-- Rows arrive as parallel arrays so that one statement, with one plan,\n-- inserts a whole group-commit batch.\nINSERT INTO security_events (\n  event_id, occurred_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details,\n  risk_signals, client_latitude, client_longitude, client_country\n)\nSELECT\n  b.event_id, b.occurred_at, b.type, b.severity, b.outcome,\n  b.subject, b.principal_kind, b.email, b.service_token_name, b.token_id,\n  b.client_ip, b.user_agent, b.request_id, b.source_service,\n  b.failure_reason, b.risk_score, b.details,\n  coalesce(string_to_array(b.risk_signals, ',')::risk_signal[], '{}'), b.client_latitude, b.client_longitude, b.client_country\nFROM unnest(\n  :eventIds!::uuid[], :occurredAts!::timestamptz[], :types!::event_type[], :severities!::event_severity[], :outcomes!::event_outcome[],\n  :subjects!::text[], :principalKinds!::principal_kind[], :emails!::text[], :serviceTokenNames!::text[], :tokenIds!::text[],\n  :clientIps!::inet[], :userAgents!::text[], :requestIds!::text[], :sourceServices!::text[],\n  :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[],\n  :riskSignals!::text[], :clientLatitudes!::double precision[], :clientLongitudes!::double precision[], :clientCountries!::text[]\n) AS b(\n  event_id, occurred_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details,\n  risk_signals, client_latitude, client_longitude, client_country\n)\nON CONFLICT (event_id) DO NOTHING\nRETURNING event_id, received_at"};
 
 /**
  * Query generated from SQL:
@@ -79,23 +85,27 @@ const insertEventsIR: any = {"usedParamSet":{"eventIds":true,"occurredAts":true,
  *   event_id, occurred_at, type, severity, outcome,
  *   subject, principal_kind, email, service_token_name, token_id,
  *   client_ip, user_agent, request_id, source_service,
- *   failure_reason, risk_score, details
+ *   failure_reason, risk_score, details,
+ *   risk_signals, client_latitude, client_longitude, client_country
  * )
  * SELECT
  *   b.event_id, b.occurred_at, b.type, b.severity, b.outcome,
  *   b.subject, b.principal_kind, b.email, b.service_token_name, b.token_id,
  *   b.client_ip, b.user_agent, b.request_id, b.source_service,
- *   b.failure_reason, b.risk_score, b.details
+ *   b.failure_reason, b.risk_score, b.details,
+ *   coalesce(string_to_array(b.risk_signals, ',')::risk_signal[], '{}'), b.client_latitude, b.client_longitude, b.client_country
  * FROM unnest(
  *   :eventIds!::uuid[], :occurredAts!::timestamptz[], :types!::event_type[], :severities!::event_severity[], :outcomes!::event_outcome[],
  *   :subjects!::text[], :principalKinds!::principal_kind[], :emails!::text[], :serviceTokenNames!::text[], :tokenIds!::text[],
  *   :clientIps!::inet[], :userAgents!::text[], :requestIds!::text[], :sourceServices!::text[],
- *   :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[]
+ *   :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[],
+ *   :riskSignals!::text[], :clientLatitudes!::double precision[], :clientLongitudes!::double precision[], :clientCountries!::text[]
  * ) AS b(
  *   event_id, occurred_at, type, severity, outcome,
  *   subject, principal_kind, email, service_token_name, token_id,
  *   client_ip, user_agent, request_id, source_service,
- *   failure_reason, risk_score, details
+ *   failure_reason, risk_score, details,
+ *   risk_signals, client_latitude, client_longitude, client_country
  * )
  * ON CONFLICT (event_id) DO NOTHING
  * RETURNING event_id, received_at
@@ -113,13 +123,17 @@ export interface IListEventsParams {
   occurredAfter?: DateOrString | null | void;
   occurredBefore?: DateOrString | null | void;
   outcome?: event_outcome | null | void;
+  riskSignal?: risk_signal | null | void;
   subject?: string | null | void;
   type?: event_type | null | void;
 }
 
 /** 'ListEvents' return type */
 export interface IListEventsResult {
+  client_country: string | null;
   client_ip: string | null;
+  client_latitude: number | null;
+  client_longitude: number | null;
   details: Json;
   email: string | null;
   event_id: string;
@@ -130,6 +144,7 @@ export interface IListEventsResult {
   received_at: Date;
   request_id: string | null;
   risk_score: number;
+  risk_signals: stringArray;
   service_token_name: string | null;
   severity: event_severity;
   source_service: string | null;
@@ -145,7 +160,7 @@ export interface IListEventsQuery {
   result: IListEventsResult;
 }
 
-const listEventsIR: any = {"usedParamSet":{"subject":true,"type":true,"outcome":true,"occurredAfter":true,"occurredBefore":true,"clientIp":true,"cursorOccurredAt":true,"cursorEventId":true,"limit":true},"params":[{"name":"subject","required":false,"transform":{"type":"scalar"},"locs":[{"a":419,"b":426},{"a":455,"b":462}]},{"name":"type","required":false,"transform":{"type":"scalar"},"locs":[{"a":472,"b":476},{"a":508,"b":512}]},{"name":"outcome","required":false,"transform":{"type":"scalar"},"locs":[{"a":522,"b":529},{"a":567,"b":574}]},{"name":"occurredAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":584,"b":597},{"a":638,"b":651}]},{"name":"occurredBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":661,"b":675},{"a":715,"b":729}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":739,"b":747},{"a":778,"b":786}]},{"name":"cursorOccurredAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":796,"b":812},{"a":872,"b":888}]},{"name":"cursorEventId","required":false,"transform":{"type":"scalar"},"locs":[{"a":891,"b":904}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":961,"b":967}]}],"statement":"-- Keyset page, newest first. A NULL filter matches everything; the cursor is\n-- the (occurred_at, event_id) of the last row of the previous page.\nSELECT\n  event_id, occurred_at, received_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  host(client_ip) AS client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details\nFROM security_events\nWHERE (:subject::text IS NULL OR subject = :subject)\n  AND (:type::event_type IS NULL OR type = :type)\n  AND (:outcome::event_outcome IS NULL OR outcome = :outcome)\n  AND (:occurredAfter::timestamptz IS NULL OR occurred_at >= :occurredAfter)\n  AND (:occurredBefore::timestamptz IS NULL OR occurred_at < :occurredBefore)\n  AND (:clientIp::inet IS NULL OR client_ip = :clientIp)\n  AND (:cursorOccurredAt::timestamptz IS NULL\n       OR (occurred_at, event_id) < (:cursorOccurredAt, :cursorEventId::uuid))\nORDER BY occurred_at DESC, event_id DESC\nLIMIT :limit!"};
+const listEventsIR: any = {"usedParamSet":{"subject":true,"type":true,"outcome":true,"occurredAfter":true,"occurredBefore":true,"clientIp":true,"riskSignal":true,"cursorOccurredAt":true,"cursorEventId":true,"limit":true},"params":[{"name":"subject","required":false,"transform":{"type":"scalar"},"locs":[{"a":513,"b":520},{"a":549,"b":556}]},{"name":"type","required":false,"transform":{"type":"scalar"},"locs":[{"a":566,"b":570},{"a":602,"b":606}]},{"name":"outcome","required":false,"transform":{"type":"scalar"},"locs":[{"a":616,"b":623},{"a":661,"b":668}]},{"name":"occurredAfter","required":false,"transform":{"type":"scalar"},"locs":[{"a":678,"b":691},{"a":732,"b":745}]},{"name":"occurredBefore","required":false,"transform":{"type":"scalar"},"locs":[{"a":755,"b":769},{"a":809,"b":823}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":833,"b":841},{"a":872,"b":880}]},{"name":"riskSignal","required":false,"transform":{"type":"scalar"},"locs":[{"a":890,"b":900},{"a":926,"b":936}]},{"name":"cursorOccurredAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":967,"b":983},{"a":1043,"b":1059}]},{"name":"cursorEventId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1062,"b":1075}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":1132,"b":1138}]}],"statement":"-- Keyset page, newest first. A NULL filter matches everything; the cursor is\n-- the (occurred_at, event_id) of the last row of the previous page.\nSELECT\n  event_id, occurred_at, received_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  host(client_ip) AS client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details,\n  risk_signals::text[] AS \"risk_signals!\", client_latitude, client_longitude, client_country\nFROM security_events\nWHERE (:subject::text IS NULL OR subject = :subject)\n  AND (:type::event_type IS NULL OR type = :type)\n  AND (:outcome::event_outcome IS NULL OR outcome = :outcome)\n  AND (:occurredAfter::timestamptz IS NULL OR occurred_at >= :occurredAfter)\n  AND (:occurredBefore::timestamptz IS NULL OR occurred_at < :occurredBefore)\n  AND (:clientIp::inet IS NULL OR client_ip = :clientIp)\n  AND (:riskSignal::risk_signal IS NULL OR :riskSignal = ANY (risk_signals))\n  AND (:cursorOccurredAt::timestamptz IS NULL\n       OR (occurred_at, event_id) < (:cursorOccurredAt, :cursorEventId::uuid))\nORDER BY occurred_at DESC, event_id DESC\nLIMIT :limit!"};
 
 /**
  * Query generated from SQL:
@@ -156,7 +171,8 @@ const listEventsIR: any = {"usedParamSet":{"subject":true,"type":true,"outcome":
  *   event_id, occurred_at, received_at, type, severity, outcome,
  *   subject, principal_kind, email, service_token_name, token_id,
  *   host(client_ip) AS client_ip, user_agent, request_id, source_service,
- *   failure_reason, risk_score, details
+ *   failure_reason, risk_score, details,
+ *   risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country
  * FROM security_events
  * WHERE (:subject::text IS NULL OR subject = :subject)
  *   AND (:type::event_type IS NULL OR type = :type)
@@ -164,6 +180,7 @@ const listEventsIR: any = {"usedParamSet":{"subject":true,"type":true,"outcome":
  *   AND (:occurredAfter::timestamptz IS NULL OR occurred_at >= :occurredAfter)
  *   AND (:occurredBefore::timestamptz IS NULL OR occurred_at < :occurredBefore)
  *   AND (:clientIp::inet IS NULL OR client_ip = :clientIp)
+ *   AND (:riskSignal::risk_signal IS NULL OR :riskSignal = ANY (risk_signals))
  *   AND (:cursorOccurredAt::timestamptz IS NULL
  *        OR (occurred_at, event_id) < (:cursorOccurredAt, :cursorEventId::uuid))
  * ORDER BY occurred_at DESC, event_id DESC

@@ -5,23 +5,27 @@ INSERT INTO security_events (
   event_id, occurred_at, type, severity, outcome,
   subject, principal_kind, email, service_token_name, token_id,
   client_ip, user_agent, request_id, source_service,
-  failure_reason, risk_score, details
+  failure_reason, risk_score, details,
+  risk_signals, client_latitude, client_longitude, client_country
 )
 SELECT
   b.event_id, b.occurred_at, b.type, b.severity, b.outcome,
   b.subject, b.principal_kind, b.email, b.service_token_name, b.token_id,
   b.client_ip, b.user_agent, b.request_id, b.source_service,
-  b.failure_reason, b.risk_score, b.details
+  b.failure_reason, b.risk_score, b.details,
+  coalesce(string_to_array(b.risk_signals, ',')::risk_signal[], '{}'), b.client_latitude, b.client_longitude, b.client_country
 FROM unnest(
   :eventIds!::uuid[], :occurredAts!::timestamptz[], :types!::event_type[], :severities!::event_severity[], :outcomes!::event_outcome[],
   :subjects!::text[], :principalKinds!::principal_kind[], :emails!::text[], :serviceTokenNames!::text[], :tokenIds!::text[],
   :clientIps!::inet[], :userAgents!::text[], :requestIds!::text[], :sourceServices!::text[],
-  :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[]
+  :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[],
+  :riskSignals!::text[], :clientLatitudes!::double precision[], :clientLongitudes!::double precision[], :clientCountries!::text[]
 ) AS b(
   event_id, occurred_at, type, severity, outcome,
   subject, principal_kind, email, service_token_name, token_id,
   client_ip, user_agent, request_id, source_service,
-  failure_reason, risk_score, details
+  failure_reason, risk_score, details,
+  risk_signals, client_latitude, client_longitude, client_country
 )
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id, received_at;
@@ -33,7 +37,8 @@ SELECT
   event_id, occurred_at, received_at, type, severity, outcome,
   subject, principal_kind, email, service_token_name, token_id,
   host(client_ip) AS client_ip, user_agent, request_id, source_service,
-  failure_reason, risk_score, details
+  failure_reason, risk_score, details,
+  risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country
 FROM security_events
 WHERE (:subject::text IS NULL OR subject = :subject)
   AND (:type::event_type IS NULL OR type = :type)
@@ -41,6 +46,7 @@ WHERE (:subject::text IS NULL OR subject = :subject)
   AND (:occurredAfter::timestamptz IS NULL OR occurred_at >= :occurredAfter)
   AND (:occurredBefore::timestamptz IS NULL OR occurred_at < :occurredBefore)
   AND (:clientIp::inet IS NULL OR client_ip = :clientIp)
+  AND (:riskSignal::risk_signal IS NULL OR :riskSignal = ANY (risk_signals))
   AND (:cursorOccurredAt::timestamptz IS NULL
        OR (occurred_at, event_id) < (:cursorOccurredAt, :cursorEventId::uuid))
 ORDER BY occurred_at DESC, event_id DESC

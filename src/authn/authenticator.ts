@@ -7,6 +7,7 @@ import {
   Severity,
   type AuthenticationEvent,
   type ClientContext,
+  type EventPrincipal,
 } from "../gen/warden/v1/event.js";
 import { newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
@@ -14,6 +15,8 @@ import { lockoutKeys, type LockoutKey, type Lockouts, type Refusal } from "../lo
 import type { JwtVerification, JwtVerifier } from "./jwt.js";
 import { looksLikeServiceToken } from "../tokens/format.js";
 import type { ServiceTokenVerifier } from "../tokens/verifier.js";
+import type { RiskAssessment } from "../gen/warden/v1/risk.js";
+import { observedClient, type RiskDetector } from "../risk/detector.js";
 
 export interface AuthenticationAttempt {
   credential: string;
@@ -22,8 +25,8 @@ export interface AuthenticationAttempt {
 }
 
 export type AuthenticationResult =
-  | { authenticated: true; principal: Principal; eventId: string }
-  | { authenticated: false; failureReason: FailureReason; eventId: string; retryAfter?: Date };
+  | { authenticated: true; principal: Principal; eventId: string; risk?: RiskAssessment }
+  | { authenticated: false; failureReason: FailureReason; eventId: string; retryAfter?: Date; risk?: RiskAssessment };
 
 type EventBase = Omit<AuthenticationEvent, "type" | "outcome" | "principal" | "failureReason">;
 
@@ -41,6 +44,8 @@ export class Authenticator {
     private readonly events: EventSink,
     /** Absent when lockout is turned off. */
     private readonly lockouts: Lockouts | undefined,
+    /** Absent when risk detection is turned off. */
+    private readonly risk: RiskDetector | undefined,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -55,6 +60,7 @@ export class Authenticator {
       client: attempt.client,
       sourceService: attempt.sourceService,
       riskScore: 0,
+      riskSignals: [],
       details: {},
       receivedAt: undefined,
     };
@@ -112,7 +118,10 @@ export class Authenticator {
       cached === undefined ? await this.jwt.verify(credential) : { ok: true, claims: cached };
     if (!verification.ok) {
       const couldNotDecide = verification.reason === FailureReason.KEYS_UNAVAILABLE;
-      if (!couldNotDecide) void this.lockouts?.countFailure(keys);
+      if (!couldNotDecide) {
+        void this.lockouts?.countFailure(keys);
+        this.learnFailure(verification.subject, PrincipalKind.USER, base);
+      }
       this.events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,
@@ -129,23 +138,16 @@ export class Authenticator {
 
     const claims = verification.claims;
     this.lockouts?.rememberSuccess(claims.subject, ip);
-    this.events.record({
-      ...base,
-      type: EventType.TOKEN_AUTH_SUCCESS,
-      outcome: Outcome.SUCCESS,
-      principal: {
+    return this.succeed(
+      base,
+      {
         subject: claims.subject,
         kind: PrincipalKind.USER,
         email: claims.email,
         serviceTokenName: "",
         tokenId: claims.tokenId,
       },
-      failureReason: FailureReason.UNSPECIFIED,
-    });
-    return {
-      authenticated: true,
-      eventId,
-      principal: {
+      {
         subject: claims.subject,
         kind: PrincipalKind.USER,
         email: claims.email,
@@ -155,7 +157,64 @@ export class Authenticator {
         tokenId: claims.tokenId,
         serviceTokenName: "",
       },
-    };
+    );
+  }
+
+  /**
+   * A verified credential: scored for risk (and refused above the deny score),
+   * learnt from, and recorded.
+   */
+  private async succeed(base: EventBase, who: EventPrincipal, principal: Principal): Promise<AuthenticationResult> {
+    if (this.risk === undefined) {
+      this.events.record({
+        ...base,
+        type: EventType.TOKEN_AUTH_SUCCESS,
+        outcome: Outcome.SUCCESS,
+        principal: who,
+        failureReason: FailureReason.UNSPECIFIED,
+      });
+      return { authenticated: true, eventId: base.eventId, principal };
+    }
+    const observation = this.risk.observation(
+      who.subject,
+      who.kind,
+      base.occurredAt!,
+      true,
+      observedClient(base.client),
+    );
+    const scored = this.risk.assess(observation);
+    const risk = scored instanceof Promise ? await scored : scored;
+    const denied = this.risk.denies(risk);
+    // A refused attempt must not make its network or user agent familiar.
+    const learnt = denied ? { ...observation, success: false } : observation;
+    this.risk.learn(learnt);
+    this.risk.persist(learnt);
+    const outcome = denied ? Outcome.FAILURE : Outcome.SUCCESS;
+    this.events.record({
+      ...base,
+      type: denied ? EventType.TOKEN_AUTH_FAILURE : EventType.TOKEN_AUTH_SUCCESS,
+      outcome,
+      principal: who,
+      failureReason: denied ? FailureReason.RISK_TOO_HIGH : FailureReason.UNSPECIFIED,
+      riskScore: risk.score,
+      riskSignals: risk.signals.map((fired) => fired.signal),
+    });
+    this.risk.reportIfSuspicious(
+      risk,
+      { eventId: base.eventId, outcome, principal: who, client: base.client, sourceService: base.sourceService },
+      base.occurredAt!,
+    );
+    return denied
+      ? { authenticated: false, failureReason: FailureReason.RISK_TOO_HIGH, eventId: base.eventId, risk }
+      : { authenticated: true, eventId: base.eventId, principal, risk };
+  }
+
+  /** A verification failure counts toward the subject's profile (velocity, failures before a success). */
+  private learnFailure(subject: string | undefined, kind: PrincipalKind, base: EventBase): void {
+    if (this.risk === undefined || subject === undefined || subject === "") return;
+    const observation = this.risk.observation(subject, kind, base.occurredAt!, false, observedClient(base.client));
+    this.risk.learn(observation);
+    this.risk.persist(observation);
   }
 
   private async authenticateServiceToken(
@@ -166,6 +225,7 @@ export class Authenticator {
     const verification = await this.serviceTokens.verify(credential);
     if (!verification.ok) {
       void this.lockouts?.countFailure(sourceKeys);
+      this.learnFailure(verification.token?.tokenId, PrincipalKind.SERVICE_TOKEN, base);
       this.events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,
@@ -185,23 +245,16 @@ export class Authenticator {
       return { authenticated: false, failureReason: verification.reason, eventId: base.eventId };
     }
     const token = verification.token;
-    this.events.record({
-      ...base,
-      type: EventType.TOKEN_AUTH_SUCCESS,
-      outcome: Outcome.SUCCESS,
-      principal: {
+    return this.succeed(
+      base,
+      {
         subject: token.tokenId,
         kind: PrincipalKind.SERVICE_TOKEN,
         email: "",
         serviceTokenName: token.name,
         tokenId: token.tokenId,
       },
-      failureReason: FailureReason.UNSPECIFIED,
-    });
-    return {
-      authenticated: true,
-      eventId: base.eventId,
-      principal: {
+      {
         subject: token.tokenId,
         kind: PrincipalKind.SERVICE_TOKEN,
         email: "",
@@ -211,6 +264,6 @@ export class Authenticator {
         tokenId: token.tokenId,
         serviceTokenName: token.name,
       },
-    };
+    );
   }
 }

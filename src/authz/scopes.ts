@@ -7,6 +7,7 @@ export const SCOPES = [
   "events:write",
   "lockouts:read",
   "lockouts:write",
+  "risk:read",
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -9,6 +9,7 @@ import {
   PrincipalKind,
   Severity,
 } from "../gen/warden/v1/event.js";
+import { RiskSignal } from "../gen/warden/v1/risk.js";
 import { InvalidArgumentError } from "../errors.js";
 import type {
   event_outcome as DbOutcome,
@@ -17,6 +18,7 @@ import type {
   failure_reason as DbFailureReason,
   IListEventsResult,
   principal_kind as DbPrincipalKind,
+  risk_signal as DbRiskSignal,
 } from "../../sql/queries/events.queries.js";
 
 // The database enums carry the proto enum names without prefix and without
@@ -31,6 +33,7 @@ export const severitiesAgree: SameNames<ProtoNames<typeof Severity>, DbSeverity>
 export const outcomesAgree: SameNames<ProtoNames<typeof Outcome>, DbOutcome> = true;
 export const principalKindsAgree: SameNames<ProtoNames<typeof PrincipalKind>, DbPrincipalKind> = true;
 export const failureReasonsAgree: SameNames<ProtoNames<typeof FailureReason>, DbFailureReason> = true;
+export const riskSignalsAgree: SameNames<ProtoNames<typeof RiskSignal>, DbRiskSignal> = true;
 
 /** An event as stored: validated, defaults applied, enums as database labels. */
 export interface EventRecord {
@@ -51,6 +54,11 @@ export interface EventRecord {
   failureReason: DbFailureReason | null;
   riskScore: number;
   details: Record<string, string>;
+  /** Set by Warden's risk detector, never by callers. */
+  riskSignals: DbRiskSignal[];
+  clientLatitude: number | null;
+  clientLongitude: number | null;
+  clientCountry: string | null;
 }
 
 export const EVENT_LIMITS = {
@@ -138,6 +146,33 @@ function details(map: Record<string, string>, path: string): Record<string, stri
   return map;
 }
 
+const COUNTRY_CODE = /^[A-Z]{2}$/;
+
+function checkLocation(
+  client: ClientContext | undefined,
+  path: string,
+): Pick<EventRecord, "clientLatitude" | "clientLongitude" | "clientCountry"> {
+  const location = client?.location;
+  if (location !== undefined) {
+    const { latitude, longitude } = location;
+    if (!Number.isFinite(latitude) || Math.abs(latitude) > 90) {
+      throw new InvalidArgumentError(`${path}.location.latitude`, "must be -90 to 90");
+    }
+    if (!Number.isFinite(longitude) || Math.abs(longitude) > 180) {
+      throw new InvalidArgumentError(`${path}.location.longitude`, "must be -180 to 180");
+    }
+  }
+  const country = client?.country ?? "";
+  if (country !== "" && !COUNTRY_CODE.test(country)) {
+    throw new InvalidArgumentError(`${path}.country`, "must be an ISO 3166-1 alpha-2 code in capitals, e.g. FR");
+  }
+  return {
+    clientLatitude: location?.latitude ?? null,
+    clientLongitude: location?.longitude ?? null,
+    clientCountry: country === "" ? null : country,
+  };
+}
+
 function checkClientIp(client: ClientContext | undefined, path: string): string | null {
   if (client === undefined || client.ipAddress === "") return null;
   if (isIP(client.ipAddress) === 0) throw new InvalidArgumentError(`${path}.ip_address`, "not an IPv4 or IPv6 address");
@@ -147,6 +182,7 @@ function checkClientIp(client: ClientContext | undefined, path: string): string 
 /** Validates a client context on its own, for requests that carry one outside an event. */
 export function validateClientContext(client: ClientContext | undefined, path: string): void {
   checkClientIp(client, path);
+  checkLocation(client, path);
   if (client === undefined) return;
   text(client.userAgent, "user_agent", path);
   text(client.requestId, "request_id", path);
@@ -194,6 +230,10 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
     failureReason: enumLabel<DbFailureReason>(FailureReason, event.failureReason, `${path}.failure_reason`),
     riskScore: event.riskScore,
     details: details(event.details, path),
+    riskSignals: event.riskSignals.map((signal, index) =>
+      requiredEnumLabel<DbRiskSignal>(RiskSignal, signal, `${path}.risk_signals[${index}]`),
+    ),
+    ...checkLocation(client, `${path}.client`),
   };
 }
 
@@ -213,10 +253,20 @@ export function toAuthenticationEvent(row: IListEventsResult): AuthenticationEve
       serviceTokenName: row.service_token_name ?? "",
       tokenId: row.token_id ?? "",
     },
-    client: { ipAddress: row.client_ip ?? "", userAgent: row.user_agent ?? "", requestId: row.request_id ?? "" },
+    client: {
+      ipAddress: row.client_ip ?? "",
+      userAgent: row.user_agent ?? "",
+      requestId: row.request_id ?? "",
+      location:
+        row.client_latitude === null || row.client_longitude === null
+          ? undefined
+          : { latitude: row.client_latitude, longitude: row.client_longitude },
+      country: row.client_country ?? "",
+    },
     sourceService: row.source_service ?? "",
     failureReason: enumValue(FailureReason, row.failure_reason),
     riskScore: row.risk_score,
     details: row.details as Record<string, string>,
+    riskSignals: row.risk_signals.map((label) => enumValue(RiskSignal, label)),
   };
 }

@@ -1,12 +1,7 @@
 import { insertEvents, type IInsertEventsParams, type IInsertEventsResult } from "../../sql/queries/events.queries.js";
+import { nullable } from "../db/arrays.js";
 import type { Db } from "../db/pool.js";
 import type { EventRecord } from "./event.js";
-
-// pgtyped types array elements as non-null, but PostgreSQL arrays hold NULLs
-// and unnest() turns them into NULL columns, which is what absent fields are.
-function nullable<T>(values: (T | null)[]): T[] {
-  return values as T[];
-}
 
 function toColumns(records: EventRecord[]): IInsertEventsParams {
   return {
@@ -27,6 +22,10 @@ function toColumns(records: EventRecord[]): IInsertEventsParams {
     failureReasons: nullable(records.map((r) => r.failureReason)),
     riskScores: records.map((r) => r.riskScore),
     details: records.map((r) => r.details),
+    riskSignals: records.map((r) => r.riskSignals.join(",")),
+    clientLatitudes: nullable(records.map((r) => r.clientLatitude)),
+    clientLongitudes: nullable(records.map((r) => r.clientLongitude)),
+    clientCountries: nullable(records.map((r) => r.clientCountry)),
   };
 }
 

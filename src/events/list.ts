@@ -6,7 +6,8 @@ import { EventType, Outcome, type AuthenticationEvent } from "../gen/warden/v1/e
 import type { ListEventsRequest } from "../gen/warden/v1/auth_service.js";
 import { isIP } from "node:net";
 import { toAuthenticationEvent } from "./event.js";
-import type { event_outcome, event_type } from "../../sql/queries/events.queries.js";
+import type { event_outcome, event_type, risk_signal } from "../../sql/queries/events.queries.js";
+import { RiskSignal } from "../gen/warden/v1/risk.js";
 
 export const PAGE_SIZE = { default: 100, max: 1000 } as const;
 
@@ -59,6 +60,7 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
     occurredAfter: request.occurredAfter ?? null,
     occurredBefore: request.occurredBefore ?? null,
     clientIp: request.ipAddress === "" ? null : request.ipAddress,
+    riskSignal: enumFilter<risk_signal>(RiskSignal, request.riskSignal, "risk_signal"),
     cursorOccurredAt: cursor?.occurredAt ?? null,
     cursorEventId: cursor?.eventId ?? null,
     // One extra row says whether another page follows.

@@ -6,6 +6,7 @@ import { text, toEventRecord, validateClientContext, type EventRecord } from "..
 import { listEvents } from "../events/list.js";
 import type { EventWriter } from "../events/writer.js";
 import { lockoutKeys, type Lockouts } from "../lockout/lockouts.js";
+import type { RiskDetector } from "../risk/detector.js";
 import type {
   AuthServiceServer,
   AuthenticateRequest,
@@ -31,15 +32,26 @@ export interface AuthServiceDependencies {
   events: EventWriter;
   /** Absent when lockout is turned off. */
   lockouts: Lockouts | undefined;
+  /** Absent when risk detection is turned off. */
+  risk: RiskDetector | undefined;
   now: () => Date;
 }
 
 /** AuthService handlers: decode and validate, call the domain, shape the response. */
 export function authServiceHandlers(deps: AuthServiceDependencies) {
-  /** Stores events, then counts the new ones' logins toward lockout before answering. */
+  /**
+   * Scores reported logins for risk, stores the events, then counts the new
+   * ones' logins toward lockout before answering.
+   */
   const write = async (records: EventRecord[]) => {
+    // Risk signals are Warden's own; callers' are ignored.
+    for (const record of records) record.riskSignals = [];
+    const risk = deps.risk;
+    const attempts = risk === undefined ? undefined : await risk.assessReported(records);
     const results = await deps.events.write(records);
-    await deps.lockouts?.countReported(records.filter((_, index) => !results[index]!.duplicate));
+    const stored = results.map((result) => !result.duplicate);
+    if (risk !== undefined && attempts !== undefined) risk.persistReported(attempts, stored);
+    await deps.lockouts?.countReported(records.filter((_, index) => stored[index]));
     return results;
   };
   return {
@@ -65,6 +77,7 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
             failureReason: FailureReason.UNSPECIFIED,
             eventId: result.eventId,
             retryAfter: undefined,
+            risk: result.risk,
           }
         : {
             authenticated: false,
@@ -72,6 +85,7 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
             failureReason: result.failureReason,
             eventId: result.eventId,
             retryAfter: result.retryAfter,
+            risk: result.risk,
           };
     },
 

@@ -9,13 +9,19 @@ import { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
 import { AuthServiceService, type AuthServiceServer } from "../gen/warden/v1/auth_service.js";
 import { LockoutServiceService, type LockoutServiceServer } from "../gen/warden/v1/lockout_service.js";
+import { RiskServiceService, type RiskServiceServer } from "../gen/warden/v1/risk_service.js";
 import { TokenServiceService, type TokenServiceServer } from "../gen/warden/v1/token_service.js";
 import { PROJECT_ROOT } from "../paths.js";
 
 /** Descriptor sets written by `npm run gen:proto` (buf build) beside the generated code. */
 const DESCRIPTOR_SETS = ["warden.binpb", "health.binpb"].map((file) => path.join(PROJECT_ROOT, "src", "gen", file));
 /** Names under which the health service reports each service. */
-export const SERVICE_NAMES = ["warden.v1.AuthService", "warden.v1.TokenService", "warden.v1.LockoutService"] as const;
+export const SERVICE_NAMES = [
+  "warden.v1.AuthService",
+  "warden.v1.TokenService",
+  "warden.v1.LockoutService",
+  "warden.v1.RiskService",
+] as const;
 
 export interface GrpcServer {
   server: Server;
@@ -64,11 +70,13 @@ export async function startGrpcServer(options: {
   authService: AuthServiceServer;
   tokenService: TokenServiceServer;
   lockoutService: LockoutServiceServer;
+  riskService: RiskServiceServer;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   server.addService(AuthServiceService, options.authService);
   server.addService(TokenServiceService, options.tokenService);
   server.addService(LockoutServiceService, options.lockoutService);
+  server.addService(RiskServiceService, options.riskService);
 
   const health = new HealthImplementation(
     Object.fromEntries(["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING" as const])),

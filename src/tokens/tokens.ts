@@ -310,6 +310,7 @@ export class ServiceTokens {
         sourceService: "warden",
         failureReason: 0,
         riskScore: 0,
+        riskSignals: [],
         details: { actor: actor.principal, ...details },
       },
       "event",

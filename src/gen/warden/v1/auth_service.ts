@@ -35,6 +35,7 @@ import {
   principalKindFromJSON,
   principalKindToJSON,
 } from "./event.js";
+import { RiskAssessment, RiskSignal, riskSignalFromJSON, riskSignalToJSON } from "./risk.js";
 
 export const protobufPackage = "warden.v1";
 
@@ -64,7 +65,14 @@ export interface AuthenticateResponse {
    * With FAILURE_REASON_ACCOUNT_LOCKED: when to try again. Absent for a
    * permanent lockout, or one whose length is not settled yet.
    */
-  retryAfter: Date | undefined;
+  retryAfter:
+    | Date
+    | undefined;
+  /**
+   * How risky this authentication looked. Absent when the credential was
+   * refused before it was verified, or when risk detection is turned off.
+   */
+  risk: RiskAssessment | undefined;
 }
 
 /** The authenticated caller. */
@@ -118,6 +126,8 @@ export interface ListEventsRequest {
   pageSize: number;
   /** From a previous response's next_page_token. */
   pageToken: string;
+  /** Only events on which this risk signal fired. */
+  riskSignal: RiskSignal;
 }
 
 export interface ListEventsResponse {
@@ -250,7 +260,14 @@ export const AuthenticateRequest: MessageFns<AuthenticateRequest> = {
 };
 
 function createBaseAuthenticateResponse(): AuthenticateResponse {
-  return { authenticated: false, principal: undefined, failureReason: 0, eventId: "", retryAfter: undefined };
+  return {
+    authenticated: false,
+    principal: undefined,
+    failureReason: 0,
+    eventId: "",
+    retryAfter: undefined,
+    risk: undefined,
+  };
 }
 
 export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
@@ -269,6 +286,9 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     }
     if (message.retryAfter !== undefined) {
       Timestamp.encode(toTimestamp(message.retryAfter), writer.uint32(42).fork()).join();
+    }
+    if (message.risk !== undefined) {
+      RiskAssessment.encode(message.risk, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -326,6 +346,14 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
             message.retryAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.risk = RiskAssessment.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -357,6 +385,7 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
         : isSet(object.retry_after)
         ? fromJsonTimestamp(object.retry_after)
         : undefined,
+      risk: isSet(object.risk) ? RiskAssessment.fromJSON(object.risk) : undefined,
     };
   },
 
@@ -377,6 +406,9 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     if (message.retryAfter !== undefined) {
       obj.retryAfter = message.retryAfter.toISOString();
     }
+    if (message.risk !== undefined) {
+      obj.risk = RiskAssessment.toJSON(message.risk);
+    }
     return obj;
   },
 
@@ -392,6 +424,9 @@ export const AuthenticateResponse: MessageFns<AuthenticateResponse> = {
     message.failureReason = object.failureReason ?? 0;
     message.eventId = object.eventId ?? "";
     message.retryAfter = object.retryAfter ?? undefined;
+    message.risk = (object.risk !== undefined && object.risk !== null)
+      ? RiskAssessment.fromPartial(object.risk)
+      : undefined;
     return message;
   },
 };
@@ -908,6 +943,7 @@ function createBaseListEventsRequest(): ListEventsRequest {
     ipAddress: "",
     pageSize: 0,
     pageToken: "",
+    riskSignal: 0,
   };
 }
 
@@ -936,6 +972,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(66).string(message.pageToken);
+    }
+    if (message.riskSignal !== 0) {
+      writer.uint32(72).int32(message.riskSignal);
     }
     return writer;
   },
@@ -1017,6 +1056,14 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.riskSignal = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1059,6 +1106,11 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      riskSignal: isSet(object.riskSignal)
+        ? riskSignalFromJSON(object.riskSignal)
+        : isSet(object.risk_signal)
+        ? riskSignalFromJSON(object.risk_signal)
+        : 0,
     };
   },
 
@@ -1088,6 +1140,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.riskSignal !== 0) {
+      obj.riskSignal = riskSignalToJSON(message.riskSignal);
+    }
     return obj;
   },
 
@@ -1104,6 +1159,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     message.ipAddress = object.ipAddress ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.riskSignal = object.riskSignal ?? 0;
     return message;
   },
 };

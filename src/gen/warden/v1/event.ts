@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { RiskSignal, riskSignalFromJSON, riskSignalToJSON } from "./risk.js";
 
 export const protobufPackage = "warden.v1";
 
@@ -475,7 +476,14 @@ export interface AuthenticationEvent {
   /** Free-form context: at most 32 entries, keys up to 64 and values up to 1024 characters. */
   details: { [key: string]: string };
   /** Set by Warden when the event was accepted; ignored on input. */
-  receivedAt: Date | undefined;
+  receivedAt:
+    | Date
+    | undefined;
+  /**
+   * The signals Warden's risk detector found; ignored on input. risk_score is
+   * then the higher of the caller's score and Warden's.
+   */
+  riskSignals: RiskSignal[];
 }
 
 export interface AuthenticationEvent_DetailsEntry {
@@ -501,6 +509,23 @@ export interface ClientContext {
   userAgent: string;
   /** The caller's request or trace id, for correlation. */
   requestId: string;
+  /**
+   * Where the client is, if the caller knows. Warden never guesses one; it
+   * may look the address up in a configured GeoIP database instead.
+   */
+  location:
+    | GeoPoint
+    | undefined;
+  /** ISO 3166-1 alpha-2 country code, e.g. "FR". */
+  country: string;
+}
+
+/** A point on Earth, in degrees. */
+export interface GeoPoint {
+  /** -90 to 90. */
+  latitude: number;
+  /** -180 to 180. */
+  longitude: number;
 }
 
 function createBaseAuthenticationEvent(): AuthenticationEvent {
@@ -517,6 +542,7 @@ function createBaseAuthenticationEvent(): AuthenticationEvent {
     riskScore: 0,
     details: {},
     receivedAt: undefined,
+    riskSignals: [],
   };
 }
 
@@ -557,6 +583,13 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
     });
     if (message.receivedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(98).fork()).join();
+    }
+    if (message.riskSignals.length !== 0) {
+      writer.uint32(106).fork();
+      for (const v of message.riskSignals) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -673,6 +706,24 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
             message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 13: {
+            if (tag === 104) {
+              message.riskSignals.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 106) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.riskSignals.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -736,6 +787,11 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
         : isSet(object.received_at)
         ? fromJsonTimestamp(object.received_at)
         : undefined,
+      riskSignals: globalThis.Array.isArray(object?.riskSignals)
+        ? object.riskSignals.map((e: any) => riskSignalFromJSON(e))
+        : globalThis.Array.isArray(object?.risk_signals)
+        ? object.risk_signals.map((e: any) => riskSignalFromJSON(e))
+        : [],
     };
   },
 
@@ -783,6 +839,9 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
     if (message.receivedAt !== undefined) {
       obj.receivedAt = message.receivedAt.toISOString();
     }
+    if (message.riskSignals?.length) {
+      obj.riskSignals = message.riskSignals.map((e) => riskSignalToJSON(e));
+    }
     return obj;
   },
 
@@ -815,6 +874,7 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
       {},
     );
     message.receivedAt = object.receivedAt ?? undefined;
+    message.riskSignals = object.riskSignals?.map((e) => e) || [];
     return message;
   },
 };
@@ -1050,7 +1110,7 @@ export const EventPrincipal: MessageFns<EventPrincipal> = {
 };
 
 function createBaseClientContext(): ClientContext {
-  return { ipAddress: "", userAgent: "", requestId: "" };
+  return { ipAddress: "", userAgent: "", requestId: "", location: undefined, country: "" };
 }
 
 export const ClientContext: MessageFns<ClientContext> = {
@@ -1063,6 +1123,12 @@ export const ClientContext: MessageFns<ClientContext> = {
     }
     if (message.requestId !== "") {
       writer.uint32(26).string(message.requestId);
+    }
+    if (message.location !== undefined) {
+      GeoPoint.encode(message.location, writer.uint32(34).fork()).join();
+    }
+    if (message.country !== "") {
+      writer.uint32(42).string(message.country);
     }
     return writer;
   },
@@ -1104,6 +1170,22 @@ export const ClientContext: MessageFns<ClientContext> = {
             message.requestId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.location = GeoPoint.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1133,6 +1215,8 @@ export const ClientContext: MessageFns<ClientContext> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      location: isSet(object.location) ? GeoPoint.fromJSON(object.location) : undefined,
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
     };
   },
 
@@ -1147,6 +1231,12 @@ export const ClientContext: MessageFns<ClientContext> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.location !== undefined) {
+      obj.location = GeoPoint.toJSON(message.location);
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
     return obj;
   },
 
@@ -1158,9 +1248,102 @@ export const ClientContext: MessageFns<ClientContext> = {
     message.ipAddress = object.ipAddress ?? "";
     message.userAgent = object.userAgent ?? "";
     message.requestId = object.requestId ?? "";
+    message.location = (object.location !== undefined && object.location !== null)
+      ? GeoPoint.fromPartial(object.location)
+      : undefined;
+    message.country = object.country ?? "";
     return message;
   },
 };
+
+function createBaseGeoPoint(): GeoPoint {
+  return { latitude: 0, longitude: 0 };
+}
+
+export const GeoPoint: MessageFns<GeoPoint> = {
+  encode(message: GeoPoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.latitude !== 0) {
+      writer.uint32(9).double(message.latitude);
+    }
+    if (message.longitude !== 0) {
+      writer.uint32(17).double(message.longitude);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GeoPoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGeoPoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.latitude = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.longitude = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GeoPoint {
+    return {
+      latitude: isSet(object.latitude) ? globalThis.Number(object.latitude) : 0,
+      longitude: isSet(object.longitude) ? globalThis.Number(object.longitude) : 0,
+    };
+  },
+
+  toJSON(message: GeoPoint): unknown {
+    const obj: any = {};
+    if (message.latitude !== 0) {
+      obj.latitude = floatToJson(message.latitude);
+    }
+    if (message.longitude !== 0) {
+      obj.longitude = floatToJson(message.longitude);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GeoPoint>, I>>(base?: I): GeoPoint {
+    return GeoPoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GeoPoint>, I>>(object: I): GeoPoint {
+    const message = createBaseGeoPoint();
+    message.latitude = object.latitude ?? 0;
+    message.longitude = object.longitude ?? 0;
+    return message;
+  },
+};
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -1,0 +1,184 @@
+/** Types generated for queries found in "sql/queries/risk.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+export type event_type = 'ACCOUNT_LOCKED' | 'ACCOUNT_UNLOCKED' | 'BRUTE_FORCE_DETECTED' | 'CONFIGURATION_CHANGED' | 'LOGIN_FAILURE' | 'LOGIN_SUCCESS' | 'LOGOUT' | 'PASSWORD_CHANGED' | 'RATE_LIMITED' | 'SECURITY_ALERT' | 'SERVICE_TOKEN_CREATED' | 'SERVICE_TOKEN_EXPIRED' | 'SERVICE_TOKEN_REVOKED' | 'SERVICE_TOKEN_ROTATED' | 'SESSION_EXPIRED' | 'SUSPICIOUS_ACTIVITY' | 'SYSTEM_ERROR' | 'TOKEN_AUTH_FAILURE' | 'TOKEN_AUTH_SUCCESS';
+
+export type principal_kind = 'SERVICE_TOKEN' | 'USER';
+
+export type DateOrString = Date | string;
+
+export type DateOrStringArray = (DateOrString)[];
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export type NumberOrString = number | string;
+
+export type booleanArray = (boolean)[];
+
+export type numberArray = (number)[];
+
+export type principal_kindArray = (principal_kind)[];
+
+export type stringArray = (string)[];
+
+/** 'ObserveRisk' parameters type */
+export interface IObserveRiskParams {
+  ats: DateOrStringArray;
+  countries: stringArray;
+  counts: numberArray;
+  keepNetworks: number;
+  keepUserAgents: number;
+  kinds: principal_kindArray;
+  latitudes: numberArray;
+  longitudes: numberArray;
+  networks: stringArray;
+  subjects: stringArray;
+  succeeded: booleanArray;
+  userAgents: stringArray;
+}
+
+/** 'ObserveRisk' return type */
+export interface IObserveRiskResult {
+  observed: number;
+}
+
+/** 'ObserveRisk' query type */
+export interface IObserveRiskQuery {
+  params: IObserveRiskParams;
+  result: IObserveRiskResult;
+}
+
+const observeRiskIR: any = {"usedParamSet":{"subjects":true,"kinds":true,"ats":true,"succeeded":true,"counts":true,"networks":true,"userAgents":true,"latitudes":true,"longitudes":true,"countries":true,"keepNetworks":true,"keepUserAgents":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":76,"b":85}]},{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":96,"b":102}]},{"name":"ats","required":true,"transform":{"type":"scalar"},"locs":[{"a":123,"b":127}]},{"name":"succeeded","required":true,"transform":{"type":"scalar"},"locs":[{"a":145,"b":155}]},{"name":"counts","required":true,"transform":{"type":"scalar"},"locs":[{"a":169,"b":176}]},{"name":"networks","required":true,"transform":{"type":"scalar"},"locs":[{"a":192,"b":201}]},{"name":"userAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":212,"b":223}]},{"name":"latitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":244}]},{"name":"longitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":267,"b":278}]},{"name":"countries","required":true,"transform":{"type":"scalar"},"locs":[{"a":303,"b":313}]},{"name":"keepNetworks","required":true,"transform":{"type":"scalar"},"locs":[{"a":324,"b":337}]},{"name":"keepUserAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":349,"b":364}]}],"statement":"-- See risk_observe in sql/migrations/0004_risk.sql.\nSELECT risk_observe(\n  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],\n  :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],\n  :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer\n) AS \"observed!\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- See risk_observe in sql/migrations/0004_risk.sql.
+ * SELECT risk_observe(
+ *   :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
+ *   :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],
+ *   :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer
+ * ) AS "observed!"
+ * ```
+ */
+export const observeRisk = new PreparedQuery<IObserveRiskParams,IObserveRiskResult>(observeRiskIR);
+
+
+/** 'GetRiskProfile' parameters type */
+export interface IGetRiskProfileParams {
+  subject: string;
+}
+
+/** 'GetRiskProfile' return type */
+export interface IGetRiskProfileResult {
+  first_seen_at: Date;
+  hour_counts: numberArray;
+  kind: principal_kind;
+  last_country: string | null;
+  last_failure_at: Date | null;
+  last_latitude: number | null;
+  last_located_at: Date | null;
+  last_longitude: number | null;
+  last_seen_at: Date | null;
+  networks: Json;
+  recent_failures: number;
+  subject: string;
+  successes: number;
+  user_agents: Json;
+  velocity_current: number;
+  velocity_hour: Date | null;
+  velocity_previous: number;
+}
+
+/** 'GetRiskProfile' query type */
+export interface IGetRiskProfileQuery {
+  params: IGetRiskProfileParams;
+  result: IGetRiskProfileResult;
+}
+
+const getRiskProfileIR: any = {"usedParamSet":{"subject":true},"params":[{"name":"subject","required":true,"transform":{"type":"scalar"},"locs":[{"a":318,"b":326}]}],"statement":"SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS \"successes!\", hour_counts,\n  networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,\n  last_latitude, last_longitude, last_located_at, last_country\nFROM risk_profiles\nWHERE subject = :subject!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS "successes!", hour_counts,
+ *   networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,
+ *   last_latitude, last_longitude, last_located_at, last_country
+ * FROM risk_profiles
+ * WHERE subject = :subject!
+ * ```
+ */
+export const getRiskProfile = new PreparedQuery<IGetRiskProfileParams,IGetRiskProfileResult>(getRiskProfileIR);
+
+
+/** 'LatestAssessment' parameters type */
+export interface ILatestAssessmentParams {
+  subject: string;
+}
+
+/** 'LatestAssessment' return type */
+export interface ILatestAssessmentResult {
+  occurred_at: Date;
+  risk_score: number;
+  risk_signals: stringArray;
+}
+
+/** 'LatestAssessment' query type */
+export interface ILatestAssessmentQuery {
+  params: ILatestAssessmentParams;
+  result: ILatestAssessmentResult;
+}
+
+const latestAssessmentIR: any = {"usedParamSet":{"subject":true},"params":[{"name":"subject","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":194}]}],"statement":"-- The subject's latest successful authentication carries its current score.\nSELECT occurred_at, risk_score, risk_signals::text[] AS \"risk_signals!\"\nFROM security_events\nWHERE subject = :subject! AND type IN ('LOGIN_SUCCESS', 'TOKEN_AUTH_SUCCESS')\nORDER BY occurred_at DESC, event_id DESC\nLIMIT 1"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- The subject's latest successful authentication carries its current score.
+ * SELECT occurred_at, risk_score, risk_signals::text[] AS "risk_signals!"
+ * FROM security_events
+ * WHERE subject = :subject! AND type IN ('LOGIN_SUCCESS', 'TOKEN_AUTH_SUCCESS')
+ * ORDER BY occurred_at DESC, event_id DESC
+ * LIMIT 1
+ * ```
+ */
+export const latestAssessment = new PreparedQuery<ILatestAssessmentParams,ILatestAssessmentResult>(latestAssessmentIR);
+
+
+/** 'RecentRiskyEvents' parameters type */
+export interface IRecentRiskyEventsParams {
+  limit: NumberOrString;
+  subject: string;
+}
+
+/** 'RecentRiskyEvents' return type */
+export interface IRecentRiskyEventsResult {
+  event_id: string;
+  occurred_at: Date;
+  risk_score: number;
+  risk_signals: stringArray;
+  type: event_type;
+}
+
+/** 'RecentRiskyEvents' query type */
+export interface IRecentRiskyEventsQuery {
+  params: IRecentRiskyEventsParams;
+  result: IRecentRiskyEventsResult;
+}
+
+const recentRiskyEventsIR: any = {"usedParamSet":{"subject":true,"limit":true},"params":[{"name":"subject","required":true,"transform":{"type":"scalar"},"locs":[{"a":213,"b":221}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":304,"b":310}]}],"statement":"-- risk_signal[] is read as text[]: node-postgres parses arrays only of built-in types.\nSELECT event_id, occurred_at, type, risk_score, risk_signals::text[] AS \"risk_signals!\"\nFROM security_events\nWHERE subject = :subject! AND cardinality(risk_signals) > 0\nORDER BY occurred_at DESC, event_id DESC\nLIMIT :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- risk_signal[] is read as text[]: node-postgres parses arrays only of built-in types.
+ * SELECT event_id, occurred_at, type, risk_score, risk_signals::text[] AS "risk_signals!"
+ * FROM security_events
+ * WHERE subject = :subject! AND cardinality(risk_signals) > 0
+ * ORDER BY occurred_at DESC, event_id DESC
+ * LIMIT :limit!
+ * ```
+ */
+export const recentRiskyEvents = new PreparedQuery<IRecentRiskyEventsParams,IRecentRiskyEventsResult>(recentRiskyEventsIR);
+
+

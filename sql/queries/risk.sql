@@ -1,0 +1,30 @@
+/* @name ObserveRisk */
+-- See risk_observe in sql/migrations/0004_risk.sql.
+SELECT risk_observe(
+  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
+  :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],
+  :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer
+) AS "observed!";
+
+/* @name GetRiskProfile */
+SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS "successes!", hour_counts,
+  networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,
+  last_latitude, last_longitude, last_located_at, last_country
+FROM risk_profiles
+WHERE subject = :subject!;
+
+/* @name LatestAssessment */
+-- The subject's latest successful authentication carries its current score.
+SELECT occurred_at, risk_score, risk_signals::text[] AS "risk_signals!"
+FROM security_events
+WHERE subject = :subject! AND type IN ('LOGIN_SUCCESS', 'TOKEN_AUTH_SUCCESS')
+ORDER BY occurred_at DESC, event_id DESC
+LIMIT 1;
+
+/* @name RecentRiskyEvents */
+-- risk_signal[] is read as text[]: node-postgres parses arrays only of built-in types.
+SELECT event_id, occurred_at, type, risk_score, risk_signals::text[] AS "risk_signals!"
+FROM security_events
+WHERE subject = :subject! AND cardinality(risk_signals) > 0
+ORDER BY occurred_at DESC, event_id DESC
+LIMIT :limit!;

@@ -1,0 +1,435 @@
+import { LRUCache } from "lru-cache";
+import {
+  getRiskProfile,
+  latestAssessment,
+  observeRisk,
+  recentRiskyEvents,
+  type IObserveRiskParams,
+} from "../../sql/queries/risk.queries.js";
+import { nullable } from "../db/arrays.js";
+import { classifyDatabaseError } from "../db/errors.js";
+import type { Db } from "../db/pool.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { newEventId, type EventRecord } from "../events/event.js";
+import type { EventSink } from "../events/recorder.js";
+import {
+  EventType,
+  FailureReason,
+  Outcome,
+  PrincipalKind,
+  Severity,
+  type ClientContext,
+  type EventPrincipal,
+} from "../gen/warden/v1/event.js";
+import { RiskSignal, type RiskAssessment } from "../gen/warden/v1/risk.js";
+import type { GetRiskProfileResponse } from "../gen/warden/v1/risk_service.js";
+import type { Logger } from "../log.js";
+import { assess, riskLevel } from "./assess.js";
+import type { Locator } from "./geoip.js";
+import { networkOf } from "./network.js";
+import {
+  applyObservation,
+  attemptsInLastHour,
+  bySeen,
+  emptyProfile,
+  PROFILE_LIMITS,
+  profileFromRow,
+  type GeoPoint,
+  type Observation,
+  type Profile,
+} from "./profile.js";
+import type { RiskSettings, RiskSignalName } from "./settings.js";
+
+/** Identical consecutive observations of one subject, written as one row. */
+interface Run {
+  observation: Observation;
+  count: number;
+}
+
+const HOUR_MS = 3_600_000;
+const RUNS_PER_STATEMENT = 5000;
+/** Runs waiting to be written beyond this are dropped (and logged) rather than held in memory. */
+const MAX_PENDING_RUNS = 100_000;
+export const RECENT_LIMIT = { default: 20, max: 100 } as const;
+
+function sameRun(a: Observation, b: Observation): boolean {
+  return (
+    a.subject === b.subject &&
+    a.kind === b.kind &&
+    a.success === b.success &&
+    a.network === b.network &&
+    a.userAgent === b.userAgent &&
+    a.country === b.country &&
+    a.location === null &&
+    b.location === null &&
+    Math.floor(a.at.getTime() / HOUR_MS) === Math.floor(b.at.getTime() / HOUR_MS)
+  );
+}
+
+/** Database labels of fired signals, for the stored event. */
+export function signalLabels(assessment: RiskAssessment): RiskSignalName[] {
+  return assessment.signals.map((fired) => RiskSignal[fired.signal] as RiskSignalName);
+}
+
+export interface ObservedClient {
+  ip: string | null;
+  userAgent: string | null;
+  location: GeoPoint | null;
+  country: string | null;
+}
+
+export function observedClient(client: ClientContext | undefined): ObservedClient {
+  return {
+    ip: client?.ipAddress || null,
+    userAgent: client?.userAgent || null,
+    location: client?.location ?? null,
+    country: client?.country || null,
+  };
+}
+
+/** Reported event types the detector learns from: true for successes. */
+const REPORTED_LOGINS: Partial<Record<EventRecord["type"], boolean>> = {
+  LOGIN_SUCCESS: true,
+  TOKEN_AUTH_SUCCESS: true,
+  LOGIN_FAILURE: false,
+  TOKEN_AUTH_FAILURE: false,
+};
+
+export interface ReportedAttempt {
+  observation: Observation;
+  assessment: RiskAssessment | undefined;
+  record: EventRecord;
+}
+
+/** Who and what an assessed attempt was, for the SUSPICIOUS_ACTIVITY event it may cause. */
+export interface AssessedAttempt {
+  eventId: string;
+  outcome: Outcome;
+  principal: EventPrincipal;
+  client: ClientContext | undefined;
+  sourceService: string;
+}
+
+/**
+ * Scores authentications against each subject's behaviour profile and learns
+ * from them. Profiles are cached per replica (read once, then updated in
+ * memory as attempts arrive) and the same observations are written to
+ * PostgreSQL in batches, off the request path, where every replica's add up.
+ */
+export class RiskDetector {
+  private readonly profiles: LRUCache<string, Profile>;
+  private readonly loading = new Map<string, Promise<Profile>>();
+  private pending: Run[] = [];
+  /** Each subject's latest pending run, which a matching observation extends. */
+  private readonly lastRun = new Map<string, Run>();
+  private readonly writing = new Set<string>();
+  private flushing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Db,
+    readonly settings: RiskSettings,
+    private readonly events: EventSink,
+    private readonly log: Logger,
+    private readonly locate: Locator | undefined = undefined,
+  ) {
+    this.profiles = new LRUCache({ max: settings.cacheMax, ttl: settings.cacheTtlMs, ttlAutopurge: false });
+    this.timer = setInterval(() => void this.flush(), settings.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** An attempt as the detector sees it; the place comes from the caller, else from the GeoIP database. */
+  observation(
+    subject: string,
+    kind: PrincipalKind | "USER" | "SERVICE_TOKEN" | null,
+    at: Date,
+    success: boolean,
+    client: ObservedClient,
+  ): Observation {
+    let { location, country } = client;
+    if (location === null && country === null && client.ip !== null && this.locate !== undefined) {
+      const place = this.locate(client.ip);
+      location = place?.location ?? null;
+      country = place?.country ?? null;
+    }
+    return {
+      subject,
+      kind: kind === PrincipalKind.SERVICE_TOKEN || kind === "SERVICE_TOKEN" ? "SERVICE_TOKEN" : "USER",
+      at,
+      success,
+      network: client.ip === null ? null : networkOf(client.ip),
+      userAgent: client.userAgent,
+      location,
+      country,
+    };
+  }
+
+  /**
+   * Scores a successful authentication against the subject's profile.
+   * Synchronous when the profile is cached; otherwise it is read once.
+   */
+  assess(o: Observation): RiskAssessment | Promise<RiskAssessment> {
+    const cached = this.profiles.get(o.subject);
+    if (cached !== undefined) return assess(cached, o, this.settings);
+    return this.load(o).then((profile) => assess(profile, o, this.settings));
+  }
+
+  /**
+   * Learns from an attempt in this replica's cached profile, if it holds one
+   * (a failure is not worth a read). The shared profile learns it through persist().
+   */
+  learn(o: Observation): void {
+    const cached = this.profiles.get(o.subject);
+    if (cached !== undefined) applyObservation(cached, o);
+  }
+
+  /** Queues an observation to be written to the shared profile. */
+  persist(o: Observation): void {
+    const last = this.lastRun.get(o.subject);
+    if (last !== undefined && sameRun(last.observation, o)) {
+      last.count += 1;
+      if (o.at > last.observation.at) last.observation = { ...last.observation, at: o.at };
+      return;
+    }
+    if (this.pending.length >= MAX_PENDING_RUNS) {
+      this.log.error({ subject: o.subject }, "risk observation queue full: dropped an observation");
+      return;
+    }
+    const run = { observation: o, count: 1 };
+    this.pending.push(run);
+    this.lastRun.set(o.subject, run);
+    if (this.pending.length >= RUNS_PER_STATEMENT) void this.flush();
+  }
+
+  /**
+   * Scores callers' reported logins in order, as Authenticate's are: a
+   * success gets Warden's signals and the higher of the two scores. Learnt in
+   * memory now; returns what persistReported() writes once the events are stored.
+   */
+  async assessReported(records: EventRecord[]): Promise<(ReportedAttempt | undefined)[]> {
+    const attempts: (ReportedAttempt | undefined)[] = [];
+    for (const record of records) {
+      const success = REPORTED_LOGINS[record.type];
+      if (success === undefined || record.subject === null || record.outcome === "ERROR") {
+        attempts.push(undefined);
+        continue;
+      }
+      const observation = this.observation(record.subject, record.principalKind, record.occurredAt, success, {
+        ip: record.clientIp,
+        userAgent: record.userAgent,
+        location:
+          record.clientLatitude === null || record.clientLongitude === null
+            ? null
+            : { latitude: record.clientLatitude, longitude: record.clientLongitude },
+        country: record.clientCountry,
+      });
+      let assessment: RiskAssessment | undefined;
+      if (success) {
+        const scored = this.assess(observation);
+        assessment = scored instanceof Promise ? await scored : scored;
+        record.riskScore = Math.max(record.riskScore, assessment.score);
+        record.riskSignals = signalLabels(assessment);
+      }
+      this.learn(observation);
+      attempts.push({ observation, assessment, record });
+    }
+    return attempts;
+  }
+
+  /** Writes what assessReported() learnt from the events that were stored (not duplicates). */
+  persistReported(attempts: (ReportedAttempt | undefined)[], stored: boolean[]): void {
+    attempts.forEach((attempt, index) => {
+      if (attempt === undefined || !stored[index]) return;
+      this.persist(attempt.observation);
+      if (attempt.assessment === undefined) return;
+      const r = attempt.record;
+      this.reportIfSuspicious(
+        { ...attempt.assessment, score: r.riskScore },
+        {
+          eventId: r.eventId,
+          outcome: Outcome.SUCCESS,
+          principal: {
+            subject: r.subject ?? "",
+            kind: r.principalKind === null ? PrincipalKind.UNSPECIFIED : PrincipalKind[r.principalKind],
+            email: r.email ?? "",
+            serviceTokenName: r.serviceTokenName ?? "",
+            tokenId: r.tokenId ?? "",
+          },
+          client: {
+            ipAddress: r.clientIp ?? "",
+            userAgent: r.userAgent ?? "",
+            requestId: r.requestId ?? "",
+            location: attempt.observation.location ?? undefined,
+            country: r.clientCountry ?? "",
+          },
+          sourceService: r.sourceService ?? "",
+        },
+        r.occurredAt,
+      );
+    });
+  }
+
+  /** Records SUSPICIOUS_ACTIVITY when the score reaches the threshold. */
+  reportIfSuspicious(assessment: RiskAssessment, attempt: AssessedAttempt, at: Date): void {
+    if (assessment.score < this.settings.suspiciousScore) return;
+    this.events.record({
+      eventId: newEventId(at.getTime()),
+      occurredAt: at,
+      receivedAt: undefined,
+      type: EventType.SUSPICIOUS_ACTIVITY,
+      severity: assessment.score >= 75 ? Severity.CRITICAL : Severity.WARNING,
+      outcome: attempt.outcome,
+      principal: attempt.principal,
+      client: attempt.client,
+      sourceService: attempt.sourceService,
+      failureReason: FailureReason.UNSPECIFIED,
+      riskScore: assessment.score,
+      riskSignals: assessment.signals.map((fired) => fired.signal),
+      details: {
+        trigger_event_id: attempt.eventId,
+        ...Object.fromEntries(assessment.signals.map((fired) => [RiskSignal[fired.signal], fired.detail])),
+      },
+    });
+  }
+
+  /** Whether this score refuses the authentication. */
+  denies(assessment: RiskAssessment): boolean {
+    return this.settings.denyScore !== undefined && assessment.score >= this.settings.denyScore;
+  }
+
+  /** What is known about a subject, read from the shared profile after this replica's observations are written. */
+  async riskProfile(subject: string, recentLimit: number, now: Date): Promise<GetRiskProfileResponse> {
+    if (subject === "") throw new InvalidArgumentError("subject", "required");
+    if (recentLimit > RECENT_LIMIT.max) throw new InvalidArgumentError("recent_limit", `at most ${RECENT_LIMIT.max}`);
+    await this.flush();
+    try {
+      const [row] = await getRiskProfile.run({ subject }, this.db);
+      if (row === undefined) throw new NotFoundError(`no risk profile for subject ${JSON.stringify(subject)}`);
+      const p = profileFromRow(row);
+      const [latest] = await latestAssessment.run({ subject }, this.db);
+      const recent = await recentRiskyEvents.run(
+        { subject, limit: recentLimit === 0 ? RECENT_LIMIT.default : recentLimit },
+        this.db,
+      );
+      const seen = (map: Map<string, number>) =>
+        bySeen(map).map(([value, at]) => ({ value, lastSeenAt: new Date(at * 1000) }));
+      const score = latest?.risk_score ?? 0;
+      return {
+        profile: {
+          subject: p.subject,
+          kind: PrincipalKind[p.kind],
+          firstSeenAt: p.firstSeenAt,
+          lastSeenAt: p.lastSeenAt ?? undefined,
+          successes: p.successes,
+          recentFailures: p.recentFailures,
+          eventsLastHour: attemptsInLastHour(p, now),
+          networks: seen(p.networks),
+          userAgents: seen(p.userAgents),
+          hourCounts: p.hourCounts,
+          lastLocation: p.lastLocation ?? undefined,
+          lastCountry: p.lastCountry ?? "",
+          lastLocatedAt: p.lastLocatedAt ?? undefined,
+        },
+        current: {
+          score,
+          level: riskLevel(score),
+          // Points are not stored per event; the signals are.
+          signals: (latest?.risk_signals ?? []).map((label) => ({
+            signal: RiskSignal[label as RiskSignalName],
+            points: this.settings.points[label as RiskSignalName],
+            detail: "",
+          })),
+        },
+        currentAssessedAt: latest?.occurred_at,
+        recent: recent.map((event) => ({
+          eventId: event.event_id,
+          occurredAt: event.occurred_at,
+          type: EventType[event.type],
+          riskScore: event.risk_score,
+          riskSignals: event.risk_signals.map((label) => RiskSignal[label as RiskSignalName]),
+        })),
+      };
+    } catch (error) {
+      throw classifyDatabaseError(error);
+    }
+  }
+
+  /** Writes every queued observation. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushing;
+    await this.flush();
+  }
+
+  private load(o: Observation): Promise<Profile> {
+    let loading = this.loading.get(o.subject);
+    if (loading === undefined) {
+      loading = this.read(o).finally(() => this.loading.delete(o.subject));
+      this.loading.set(o.subject, loading);
+    }
+    return loading;
+  }
+
+  private async read(o: Observation): Promise<Profile> {
+    // Observations of this subject not yet written would be missing from what is read.
+    for (let round = 0; round < 2 && (this.lastRun.has(o.subject) || this.writing.has(o.subject)); round += 1) {
+      await this.flush();
+    }
+    let row;
+    try {
+      [row] = await getRiskProfile.run({ subject: o.subject }, this.db);
+    } catch (error) {
+      // Scored without history (novelty is damped to nothing) rather than refused; not cached.
+      this.log.warn({ err: error }, "could not read a risk profile; scoring without history");
+      return emptyProfile(o.subject, o.kind, o.at);
+    }
+    const profile = row === undefined ? emptyProfile(o.subject, o.kind, o.at) : profileFromRow(row);
+    this.profiles.set(o.subject, profile);
+    return profile;
+  }
+
+  private async write(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, RUNS_PER_STATEMENT);
+      for (const run of batch) {
+        const subject = run.observation.subject;
+        if (this.lastRun.get(subject) === run) this.lastRun.delete(subject);
+        this.writing.add(subject);
+      }
+      try {
+        await observeRisk.run(columns(batch), this.db);
+      } catch (error) {
+        this.pending.unshift(...batch.slice(0, MAX_PENDING_RUNS - this.pending.length));
+        this.log.warn({ err: error, runs: batch.length }, "could not write risk observations; will retry");
+        return;
+      } finally {
+        this.writing.clear();
+      }
+    }
+  }
+}
+
+function columns(runs: Run[]): IObserveRiskParams {
+  const o = runs.map((run) => run.observation);
+  return {
+    subjects: o.map((x) => x.subject),
+    kinds: o.map((x) => x.kind),
+    ats: o.map((x) => x.at),
+    succeeded: o.map((x) => x.success),
+    counts: runs.map((run) => run.count),
+    networks: nullable(o.map((x) => x.network)),
+    userAgents: nullable(o.map((x) => x.userAgent)),
+    latitudes: nullable(o.map((x) => x.location?.latitude ?? null)),
+    longitudes: nullable(o.map((x) => x.location?.longitude ?? null)),
+    countries: nullable(o.map((x) => x.country)),
+    keepNetworks: PROFILE_LIMITS.networks,
+    keepUserAgents: PROFILE_LIMITS.userAgents,
+  };
+}
