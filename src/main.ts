@@ -164,7 +164,7 @@ export async function startWarden(
       risk,
       now,
     );
-    const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier });
+    const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk });
     const rpcOptions = { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs };
 
     const grpc = await startGrpcServer({

@@ -63,11 +63,11 @@ BEGIN
 END
 $$;
 
--- Applies a batch of observations in order. Each row stands for `count`
--- identical consecutive attempts by one subject, the last at `at`. Rows are
+-- Applies a batch of observations in order. Each row stands for `counts`
+-- identical consecutive attempts by one subject, from `first_ats` to `ats`. Rows are
 -- locked in subject order so replicas writing at once cannot deadlock.
 CREATE FUNCTION risk_observe(
-  subjects text[], kinds principal_kind[], ats timestamptz[], succeeded boolean[], counts integer[],
+  subjects text[], kinds principal_kind[], ats timestamptz[], first_ats timestamptz[], succeeded boolean[], counts integer[],
   networks text[], user_agents text[], latitudes double precision[], longitudes double precision[],
   countries text[], keep_networks integer, keep_user_agents integer
 ) RETURNS integer
@@ -81,15 +81,15 @@ DECLARE
   observed integer := 0;
 BEGIN
   FOR o IN
-    SELECT * FROM unnest(subjects, kinds, ats, succeeded, counts, networks, user_agents, latitudes, longitudes, countries)
-      WITH ORDINALITY AS t(subject, kind, at, success, n, network, user_agent, latitude, longitude, country, position)
+    SELECT * FROM unnest(subjects, kinds, ats, first_ats, succeeded, counts, networks, user_agents, latitudes, longitudes, countries)
+      WITH ORDINALITY AS t(subject, kind, at, first_at, success, n, network, user_agent, latitude, longitude, country, position)
     ORDER BY subject COLLATE "C", position
   LOOP
-    INSERT INTO risk_profiles (subject, kind, first_seen_at) VALUES (o.subject, o.kind, o.at)
+    INSERT INTO risk_profiles (subject, kind, first_seen_at) VALUES (o.subject, o.kind, o.first_at)
     ON CONFLICT (subject) DO NOTHING;
     SELECT * INTO p FROM risk_profiles WHERE subject = o.subject FOR UPDATE;
 
-    p.first_seen_at := least(p.first_seen_at, o.at);
+    p.first_seen_at := least(p.first_seen_at, o.first_at);
     hour := date_trunc('hour', o.at, 'UTC');
     IF p.velocity_hour IS NULL OR hour > p.velocity_hour + interval '1 hour' THEN
       p.velocity_hour := hour; p.velocity_previous := 0; p.velocity_current := o.n;

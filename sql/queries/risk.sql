@@ -1,7 +1,7 @@
 /* @name ObserveRisk */
 -- See risk_observe in sql/migrations/0004_risk.sql.
 SELECT risk_observe(
-  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
+  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
   :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],
   :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer
 ) AS "observed!";

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Pool } from "../db/pool.js";
 import type { EventWriter } from "../events/writer.js";
+import type { RiskDetector } from "../risk/detector.js";
 import type { ServiceTokenVerifier } from "../tokens/verifier.js";
 
 export interface Metrics {
@@ -14,6 +15,7 @@ export function createMetrics(sources: {
   pool: Pool;
   events: EventWriter;
   serviceTokens: ServiceTokenVerifier;
+  risk: RiskDetector | undefined;
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "warden_process_" });
@@ -65,5 +67,24 @@ export function createMetrics(sources: {
       this.set(sources.serviceTokens.lookups);
     },
   });
+  const risk = sources.risk;
+  if (risk !== undefined) {
+    new Gauge({
+      name: "warden_risk_profile_reads",
+      help: "Risk assessments that needed a database read (profile not cached) since start.",
+      registers: [registry],
+      collect() {
+        this.set(risk.profileReads);
+      },
+    });
+    new Gauge({
+      name: "warden_risk_observations_pending",
+      help: "Learnt attempts (runs of identical ones) not yet written to the shared risk profiles.",
+      registers: [registry],
+      collect() {
+        this.set(risk.pendingRuns);
+      },
+    });
+  }
   return { registry, rpcTotal, rpcDuration };
 }

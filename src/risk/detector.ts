@@ -44,6 +44,8 @@ import type { RiskSettings, RiskSignalName } from "./settings.js";
 interface Run {
   observation: Observation;
   count: number;
+  /** The earliest attempt of the run (observation.at is the latest). */
+  firstAt: Date;
 }
 
 const HOUR_MS = 3_600_000;
@@ -125,6 +127,8 @@ export class RiskDetector {
   private readonly writing = new Set<string>();
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Profile reads made, for metrics and for tests that prove the cached path. */
+  profileReads = 0;
 
   constructor(
     private readonly db: Db,
@@ -189,13 +193,14 @@ export class RiskDetector {
     if (last !== undefined && sameRun(last.observation, o)) {
       last.count += 1;
       if (o.at > last.observation.at) last.observation = { ...last.observation, at: o.at };
+      if (o.at < last.firstAt) last.firstAt = o.at;
       return;
     }
     if (this.pending.length >= MAX_PENDING_RUNS) {
       this.log.error({ subject: o.subject }, "risk observation queue full: dropped an observation");
       return;
     }
-    const run = { observation: o, count: 1 };
+    const run = { observation: o, count: 1, firstAt: o.at };
     this.pending.push(run);
     this.lastRun.set(o.subject, run);
     if (this.pending.length >= RUNS_PER_STATEMENT) void this.flush();
@@ -354,6 +359,10 @@ export class RiskDetector {
     }
   }
 
+  get pendingRuns(): number {
+    return this.pending.length;
+  }
+
   /** Writes every queued observation. */
   flush(): Promise<void> {
     this.flushing ??= this.write().finally(() => {
@@ -383,6 +392,7 @@ export class RiskDetector {
       await this.flush();
     }
     let row;
+    this.profileReads += 1;
     try {
       [row] = await getRiskProfile.run({ subject: o.subject }, this.db);
     } catch (error) {
@@ -422,6 +432,7 @@ function columns(runs: Run[]): IObserveRiskParams {
     subjects: o.map((x) => x.subject),
     kinds: o.map((x) => x.kind),
     ats: o.map((x) => x.at),
+    firstAts: runs.map((run) => run.firstAt),
     succeeded: o.map((x) => x.success),
     counts: runs.map((run) => run.count),
     networks: nullable(o.map((x) => x.network)),

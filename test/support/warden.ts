@@ -39,6 +39,11 @@ import {
   type RotateServiceTokenRequest,
   type RotateServiceTokenResponse,
 } from "../../src/gen/warden/v1/token_service.js";
+import {
+  RiskServiceClient,
+  type GetRiskProfileRequest,
+  type GetRiskProfileResponse,
+} from "../../src/gen/warden/v1/risk_service.js";
 import { startWarden, type RunningWarden, type WardenOverrides } from "../../src/main.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
@@ -72,6 +77,24 @@ export function lockoutClient(address: string) {
     unlock: call<UnlockRequest, UnlockResponse>(client.unlock.bind(client)),
     close: () => client.close(),
   };
+}
+
+export function riskClient(address: string) {
+  const client = new RiskServiceClient(address, credentials.createInsecure());
+  return {
+    getRiskProfile: call<GetRiskProfileRequest, GetRiskProfileResponse>(client.getRiskProfile.bind(client)),
+    close: () => client.close(),
+  };
+}
+
+/** The error a call failed with; throws if it succeeded. */
+export async function callError(promise: Promise<unknown>): Promise<ServiceError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: ServiceError) => caught,
+  );
+  if (error === undefined) throw new Error("expected the call to fail");
+  return error;
 }
 
 export function tokenClient(address: string) {
