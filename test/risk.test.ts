@@ -1,5 +1,8 @@
 import { status, type Metadata } from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuthenticateRequest,
@@ -27,6 +30,7 @@ import {
   signJwt,
   type SigningKey,
 } from "./support/identity-provider.js";
+import { cityDatabase } from "./support/mmdb.js";
 import {
   bearer,
   callError,
@@ -478,6 +482,31 @@ describe("the deny-above-score policy", () => {
       });
     } finally {
       await strict.stop();
+    }
+  });
+});
+
+describe("places from a GeoIP database", () => {
+  it("locates addresses the caller did not, and never overrides a place the caller sent", async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), "warden-geoip-")), "city.mmdb");
+    await writeFile(
+      file,
+      cityDatabase([
+        { network: "203.0.113.0/24", country: "FR", ...PARIS },
+        { network: "198.51.100.0/24", country: "US", ...NEW_YORK },
+      ]),
+    );
+    const located = await startTestWarden({ ...env(), WARDEN_GEOIP_FILE: file }, { now });
+    try {
+      for (const subject of ["geo-a", "geo-b"]) {
+        for (let day = 0; day < 5; day += 1) await login(subject, at(day), {}, located);
+      }
+      const travelled = await login("geo-a", at(4, 1), { ipAddress: "198.51.100.9" }, located);
+      expect(signals(travelled)).toEqual(["NEW_NETWORK", "IMPOSSIBLE_TRAVEL"]);
+      const stayed = await login("geo-b", at(4, 1), { ipAddress: "198.51.100.9", location: PARIS }, located);
+      expect(signals(stayed)).toEqual(["NEW_NETWORK"]);
+    } finally {
+      await located.stop();
     }
   });
 });
