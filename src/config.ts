@@ -187,7 +187,9 @@ const environmentSchema = z.object({
       .strict(),
   ),
   WARDEN_RISK_SUSPICIOUS_SCORE: z.coerce.number().int().min(1).max(100).default(DEFAULT_RISK_SETTINGS.suspiciousScore),
-  WARDEN_RISK_DENY_SCORE: z.coerce.number().int().min(1).max(100).optional(),
+  WARDEN_RISK_DENY_SCORE: optionalText
+    .transform((value) => (value === undefined ? undefined : Number(value)))
+    .pipe(z.number().int().min(1).max(100).optional()),
   WARDEN_RISK_CACHE_MAX: z.coerce.number().int().min(1).default(DEFAULT_RISK_SETTINGS.cacheMax),
   WARDEN_RISK_CACHE_TTL_SECONDS: z.coerce
     .number()

@@ -74,4 +74,27 @@ describe("configuration", () => {
       'WARDEN_LOCKOUT_IP: Unrecognized key: "wait"',
     ]);
   });
+
+  it("takes risk points and rules over the defaults, naming each bad setting", () => {
+    const config = loadConfig({
+      WARDEN_RISK_POINTS: "impossible_travel=80,new_network=0",
+      WARDEN_RISK_RULES: "velocity_per_hour=30, rare_hour_share=0.1",
+      WARDEN_RISK_DENY_SCORE: "90",
+    });
+    expect(config.risk).toMatchObject({
+      points: { IMPOSSIBLE_TRAVEL: 80, NEW_NETWORK: 0, NEW_USER_AGENT: 10 },
+      velocityPerHour: 30,
+      rareHourShare: 0.1,
+      dormantDays: 90,
+      suspiciousScore: 50,
+      denyScore: 90,
+    });
+    expect(loadConfig({ WARDEN_RISK_DENY_SCORE: "" }).risk?.denyScore).toBeUndefined();
+    expect(loadConfig({ WARDEN_RISK_ENABLED: "false" }).risk).toBeUndefined();
+    expect(problems({ WARDEN_RISK_POINTS: "new_network=101,teleport=5", WARDEN_RISK_DENY_SCORE: "0" })).toEqual([
+      "WARDEN_RISK_POINTS.new_network: Too big: expected number to be <=100",
+      'WARDEN_RISK_POINTS: Unrecognized key: "teleport"',
+      "WARDEN_RISK_DENY_SCORE: Too small: expected number to be >=1",
+    ]);
+  });
 });
