@@ -67,6 +67,17 @@ export function targets(results: BenchResults): Target[] {
   const single = phase(results, "logevent-max").perSecond;
   const half = phase(results, "logevent-half-rate");
   const lost = results.events.expected - results.events.stored;
+  const riskCost = (profile: string, phaseName: string): Target => {
+    const added =
+      phase(results, phaseName).serverCpuMicrosPerCall - phase(results, `${phaseName}-no-risk`).serverCpuMicrosPerCall;
+    return {
+      name: `risk detection: server CPU added per Authenticate, ${profile}`,
+      measured: `${fmt(added)} µs`,
+      ratio: Math.max(0, added) / 300,
+      goal: "≤ 300 µs",
+      met: added <= 300,
+    };
+  };
   return [
     cpuTarget("jwt-rs256-repeated"),
     cpuTarget("service-token-cached"),
@@ -105,6 +116,8 @@ export function targets(results: BenchResults): Target[] {
       goal: "< 20 ms",
       met: half.p99Ms < 20,
     },
+    riskCost("profile cached (repeated ES256 JWT)", "jwt-es256-repeated"),
+    riskCost("new subject, profile read (unique ES256 JWTs)", "jwt-es256-unique"),
     {
       name: "events lost (rows stored vs acknowledged + recorded)",
       measured: String(lost),

@@ -248,7 +248,7 @@ async function main(): Promise<void> {
     await pool.end();
     const tokensCreated = 1 + coldCount;
 
-    const server = await startServer({
+    const serverEnv = {
       DATABASE_URL: url,
       WARDEN_PLAINTEXT: "true",
       WARDEN_GRPC_HOST: "127.0.0.1",
@@ -259,20 +259,23 @@ async function main(): Promise<void> {
       WARDEN_JWT_ISSUER: ISSUER,
       WARDEN_JWT_AUDIENCE: AUDIENCE,
       WARDEN_LOG_LEVEL: "info",
-    });
+    };
+    const server = await startServer(serverEnv);
 
     const closed = (concurrency: number) => ({ kind: "closed" as const, concurrency });
     const auth = "/warden.v1.AuthService/Authenticate";
     // Warm-up, not recorded: the first seconds of a fresh process pay for JIT compilation.
-    await runLoadProcess({
-      address: `127.0.0.1:${server.port}`,
-      workers: cores,
-      durationMs: smoke ? 100 : 3000,
-      method: "/grpc.health.v1.Health/Check",
-      payloads: [new Uint8Array()],
-      once: false,
-      mode: closed(16),
-    });
+    const warmUp = (port: number) =>
+      runLoadProcess({
+        address: `127.0.0.1:${port}`,
+        workers: cores,
+        durationMs: smoke ? 100 : 3000,
+        method: "/grpc.health.v1.Health/Check",
+        payloads: [new Uint8Array()],
+        once: false,
+        mode: closed(16),
+      });
+    await warmUp(server.port);
     await phase(server, "noop", {
       method: "/grpc.health.v1.Health/Check",
       payloads: [new Uint8Array()],
@@ -353,6 +356,26 @@ async function main(): Promise<void> {
     if (logEvents !== undefined) logEvents.eventsPerSecond = logEvents.perSecond * batchSize;
 
     await request(server.child, "stop", "stopped");
+
+    // The same Authenticate traffic with risk detection off, on a fresh server
+    // warmed up the same way: the difference is what detection costs.
+    if (only === undefined || only.some((name) => name.endsWith("-no-risk"))) {
+      const plain = await startServer({ ...serverEnv, WARDEN_RISK_ENABLED: "false" });
+      await warmUp(plain.port);
+      await phase(plain, "jwt-es256-repeated-no-risk", {
+        method: auth,
+        payloads: [encode.authenticate(unique.ES256[0]!)],
+        once: false,
+        mode: closed(16),
+      });
+      await phase(plain, "jwt-es256-unique-no-risk", {
+        method: auth,
+        payloads: unique.ES256.slice(1).map(encode.authenticate),
+        once: true,
+        mode: closed(16),
+      });
+      await request(plain.child, "stop", "stopped");
+    }
 
     log("baselines");
     const verifyMs = smoke ? 300 : 3000;
