@@ -8,6 +8,7 @@ import {
   AuthenticateRequest,
   ListEventsRequest,
   LogEventRequest,
+  LogEventsRequest,
   type AuthenticateResponse,
 } from "../src/gen/warden/v1/auth_service.js";
 import {
@@ -125,6 +126,11 @@ async function routine(subject: string, days = 5, client: Partial<ClientContext>
     const response = await login(subject, at(day), client);
     expect(response.authenticated).toBe(true);
   }
+}
+
+async function profileReads(): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${t.warden.httpPort}/metrics`)).text();
+  return Number(/^warden_risk_profile_reads (\d+)/m.exec(metrics)![1]);
 }
 
 const signals = (response: AuthenticateResponse) =>
@@ -411,14 +417,34 @@ describe("risk scores", () => {
     expect(response.profile!.successes).toBe(6);
   });
 
+  it("scores a LogEvents batch in order, reading its subjects' profiles in one query", async () => {
+    const before = await profileReads();
+    const success = (subject: string, day: number, ipAddress = HOME_IP) =>
+      AuthenticationEvent.fromPartial({
+        type: EventType.LOGIN_SUCCESS,
+        outcome: Outcome.SUCCESS,
+        occurredAt: at(day),
+        principal: { subject, kind: PrincipalKind.USER },
+        client: { ipAddress, userAgent: BROWSER },
+      });
+    clock = at(10);
+    const events = [
+      ...[0, 1, 2, 3, 4, 5].flatMap((day) => [success("batch-a", day), success("batch-b", day)]),
+      success("batch-a", 6, "198.51.100.1"),
+      success("batch-b", 6, "198.51.100.1"),
+    ];
+    await t.client.logEvents(LogEventsRequest.fromPartial({ events }));
+    expect((await profileReads()) - before).toBe(1);
+    for (const subject of ["batch-a", "batch-b"]) {
+      const page = await t.client.listEvents(ListEventsRequest.fromPartial({ subject }));
+      expect(page.events.map((event) => event.riskScore)).toEqual([15, 0, 0, 0, 0, 0, 0]);
+    }
+  });
+
   it("reads a subject's profile from the database once, then scores from the cache", async () => {
-    const reads = async () => {
-      const metrics = await (await fetch(`http://127.0.0.1:${t.warden.httpPort}/metrics`)).text();
-      return Number(/^warden_risk_profile_reads (\d+)/m.exec(metrics)![1]);
-    };
-    const before = await reads();
+    const before = await profileReads();
     for (let i = 0; i < 10; i += 1) await login("cached-subject", at(i));
-    expect((await reads()) - before).toBe(1);
+    expect((await profileReads()) - before).toBe(1);
   });
 
   it("refuses bad places with INVALID_ARGUMENT naming the field", async () => {

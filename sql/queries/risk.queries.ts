@@ -65,13 +65,13 @@ const observeRiskIR: any = {"usedParamSet":{"subjects":true,"kinds":true,"ats":t
 export const observeRisk = new PreparedQuery<IObserveRiskParams,IObserveRiskResult>(observeRiskIR);
 
 
-/** 'GetRiskProfile' parameters type */
-export interface IGetRiskProfileParams {
-  subject: string;
+/** 'GetRiskProfiles' parameters type */
+export interface IGetRiskProfilesParams {
+  subjects: stringArray;
 }
 
-/** 'GetRiskProfile' return type */
-export interface IGetRiskProfileResult {
+/** 'GetRiskProfiles' return type */
+export interface IGetRiskProfilesResult {
   first_seen_at: Date;
   hour_counts: numberArray;
   kind: principal_kind;
@@ -91,13 +91,13 @@ export interface IGetRiskProfileResult {
   velocity_previous: number;
 }
 
-/** 'GetRiskProfile' query type */
-export interface IGetRiskProfileQuery {
-  params: IGetRiskProfileParams;
-  result: IGetRiskProfileResult;
+/** 'GetRiskProfiles' query type */
+export interface IGetRiskProfilesQuery {
+  params: IGetRiskProfilesParams;
+  result: IGetRiskProfilesResult;
 }
 
-const getRiskProfileIR: any = {"usedParamSet":{"subject":true},"params":[{"name":"subject","required":true,"transform":{"type":"scalar"},"locs":[{"a":318,"b":326}]}],"statement":"SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS \"successes!\", hour_counts,\n  networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,\n  last_latitude, last_longitude, last_located_at, last_country\nFROM risk_profiles\nWHERE subject = :subject!"};
+const getRiskProfilesIR: any = {"usedParamSet":{"subjects":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":323,"b":332}]}],"statement":"SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS \"successes!\", hour_counts,\n  networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,\n  last_latitude, last_longitude, last_located_at, last_country\nFROM risk_profiles\nWHERE subject = ANY (:subjects!::text[])"};
 
 /**
  * Query generated from SQL:
@@ -106,10 +106,10 @@ const getRiskProfileIR: any = {"usedParamSet":{"subject":true},"params":[{"name"
  *   networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,
  *   last_latitude, last_longitude, last_located_at, last_country
  * FROM risk_profiles
- * WHERE subject = :subject!
+ * WHERE subject = ANY (:subjects!::text[])
  * ```
  */
-export const getRiskProfile = new PreparedQuery<IGetRiskProfileParams,IGetRiskProfileResult>(getRiskProfileIR);
+export const getRiskProfiles = new PreparedQuery<IGetRiskProfilesParams,IGetRiskProfilesResult>(getRiskProfilesIR);
 
 
 /** 'LatestAssessment' parameters type */

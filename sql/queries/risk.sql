@@ -6,12 +6,12 @@ SELECT risk_observe(
   :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer
 ) AS "observed!";
 
-/* @name GetRiskProfile */
+/* @name GetRiskProfiles */
 SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS "successes!", hour_counts,
   networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,
   last_latitude, last_longitude, last_located_at, last_country
 FROM risk_profiles
-WHERE subject = :subject!;
+WHERE subject = ANY (:subjects!::text[]);
 
 /* @name LatestAssessment */
 -- The subject's latest successful authentication carries its current score.

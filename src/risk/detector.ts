@@ -1,6 +1,6 @@
 import { LRUCache } from "lru-cache";
 import {
-  getRiskProfile,
+  getRiskProfiles,
   latestAssessment,
   observeRisk,
   recentRiskyEvents,
@@ -120,7 +120,7 @@ export interface AssessedAttempt {
  */
 export class RiskDetector {
   private readonly profiles: LRUCache<string, Profile>;
-  private readonly loading = new Map<string, Promise<Profile>>();
+  private readonly loading = new Map<string, Promise<void>>();
   private pending: Run[] = [];
   /** Each subject's latest pending run, which a matching observation extends. */
   private readonly lastRun = new Map<string, Run>();
@@ -175,7 +175,7 @@ export class RiskDetector {
   assess(o: Observation): RiskAssessment | Promise<RiskAssessment> {
     const cached = this.profiles.get(o.subject);
     if (cached !== undefined) return assess(cached, o, this.settings);
-    return this.load(o).then((profile) => assess(profile, o, this.settings));
+    return this.load([o]).then(() => assess(this.profileOf(o), o, this.settings));
   }
 
   /**
@@ -212,14 +212,10 @@ export class RiskDetector {
    * memory now; returns what persistReported() writes once the events are stored.
    */
   async assessReported(records: EventRecord[]): Promise<(ReportedAttempt | undefined)[]> {
-    const attempts: (ReportedAttempt | undefined)[] = [];
-    for (const record of records) {
+    const observations = records.map((record) => {
       const success = REPORTED_LOGINS[record.type];
-      if (success === undefined || record.subject === null || record.outcome === "ERROR") {
-        attempts.push(undefined);
-        continue;
-      }
-      const observation = this.observation(record.subject, record.principalKind, record.occurredAt, success, {
+      if (success === undefined || record.subject === null || record.outcome === "ERROR") return undefined;
+      return this.observation(record.subject, record.principalKind, record.occurredAt, success, {
         ip: record.clientIp,
         userAgent: record.userAgent,
         location:
@@ -228,17 +224,21 @@ export class RiskDetector {
             : { latitude: record.clientLatitude, longitude: record.clientLongitude },
         country: record.clientCountry,
       });
+    });
+    // One read for every subject of the batch that is not cached, then scoring in order.
+    await this.load(observations.filter((o): o is Observation => o?.success === true));
+    return observations.map((observation, index) => {
+      if (observation === undefined) return undefined;
+      const record = records[index]!;
       let assessment: RiskAssessment | undefined;
-      if (success) {
-        const scored = this.assess(observation);
-        assessment = scored instanceof Promise ? await scored : scored;
+      if (observation.success) {
+        assessment = assess(this.profileOf(observation), observation, this.settings);
         record.riskScore = Math.max(record.riskScore, assessment.score);
         record.riskSignals = signalLabels(assessment);
       }
       this.learn(observation);
-      attempts.push({ observation, assessment, record });
-    }
-    return attempts;
+      return { observation, assessment, record };
+    });
   }
 
   /** Writes what assessReported() learnt from the events that were stored (not duplicates). */
@@ -308,7 +308,7 @@ export class RiskDetector {
     if (recentLimit > RECENT_LIMIT.max) throw new InvalidArgumentError("recent_limit", `at most ${RECENT_LIMIT.max}`);
     await this.flush();
     try {
-      const [row] = await getRiskProfile.run({ subject }, this.db);
+      const [row] = await getRiskProfiles.run({ subjects: [subject] }, this.db);
       if (row === undefined) throw new NotFoundError(`no risk profile for subject ${JSON.stringify(subject)}`);
       const p = profileFromRow(row);
       const [latest] = await latestAssessment.run({ subject }, this.db);
@@ -377,32 +377,49 @@ export class RiskDetector {
     await this.flush();
   }
 
-  private load(o: Observation): Promise<Profile> {
-    let loading = this.loading.get(o.subject);
-    if (loading === undefined) {
-      loading = this.read(o).finally(() => this.loading.delete(o.subject));
-      this.loading.set(o.subject, loading);
-    }
-    return loading;
+  /** The cached profile, or (when it could not be read) a transient empty one. */
+  private profileOf(o: Observation): Profile {
+    return this.profiles.get(o.subject) ?? emptyProfile(o.subject, o.kind, o.at);
   }
 
-  private async read(o: Observation): Promise<Profile> {
-    // Observations of this subject not yet written would be missing from what is read.
-    for (let round = 0; round < 2 && (this.lastRun.has(o.subject) || this.writing.has(o.subject)); round += 1) {
-      await this.flush();
+  /** Caches the profiles of these attempts' subjects, reading the missing ones in one query. */
+  private load(observations: Observation[]): Promise<unknown> {
+    const missing = new Map<string, Observation>();
+    const waits: Promise<void>[] = [];
+    for (const o of observations) {
+      if (this.profiles.has(o.subject) || missing.has(o.subject)) continue;
+      const loading = this.loading.get(o.subject);
+      if (loading === undefined) missing.set(o.subject, o);
+      else waits.push(loading);
     }
-    let row;
+    if (missing.size > 0) {
+      const reading = this.read([...missing.values()]).finally(() => {
+        for (const subject of missing.keys()) this.loading.delete(subject);
+      });
+      for (const subject of missing.keys()) this.loading.set(subject, reading);
+      waits.push(reading);
+    }
+    return Promise.all(waits);
+  }
+
+  private async read(observations: Observation[]): Promise<void> {
+    // Observations of these subjects not yet written would be missing from what is read.
+    const unwritten = () => observations.some((o) => this.lastRun.has(o.subject) || this.writing.has(o.subject));
+    for (let round = 0; round < 2 && unwritten(); round += 1) await this.flush();
     this.profileReads += 1;
+    let rows;
     try {
-      [row] = await getRiskProfile.run({ subject: o.subject }, this.db);
+      rows = await getRiskProfiles.run({ subjects: observations.map((o) => o.subject) }, this.db);
     } catch (error) {
       // Scored without history (novelty is damped to nothing) rather than refused; not cached.
-      this.log.warn({ err: error }, "could not read a risk profile; scoring without history");
-      return emptyProfile(o.subject, o.kind, o.at);
+      this.log.warn({ err: error }, "could not read risk profiles; scoring without history");
+      return;
     }
-    const profile = row === undefined ? emptyProfile(o.subject, o.kind, o.at) : profileFromRow(row);
-    this.profiles.set(o.subject, profile);
-    return profile;
+    const found = new Map(rows.map((row) => [row.subject, row]));
+    for (const o of observations) {
+      const row = found.get(o.subject);
+      this.profiles.set(o.subject, row === undefined ? emptyProfile(o.subject, o.kind, o.at) : profileFromRow(row));
+    }
   }
 
   private async write(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { IGetRiskProfileResult, principal_kind } from "../../sql/queries/risk.queries.js";
+import type { IGetRiskProfilesResult, principal_kind } from "../../sql/queries/risk.queries.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -75,7 +75,7 @@ function seenMap(value: unknown): Map<string, number> {
   return new Map(Object.entries(value as Record<string, number>));
 }
 
-export function profileFromRow(row: IGetRiskProfileResult): Profile {
+export function profileFromRow(row: IGetRiskProfilesResult): Profile {
   return {
     subject: row.subject,
     kind: row.kind,
