@@ -44,93 +44,93 @@ CREATE TABLE risk_profiles (
 );
 
 -- Adds `value` as seen at `seen_at` (epoch seconds) and keeps the `keep` most
--- recently seen values, ties broken by value.
+-- recently seen values, ties broken by value. Known values are the common case
+-- and are answered without counting.
 CREATE FUNCTION risk_remember(seen jsonb, value text, seen_at bigint, keep integer) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
+  previous bigint;
   kept jsonb;
 BEGIN
   IF value IS NULL THEN
     RETURN seen;
   END IF;
-  seen := seen || jsonb_build_object(value, greatest(coalesce((seen ->> value)::bigint, 0), seen_at));
-  IF (SELECT count(*) FROM jsonb_object_keys(seen)) <= keep THEN
+  previous := (seen ->> value)::bigint;
+  IF previous >= seen_at THEN
     RETURN seen;
   END IF;
-  SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}') INTO kept
+  seen := seen || jsonb_build_object(value, seen_at);
+  IF previous IS NOT NULL OR (SELECT count(*) FROM jsonb_object_keys(seen)) <= keep THEN
+    RETURN seen;
+  END IF;
+  SELECT jsonb_object_agg(e.key, e.value) INTO kept
   FROM (SELECT key, value FROM jsonb_each(seen) ORDER BY value::bigint DESC, key COLLATE "C" LIMIT keep) e;
   RETURN kept;
 END
 $$;
 
 -- Applies a batch of observations in order. Each row stands for `counts`
--- identical consecutive attempts by one subject, from `first_ats` to `ats`. Rows are
--- locked in subject order so replicas writing at once cannot deadlock.
+-- identical consecutive attempts by one subject, from `first_ats` to `ats`.
+-- Set-based: `waves` numbers each subject's rows 1, 2, ... in order, and wave
+-- k applies every subject's k-th row in one UPDATE, so a batch of distinct
+-- subjects costs two statements whatever its size.
 CREATE FUNCTION risk_observe(
   subjects text[], kinds principal_kind[], ats timestamptz[], first_ats timestamptz[], succeeded boolean[], counts integer[],
   networks text[], user_agents text[], latitudes double precision[], longitudes double precision[],
-  countries text[], keep_networks integer, keep_user_agents integer
+  countries text[], waves integer[], keep_networks integer, keep_user_agents integer
 ) RETURNS integer
 LANGUAGE plpgsql
 SET plan_cache_mode = force_custom_plan
 AS $$
-DECLARE
-  o record;
-  p risk_profiles;
-  hour timestamptz;
-  observed integer := 0;
 BEGIN
-  FOR o IN
-    SELECT * FROM unnest(subjects, kinds, ats, first_ats, succeeded, counts, networks, user_agents, latitudes, longitudes, countries)
-      WITH ORDINALITY AS t(subject, kind, at, first_at, success, n, network, user_agent, latitude, longitude, country, position)
-    ORDER BY subject COLLATE "C", position
-  LOOP
-    INSERT INTO risk_profiles (subject, kind, first_seen_at) VALUES (o.subject, o.kind, o.first_at)
-    ON CONFLICT (subject) DO NOTHING;
-    SELECT * INTO p FROM risk_profiles WHERE subject = o.subject FOR UPDATE;
+  -- Rows are created in subject order so that replicas writing at once cannot deadlock.
+  INSERT INTO risk_profiles (subject, kind, first_seen_at)
+  SELECT b.subject, b.kind, b.first_at
+  FROM unnest(subjects, kinds, first_ats, waves) AS b(subject, kind, first_at, wave)
+  WHERE b.wave = 1
+  ORDER BY b.subject COLLATE "C"
+  ON CONFLICT (subject) DO NOTHING;
 
-    p.first_seen_at := least(p.first_seen_at, o.first_at);
-    hour := date_trunc('hour', o.at, 'UTC');
-    IF p.velocity_hour IS NULL OR hour > p.velocity_hour + interval '1 hour' THEN
-      p.velocity_hour := hour; p.velocity_previous := 0; p.velocity_current := o.n;
-    ELSIF hour = p.velocity_hour + interval '1 hour' THEN
-      p.velocity_hour := hour; p.velocity_previous := p.velocity_current; p.velocity_current := o.n;
-    ELSIF hour = p.velocity_hour THEN
-      p.velocity_current := p.velocity_current + o.n;
-    ELSIF hour = p.velocity_hour - interval '1 hour' THEN
-      p.velocity_previous := p.velocity_previous + o.n;
-    END IF;
-
-    IF o.success THEN
-      IF o.country IS NOT NULL AND o.at >= coalesce(p.last_seen_at, o.at) THEN
-        p.last_country := o.country;
-      END IF;
-      IF o.latitude IS NOT NULL AND o.at >= coalesce(p.last_located_at, o.at) THEN
-        p.last_latitude := o.latitude; p.last_longitude := o.longitude; p.last_located_at := o.at;
-      END IF;
-      p.successes := p.successes + o.n;
-      p.last_seen_at := greatest(p.last_seen_at, o.at);
-      p.hour_counts[extract(hour FROM o.at AT TIME ZONE 'UTC')::integer + 1] :=
-        p.hour_counts[extract(hour FROM o.at AT TIME ZONE 'UTC')::integer + 1] + o.n;
-      p.recent_failures := 0;
-      p.networks := risk_remember(p.networks, o.network, floor(extract(epoch FROM o.at))::bigint, keep_networks);
-      p.user_agents := risk_remember(p.user_agents, o.user_agent, floor(extract(epoch FROM o.at))::bigint, keep_user_agents);
-    ELSE
-      p.recent_failures := p.recent_failures + o.n;
-      p.last_failure_at := greatest(p.last_failure_at, o.at);
-    END IF;
-
-    UPDATE risk_profiles SET
-      first_seen_at = p.first_seen_at, last_seen_at = p.last_seen_at, successes = p.successes,
-      hour_counts = p.hour_counts, networks = p.networks, user_agents = p.user_agents,
-      recent_failures = p.recent_failures, last_failure_at = p.last_failure_at,
-      velocity_hour = p.velocity_hour, velocity_current = p.velocity_current, velocity_previous = p.velocity_previous,
-      last_latitude = p.last_latitude, last_longitude = p.last_longitude, last_located_at = p.last_located_at,
-      last_country = p.last_country
-    WHERE subject = o.subject;
-    observed := observed + 1;
+  FOR w IN 1 .. coalesce((SELECT max(wave) FROM unnest(waves) AS wave), 0) LOOP
+    UPDATE risk_profiles p SET
+      first_seen_at = least(p.first_seen_at, o.first_at),
+      velocity_hour = CASE WHEN p.velocity_hour IS NULL OR o.hour > p.velocity_hour THEN o.hour ELSE p.velocity_hour END,
+      velocity_previous = CASE
+        WHEN p.velocity_hour IS NULL OR o.hour > p.velocity_hour + interval '1 hour' THEN 0
+        WHEN o.hour = p.velocity_hour + interval '1 hour' THEN p.velocity_current
+        WHEN o.hour = p.velocity_hour - interval '1 hour' THEN p.velocity_previous + o.n
+        ELSE p.velocity_previous END,
+      velocity_current = CASE
+        WHEN p.velocity_hour IS NULL OR o.hour > p.velocity_hour THEN o.n
+        WHEN o.hour = p.velocity_hour THEN p.velocity_current + o.n
+        ELSE p.velocity_current END,
+      last_country = CASE WHEN o.success AND o.country IS NOT NULL AND o.at >= coalesce(p.last_seen_at, o.at)
+        THEN o.country ELSE p.last_country END,
+      last_latitude = CASE WHEN o.success AND o.latitude IS NOT NULL AND o.at >= coalesce(p.last_located_at, o.at)
+        THEN o.latitude ELSE p.last_latitude END,
+      last_longitude = CASE WHEN o.success AND o.latitude IS NOT NULL AND o.at >= coalesce(p.last_located_at, o.at)
+        THEN o.longitude ELSE p.last_longitude END,
+      last_located_at = CASE WHEN o.success AND o.latitude IS NOT NULL AND o.at >= coalesce(p.last_located_at, o.at)
+        THEN o.at ELSE p.last_located_at END,
+      successes = p.successes + CASE WHEN o.success THEN o.n ELSE 0 END,
+      last_seen_at = CASE WHEN o.success THEN greatest(p.last_seen_at, o.at) ELSE p.last_seen_at END,
+      hour_counts[o.hour_of_day] = p.hour_counts[o.hour_of_day] + CASE WHEN o.success THEN o.n ELSE 0 END,
+      recent_failures = CASE WHEN o.success THEN 0 ELSE p.recent_failures + o.n END,
+      last_failure_at = CASE WHEN o.success THEN p.last_failure_at ELSE greatest(p.last_failure_at, o.at) END,
+      networks = CASE WHEN o.success THEN risk_remember(p.networks, o.network, o.epoch, keep_networks) ELSE p.networks END,
+      user_agents = CASE WHEN o.success
+        THEN risk_remember(p.user_agents, o.user_agent, o.epoch, keep_user_agents) ELSE p.user_agents END
+    FROM (
+      SELECT b.*,
+        date_trunc('hour', b.at, 'UTC') AS hour,
+        extract(hour FROM b.at AT TIME ZONE 'UTC')::integer + 1 AS hour_of_day,
+        floor(extract(epoch FROM b.at))::bigint AS epoch
+      FROM unnest(subjects, ats, first_ats, succeeded, counts, networks, user_agents, latitudes, longitudes, countries, waves)
+        AS b(subject, at, first_at, success, n, network, user_agent, latitude, longitude, country, wave)
+      WHERE b.wave = w
+    ) o
+    WHERE p.subject = o.subject;
   END LOOP;
-  RETURN observed;
+  RETURN cardinality(subjects);
 END
 $$;
-

@@ -36,6 +36,7 @@ export interface IObserveRiskParams {
   subjects: stringArray;
   succeeded: booleanArray;
   userAgents: stringArray;
+  waves: numberArray;
 }
 
 /** 'ObserveRisk' return type */
@@ -49,7 +50,7 @@ export interface IObserveRiskQuery {
   result: IObserveRiskResult;
 }
 
-const observeRiskIR: any = {"usedParamSet":{"subjects":true,"kinds":true,"ats":true,"firstAts":true,"succeeded":true,"counts":true,"networks":true,"userAgents":true,"latitudes":true,"longitudes":true,"countries":true,"keepNetworks":true,"keepUserAgents":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":76,"b":85}]},{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":96,"b":102}]},{"name":"ats","required":true,"transform":{"type":"scalar"},"locs":[{"a":123,"b":127}]},{"name":"firstAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":145,"b":154}]},{"name":"succeeded","required":true,"transform":{"type":"scalar"},"locs":[{"a":172,"b":182}]},{"name":"counts","required":true,"transform":{"type":"scalar"},"locs":[{"a":196,"b":203}]},{"name":"networks","required":true,"transform":{"type":"scalar"},"locs":[{"a":219,"b":228}]},{"name":"userAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":239,"b":250}]},{"name":"latitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":261,"b":271}]},{"name":"longitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":294,"b":305}]},{"name":"countries","required":true,"transform":{"type":"scalar"},"locs":[{"a":330,"b":340}]},{"name":"keepNetworks","required":true,"transform":{"type":"scalar"},"locs":[{"a":351,"b":364}]},{"name":"keepUserAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":376,"b":391}]}],"statement":"-- See risk_observe in sql/migrations/0004_risk.sql.\nSELECT risk_observe(\n  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],\n  :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],\n  :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer\n) AS \"observed!\""};
+const observeRiskIR: any = {"usedParamSet":{"subjects":true,"kinds":true,"ats":true,"firstAts":true,"succeeded":true,"counts":true,"networks":true,"userAgents":true,"latitudes":true,"longitudes":true,"countries":true,"waves":true,"keepNetworks":true,"keepUserAgents":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":76,"b":85}]},{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":96,"b":102}]},{"name":"ats","required":true,"transform":{"type":"scalar"},"locs":[{"a":123,"b":127}]},{"name":"firstAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":145,"b":154}]},{"name":"succeeded","required":true,"transform":{"type":"scalar"},"locs":[{"a":172,"b":182}]},{"name":"counts","required":true,"transform":{"type":"scalar"},"locs":[{"a":196,"b":203}]},{"name":"networks","required":true,"transform":{"type":"scalar"},"locs":[{"a":219,"b":228}]},{"name":"userAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":239,"b":250}]},{"name":"latitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":261,"b":271}]},{"name":"longitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":294,"b":305}]},{"name":"countries","required":true,"transform":{"type":"scalar"},"locs":[{"a":330,"b":340}]},{"name":"waves","required":true,"transform":{"type":"scalar"},"locs":[{"a":351,"b":357}]},{"name":"keepNetworks","required":true,"transform":{"type":"scalar"},"locs":[{"a":371,"b":384}]},{"name":"keepUserAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":396,"b":411}]}],"statement":"-- See risk_observe in sql/migrations/0004_risk.sql.\nSELECT risk_observe(\n  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],\n  :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],\n  :countries!::text[], :waves!::integer[], :keepNetworks!::integer, :keepUserAgents!::integer\n) AS \"observed!\""};
 
 /**
  * Query generated from SQL:
@@ -58,7 +59,7 @@ const observeRiskIR: any = {"usedParamSet":{"subjects":true,"kinds":true,"ats":t
  * SELECT risk_observe(
  *   :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
  *   :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],
- *   :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer
+ *   :countries!::text[], :waves!::integer[], :keepNetworks!::integer, :keepUserAgents!::integer
  * ) AS "observed!"
  * ```
  */

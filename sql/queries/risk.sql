@@ -3,7 +3,7 @@
 SELECT risk_observe(
   :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
   :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],
-  :countries!::text[], :keepNetworks!::integer, :keepUserAgents!::integer
+  :countries!::text[], :waves!::integer[], :keepNetworks!::integer, :keepUserAgents!::integer
 ) AS "observed!";
 
 /* @name GetRiskProfiles */

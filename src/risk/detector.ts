@@ -50,6 +50,7 @@ interface Run {
 
 const HOUR_MS = 3_600_000;
 const RUNS_PER_STATEMENT = 5000;
+const MAX_PARALLEL_READS = 2;
 /** Runs waiting to be written beyond this are dropped (and logged) rather than held in memory. */
 const MAX_PENDING_RUNS = 100_000;
 export const RECENT_LIMIT = { default: 20, max: 100 } as const;
@@ -121,6 +122,9 @@ export interface AssessedAttempt {
 export class RiskDetector {
   private readonly profiles: LRUCache<string, Profile>;
   private readonly loading = new Map<string, Promise<void>>();
+  private readonly readsInFlight = new Set<Promise<void>>();
+  private queuedReads: Observation[] = [];
+  private nextRead: Promise<void> | undefined;
   private pending: Run[] = [];
   /** Each subject's latest pending run, which a matching observation extends. */
   private readonly lastRun = new Map<string, Run>();
@@ -393,13 +397,34 @@ export class RiskDetector {
       else waits.push(loading);
     }
     if (missing.size > 0) {
-      const reading = this.read([...missing.values()]).finally(() => {
+      const reading = this.scheduleRead([...missing.values()]).finally(() => {
         for (const subject of missing.keys()) this.loading.delete(subject);
       });
       for (const subject of missing.keys()) this.loading.set(subject, reading);
       waits.push(reading);
     }
     return Promise.all(waits);
+  }
+
+  /**
+   * At most MAX_PARALLEL_READS reads run at once; misses arriving meanwhile
+   * wait for one to finish and then go together in a single query, so under
+   * load each read serves many calls while an idle server adds no delay.
+   */
+  private scheduleRead(observations: Observation[]): Promise<void> {
+    if (this.readsInFlight.size < MAX_PARALLEL_READS) {
+      const reading = this.read(observations).finally(() => this.readsInFlight.delete(reading));
+      this.readsInFlight.add(reading);
+      return reading;
+    }
+    this.queuedReads.push(...observations);
+    this.nextRead ??= Promise.race(this.readsInFlight).then(() => {
+      const batch = this.queuedReads;
+      this.queuedReads = [];
+      this.nextRead = undefined;
+      return this.scheduleRead(batch);
+    });
+    return this.nextRead;
   }
 
   private async read(observations: Observation[]): Promise<void> {
@@ -445,7 +470,14 @@ export class RiskDetector {
 
 function columns(runs: Run[]): IObserveRiskParams {
   const o = runs.map((run) => run.observation);
+  const runsSoFar = new Map<string, number>();
+  const waves = o.map((x) => {
+    const wave = (runsSoFar.get(x.subject) ?? 0) + 1;
+    runsSoFar.set(x.subject, wave);
+    return wave;
+  });
   return {
+    waves,
     subjects: o.map((x) => x.subject),
     kinds: o.map((x) => x.kind),
     ats: o.map((x) => x.at),

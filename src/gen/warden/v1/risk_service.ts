@@ -45,7 +45,10 @@ export interface GetRiskProfileResponse {
   profile:
     | RiskProfile
     | undefined;
-  /** The subject's latest assessment. */
+  /**
+   * The score and signals of the subject's latest successful authentication.
+   * Signals carry today's points for them; their details are not stored.
+   */
   current: RiskAssessment | undefined;
   currentAssessedAt:
     | Date
