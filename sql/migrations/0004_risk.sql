@@ -82,14 +82,47 @@ CREATE FUNCTION risk_observe(
 LANGUAGE plpgsql
 SET plan_cache_mode = force_custom_plan
 AS $$
+DECLARE
+  fresh text[];
 BEGIN
-  -- Rows are created in subject order so that replicas writing at once cannot deadlock.
-  INSERT INTO risk_profiles (subject, kind, first_seen_at)
-  SELECT b.subject, b.kind, b.first_at
-  FROM unnest(subjects, kinds, first_ats, waves) AS b(subject, kind, first_at, wave)
-  WHERE b.wave = 1
-  ORDER BY b.subject COLLATE "C"
-  ON CONFLICT (subject) DO NOTHING;
+  -- A subject's first observation creates its row already applied (most
+  -- batches are mostly new subjects; one write each instead of two). Rows are
+  -- created in subject order so that replicas writing at once cannot deadlock.
+  WITH created AS (
+    INSERT INTO risk_profiles (
+      subject, kind, first_seen_at, last_seen_at, successes, hour_counts, networks, user_agents,
+      recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,
+      last_latitude, last_longitude, last_located_at, last_country
+    )
+    SELECT b.subject, b.kind, b.first_at,
+      CASE WHEN b.success THEN b.at END,
+      CASE WHEN b.success THEN b.n ELSE 0 END,
+      CASE WHEN b.success
+        THEN array_fill(0, ARRAY[b.hour_of_day - 1]) || b.n || array_fill(0, ARRAY[24 - b.hour_of_day])
+        ELSE array_fill(0, ARRAY[24]) END,
+      CASE WHEN b.success AND b.network IS NOT NULL THEN jsonb_build_object(b.network, b.epoch) ELSE '{}' END,
+      CASE WHEN b.success AND b.user_agent IS NOT NULL THEN jsonb_build_object(b.user_agent, b.epoch) ELSE '{}' END,
+      CASE WHEN b.success THEN 0 ELSE b.n END,
+      CASE WHEN b.success THEN NULL ELSE b.at END,
+      date_trunc('hour', b.at, 'UTC'), b.n, 0,
+      CASE WHEN b.success THEN b.latitude END,
+      CASE WHEN b.success THEN b.longitude END,
+      CASE WHEN b.success AND b.latitude IS NOT NULL THEN b.at END,
+      CASE WHEN b.success THEN b.country END
+    FROM (
+      SELECT t.*,
+        extract(hour FROM t.at AT TIME ZONE 'UTC')::integer + 1 AS hour_of_day,
+        floor(extract(epoch FROM t.at))::bigint AS epoch
+      FROM unnest(subjects, kinds, ats, first_ats, succeeded, counts, networks, user_agents, latitudes, longitudes,
+        countries, waves)
+        AS t(subject, kind, at, first_at, success, n, network, user_agent, latitude, longitude, country, wave)
+      WHERE t.wave = 1
+    ) b
+    ORDER BY b.subject COLLATE "C"
+    ON CONFLICT (subject) DO NOTHING
+    RETURNING subject
+  )
+  SELECT coalesce(array_agg(subject), '{}') INTO fresh FROM created;
 
   FOR w IN 1 .. coalesce((SELECT max(wave) FROM unnest(waves) AS wave), 0) LOOP
     UPDATE risk_profiles p SET
@@ -127,7 +160,8 @@ BEGIN
         floor(extract(epoch FROM b.at))::bigint AS epoch
       FROM unnest(subjects, ats, first_ats, succeeded, counts, networks, user_agents, latitudes, longitudes, countries, waves)
         AS b(subject, at, first_at, success, n, network, user_agent, latitude, longitude, country, wave)
-      WHERE b.wave = w
+      -- Rows just created have their first observation applied already.
+      WHERE b.wave = w AND (w > 1 OR b.subject NOT IN (SELECT unnest(fresh)))
     ) o
     WHERE p.subject = o.subject;
   END LOOP;
