@@ -548,7 +548,8 @@ describe("GetRiskProfile", () => {
       const found = await risk.getRiskProfile(GetRiskProfileRequest.fromPartial({ subject: "profiled" }), {
         metadata: admin,
       });
-      return found.recent.length === 2 ? found : undefined;
+      // The two reads are separate: wait until both see the events.
+      return found.recent.length === 2 && found.currentAssessedAt?.getTime() === at(4, 1).getTime() ? found : undefined;
     });
     risk.close();
     expect(response.profile).toEqual({
