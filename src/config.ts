@@ -198,6 +198,14 @@ const environmentSchema = z.object({
     .default(DEFAULT_RISK_SETTINGS.cacheTtlMs / 1000),
   WARDEN_GEOIP_FILE: optionalText,
 
+  WARDEN_ALERTS_ENABLED: flag.default(true),
+  WARDEN_ALERT_RULES_FILE: optionalText,
+  WARDEN_ALERT_EVALUATE_MS: milliseconds(1000),
+  WARDEN_ALERT_WEBHOOK_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  WARDEN_ALERT_WEBHOOK_SECRET: optionalText,
+  WARDEN_ALERT_DELIVERY_POLL_MS: milliseconds(1000),
+  WARDEN_ALERT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+
   WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
@@ -249,8 +257,17 @@ export interface Config {
   lockout: LockoutSettings | undefined;
   /** Absent when risk detection is turned off. */
   risk: RiskSettings | undefined;
+  /** Absent when alerting is turned off. */
+  alerts: AlertConfig | undefined;
   shutdownGraceMs: number;
   logLevel: string;
+}
+
+export interface AlertConfig {
+  /** A JSON rules file replacing the default rules. */
+  rulesFile: string | undefined;
+  evaluateMs: number;
+  webhook: { url: string; secret: string; pollMs: number; maxAttempts: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -314,6 +331,10 @@ export function loadConfig(env: Environment = process.env): Config {
     };
   }
 
+  if (e.WARDEN_ALERT_WEBHOOK_URL !== undefined && (e.WARDEN_ALERT_WEBHOOK_SECRET?.length ?? 0) < 16) {
+    problems.push("WARDEN_ALERT_WEBHOOK_SECRET: required with WARDEN_ALERT_WEBHOOK_URL, at least 16 characters");
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -351,6 +372,21 @@ export function loadConfig(env: Environment = process.env): Config {
         }
       : undefined,
     risk: e.WARDEN_RISK_ENABLED ? riskSettings(e) : undefined,
+    alerts: e.WARDEN_ALERTS_ENABLED
+      ? {
+          rulesFile: e.WARDEN_ALERT_RULES_FILE,
+          evaluateMs: e.WARDEN_ALERT_EVALUATE_MS,
+          webhook:
+            e.WARDEN_ALERT_WEBHOOK_URL === undefined
+              ? undefined
+              : {
+                  url: e.WARDEN_ALERT_WEBHOOK_URL,
+                  secret: e.WARDEN_ALERT_WEBHOOK_SECRET!,
+                  pollMs: e.WARDEN_ALERT_DELIVERY_POLL_MS,
+                  maxAttempts: e.WARDEN_ALERT_DELIVERY_MAX_ATTEMPTS,
+                },
+        }
+      : undefined,
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,
   };

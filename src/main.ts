@@ -4,13 +4,19 @@ import { JwtVerifier } from "./authn/jwt.js";
 import { servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
-import { createPool } from "./db/pool.js";
+import { createPool, type Pool } from "./db/pool.js";
 import { EventRecorder } from "./events/recorder.js";
 import { EventWriter } from "./events/writer.js";
 import { Lockouts } from "./lockout/lockouts.js";
 import { RiskDetector } from "./risk/detector.js";
 import { geoipLocator } from "./risk/geoip.js";
 import { riskService } from "./rpc/risk-service.js";
+import { alertService } from "./rpc/alert-service.js";
+import { Alerts } from "./alerts/alerts.js";
+import { AlertEvaluator } from "./alerts/evaluator.js";
+import { AlertFeed } from "./alerts/feed.js";
+import { loadRules } from "./alerts/rules.js";
+import { WEBHOOK_SINK, WebhookDeliverer } from "./alerts/webhook.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
 import { createMetrics } from "./ops/metrics.js";
@@ -54,6 +60,46 @@ async function jwtVerifier(config: Config, log: Logger, overrides: WardenOverrid
           log,
         ).resolve;
   return new JwtVerifier(keys, jwt, overrides.now);
+}
+
+/** Rule evaluation, the webhook outbox and the change feed WatchAlerts follows; absent when turned off. */
+async function startAlerting(config: Config, pool: Pool, databaseUrl: string, log: Logger) {
+  const settings = config.alerts;
+  if (settings === undefined) return undefined;
+  const rules = await loadRules(settings.rulesFile);
+  const store = new Alerts(pool);
+  const feed = new AlertFeed();
+  const evaluator = new AlertEvaluator(
+    pool,
+    rules,
+    { intervalMs: settings.evaluateMs, sinks: settings.webhook === undefined ? [] : [WEBHOOK_SINK] },
+    log,
+  );
+  const webhook = settings.webhook === undefined ? undefined : new WebhookDeliverer(pool, store, settings.webhook, log);
+  const changes = new NotificationListener(
+    {
+      url: databaseUrl,
+      channel: "warden_alerts",
+      heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
+      connectTimeoutMs: config.database.connectTimeoutMs,
+    },
+    // After a reconnect, streams re-read in case they missed a notification.
+    { onListening: () => feed.changed(), onLost: () => undefined, onNotification: () => feed.changed() },
+    log,
+  );
+  changes.start();
+  evaluator.start();
+  webhook?.start();
+  return {
+    store,
+    feed,
+    async stop() {
+      feed.close();
+      await changes.stop();
+      await evaluator.stop();
+      await webhook?.stop();
+    },
+  };
 }
 
 /** Wires configuration to running servers. Everything the process holds is released by stop(). */
@@ -164,6 +210,7 @@ export async function startWarden(
       risk,
       now,
     );
+    const alerting = await startAlerting(config, pool, databaseUrl, log);
     const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk });
     const rpcOptions = { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs };
 
@@ -175,6 +222,7 @@ export async function startWarden(
       tokenService: tokenService({ authenticator, tokens }, rpcOptions),
       lockoutService: lockoutService({ authenticator, lockouts }, rpcOptions),
       riskService: riskService({ authenticator, risk, now }, rpcOptions),
+      alertService: alertService({ authenticator, alerts: alerting }, rpcOptions),
     });
     let serving = true;
     const ops = await startOpsServer({
@@ -205,12 +253,14 @@ export async function startWarden(
       async stop() {
         serving = false;
         setHealth(grpc.health, false);
+        alerting?.feed.close();
         await stopGrpcServer(grpc.server, config.shutdownGraceMs);
         clearInterval(expirySweep);
         await tokenChanges.stop();
         await lockoutChanges?.stop();
         await lockouts?.settled();
         await risk?.close();
+        await alerting?.stop();
         await usage.close();
         await events.close(config.shutdownGraceMs);
         await pool.end();

@@ -8,6 +8,8 @@ export const SCOPES = [
   "lockouts:read",
   "lockouts:write",
   "risk:read",
+  "alerts:read",
+  "alerts:write",
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -7,6 +7,7 @@ import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
+import { AlertServiceService, type AlertServiceServer } from "../gen/warden/v1/alert_service.js";
 import { AuthServiceService, type AuthServiceServer } from "../gen/warden/v1/auth_service.js";
 import { LockoutServiceService, type LockoutServiceServer } from "../gen/warden/v1/lockout_service.js";
 import { RiskServiceService, type RiskServiceServer } from "../gen/warden/v1/risk_service.js";
@@ -21,6 +22,7 @@ export const SERVICE_NAMES = [
   "warden.v1.TokenService",
   "warden.v1.LockoutService",
   "warden.v1.RiskService",
+  "warden.v1.AlertService",
 ] as const;
 
 export interface GrpcServer {
@@ -71,12 +73,14 @@ export async function startGrpcServer(options: {
   tokenService: TokenServiceServer;
   lockoutService: LockoutServiceServer;
   riskService: RiskServiceServer;
+  alertService: AlertServiceServer;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   server.addService(AuthServiceService, options.authService);
   server.addService(TokenServiceService, options.tokenService);
   server.addService(LockoutServiceService, options.lockoutService);
   server.addService(RiskServiceService, options.riskService);
+  server.addService(AlertServiceService, options.alertService);
 
   const health = new HealthImplementation(
     Object.fromEntries(["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING" as const])),

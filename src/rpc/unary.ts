@@ -22,6 +22,44 @@ export interface UnaryOptions {
 
 const REQUEST_ID_HEADER = "x-request-id";
 
+interface Failure {
+  details: string;
+  internal?: unknown;
+}
+
+/** The caller's `x-request-id`, or a new one. */
+export function requestIdOf(metadata: Metadata): string {
+  const header = metadata.get(REQUEST_ID_HEADER)[0];
+  return typeof header === "string" && header.length > 0 && header.length <= 128 ? header : randomUUID();
+}
+
+/** Starts timing a call; the returned function writes its one log line and its metrics. */
+export function recordCall(
+  method: string,
+  requestId: string,
+  peer: string,
+  options: UnaryOptions,
+): (code: status, failure?: Failure, extra?: Record<string, unknown>) => void {
+  const started = process.hrtime.bigint();
+  return (code, failure, extra) => {
+    const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const codeName = status[code];
+    options.metrics.rpcTotal.inc({ method, code: codeName });
+    options.metrics.rpcDuration.observe({ method, code: codeName }, durationSeconds);
+    const line = {
+      method,
+      code: codeName,
+      durationMs: Math.round(durationSeconds * 1e6) / 1e3,
+      requestId,
+      peer,
+      ...extra,
+      ...(failure === undefined ? {} : { error: failure.details }),
+    };
+    if (failure?.internal !== undefined) options.log.error({ ...line, err: failure.internal }, "rpc");
+    else options.log.info(line, "rpc");
+  };
+}
+
 function remainingMs(deadline: ReturnType<ServerUnaryCall<unknown, unknown>["getDeadline"]>): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(at) ? at - Date.now() : Number.POSITIVE_INFINITY;
@@ -37,9 +75,7 @@ export function unary<Request, Response>(
   options: UnaryOptions,
 ): (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void {
   return (call, callback) => {
-    const started = process.hrtime.bigint();
-    const header = call.metadata.get(REQUEST_ID_HEADER)[0];
-    const requestId = typeof header === "string" && header.length > 0 && header.length <= 128 ? header : randomUUID();
+    const requestId = requestIdOf(call.metadata);
     const timeoutMs = Math.max(0, Math.min(options.defaultTimeoutMs, remainingMs(call.getDeadline())));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -48,22 +84,10 @@ export function unary<Request, Response>(
       }, timeoutMs);
     });
 
-    const finish = (code: status, failure?: { details: string; internal?: unknown }) => {
+    const recorded = recordCall(method, requestId, call.getPeer(), options);
+    const finish = (code: status, failure?: Failure) => {
       clearTimeout(timer);
-      const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const codeName = status[code];
-      options.metrics.rpcTotal.inc({ method, code: codeName });
-      options.metrics.rpcDuration.observe({ method, code: codeName }, durationSeconds);
-      const line = {
-        method,
-        code: codeName,
-        durationMs: Math.round(durationSeconds * 1e6) / 1e3,
-        requestId,
-        peer: call.getPeer(),
-        ...(failure === undefined ? {} : { error: failure.details }),
-      };
-      if (failure?.internal !== undefined) options.log.error({ ...line, err: failure.internal }, "rpc");
-      else options.log.info(line, "rpc");
+      recorded(code, failure);
     };
 
     Promise.race([handler(call.request, { requestId, metadata: call.metadata }), deadline]).then(

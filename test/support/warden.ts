@@ -40,6 +40,17 @@ import {
   type RotateServiceTokenResponse,
 } from "../../src/gen/warden/v1/token_service.js";
 import {
+  AlertServiceClient,
+  type AcknowledgeAlertRequest,
+  type AcknowledgeAlertResponse,
+  type GetAlertRequest,
+  type GetAlertResponse,
+  type ListAlertsRequest,
+  type ListAlertsResponse,
+  type ResolveAlertRequest,
+  type ResolveAlertResponse,
+} from "../../src/gen/warden/v1/alert_service.js";
+import {
   RiskServiceClient,
   type GetRiskProfileRequest,
   type GetRiskProfileResponse,
@@ -75,6 +86,18 @@ export function lockoutClient(address: string) {
   return {
     listLockouts: call<ListLockoutsRequest, ListLockoutsResponse>(client.listLockouts.bind(client)),
     unlock: call<UnlockRequest, UnlockResponse>(client.unlock.bind(client)),
+    close: () => client.close(),
+  };
+}
+
+export function alertClient(address: string) {
+  const client = new AlertServiceClient(address, credentials.createInsecure());
+  return {
+    raw: client,
+    listAlerts: call<ListAlertsRequest, ListAlertsResponse>(client.listAlerts.bind(client)),
+    getAlert: call<GetAlertRequest, GetAlertResponse>(client.getAlert.bind(client)),
+    acknowledgeAlert: call<AcknowledgeAlertRequest, AcknowledgeAlertResponse>(client.acknowledgeAlert.bind(client)),
+    resolveAlert: call<ResolveAlertRequest, ResolveAlertResponse>(client.resolveAlert.bind(client)),
     close: () => client.close(),
   };
 }
@@ -202,7 +225,7 @@ export async function createTokenWithCli(databaseUrl: string, name: string, scop
 }
 
 /** Polls until `probe` returns a value, for effects that land asynchronously (Authenticate's events). */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

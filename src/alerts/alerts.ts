@@ -1,0 +1,203 @@
+import {
+  acknowledgeAlert,
+  alertChangesAfter,
+  deliveriesOf,
+  getAlerts,
+  latestAlertChange,
+  listAlerts,
+  lockAlertChanges,
+  notifyAlertsChanged,
+  recordAlertChange,
+  resolveAlert,
+  type alert_change_kind,
+  type alert_severity,
+  type alert_state,
+  type IListAlertsResult,
+} from "../../sql/queries/alerts.queries.js";
+import { classifyDatabaseError } from "../db/errors.js";
+import { decodePageToken, encodePageToken } from "../db/page-token.js";
+import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
+import {
+  AlertChangeKind,
+  AlertSeverity,
+  AlertState,
+  DeliveryState,
+  type Alert,
+  type ListAlertsRequest,
+  type ListAlertsResponse,
+  type WatchAlertsResponse,
+} from "../gen/warden/v1/alert_service.js";
+import type { Actor } from "../tokens/tokens.js";
+
+export const ALERT_PAGE_SIZE = { default: 100, max: 1000 } as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_NOTE_LENGTH = 1024;
+
+type Row = IListAlertsResult;
+
+function label<T extends string>(enumObject: Record<number, string>, value: number, field: string): T | null {
+  if (value === 0) return null;
+  const name = enumObject[value];
+  if (name === undefined || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
+  return name as T;
+}
+
+function alertId(value: string): string {
+  if (value === "") throw new InvalidArgumentError("alert_id", "required");
+  if (!UUID.test(value)) throw new InvalidArgumentError("alert_id", "must be a UUID");
+  return value.toLowerCase();
+}
+
+function note(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("note", "required: say why");
+  if (value.length > MAX_NOTE_LENGTH)
+    throw new InvalidArgumentError("note", `longer than ${MAX_NOTE_LENGTH} characters`);
+  return value;
+}
+
+/** Alerts as the API shows them, and their lifecycle. */
+export class Alerts {
+  constructor(private readonly pool: Pool) {}
+
+  async list(request: ListAlertsRequest): Promise<ListAlertsResponse> {
+    if (request.pageSize > ALERT_PAGE_SIZE.max) {
+      throw new InvalidArgumentError("page_size", `at most ${ALERT_PAGE_SIZE.max}`);
+    }
+    const pageSize = request.pageSize === 0 ? ALERT_PAGE_SIZE.default : request.pageSize;
+    const cursor = request.pageToken === "" ? undefined : decodePageToken(request.pageToken, 2, "ListAlerts");
+    const rows = await this.query(() =>
+      listAlerts.run(
+        {
+          state: label<alert_state>(AlertState, request.state, "state"),
+          minSeverity: label<alert_severity>(AlertSeverity, request.minSeverity, "min_severity"),
+          rule: request.rule === "" ? null : request.rule,
+          cursorCreatedAt: cursor === undefined ? null : new Date(cursor[0]!),
+          cursorAlertId: cursor?.[1] ?? null,
+          limit: pageSize + 1,
+        },
+        this.pool,
+      ),
+    );
+    const page = rows.slice(0, pageSize);
+    const last = page.at(-1);
+    return {
+      alerts: await this.withDeliveries(page),
+      nextPageToken:
+        rows.length > pageSize && last !== undefined
+          ? encodePageToken([last.created_at.toISOString(), last.alert_id])
+          : "",
+    };
+  }
+
+  async get(id: string): Promise<Alert> {
+    const [alert] = await this.byIds([alertId(id)]);
+    if (alert === undefined) throw new NotFoundError(`no alert ${id}`);
+    return alert;
+  }
+
+  acknowledge(id: string, why: string, actor: Actor): Promise<Alert> {
+    return this.change(alertId(id), "ACKNOWLEDGED", (client, alert) =>
+      acknowledgeAlert.run({ alertId: alert, actor: actor.principal, note: note(why) }, client),
+    );
+  }
+
+  resolve(id: string, why: string, actor: Actor): Promise<Alert> {
+    return this.change(alertId(id), "RESOLVED", (client, alert) =>
+      resolveAlert.run({ alertId: alert, actor: actor.principal, note: note(why) }, client),
+    );
+  }
+
+  /** Changes after `cursor` (oldest first) with each alert as it is now. */
+  async changesAfter(cursor: string, limit: number): Promise<WatchAlertsResponse[]> {
+    const changes = await this.query(() => alertChangesAfter.run({ after: cursor, limit }, this.pool));
+    const alerts = new Map(
+      (await this.byIds([...new Set(changes.map((c) => c.alertId))])).map((alert) => [alert.alertId, alert]),
+    );
+    return changes.map((change) => ({
+      cursor: change.seq,
+      kind: AlertChangeKind[change.kind],
+      alert: alerts.get(change.alertId),
+    }));
+  }
+
+  /** The cursor of the latest change: a watch from now starts here. */
+  async latestCursor(): Promise<string> {
+    const [latest] = await this.query(() => latestAlertChange.run(undefined, this.pool));
+    return latest!.seq;
+  }
+
+  private async change(
+    id: string,
+    kind: alert_change_kind,
+    update: (client: PoolClient, id: string) => Promise<unknown[]>,
+  ): Promise<Alert> {
+    const changed = await this.query(() =>
+      withTransaction(this.pool, async (client) => {
+        await lockAlertChanges.run(undefined, client);
+        if ((await update(client, id)).length === 0) return false;
+        await recordAlertChange.run({ alertId: id, kind, sinks: [] }, client);
+        await notifyAlertsChanged.run(undefined, client);
+        return true;
+      }),
+    );
+    const alert = await this.get(id);
+    if (!changed) {
+      throw new FailedPreconditionError(
+        `alert ${id} is ${AlertState[alert.state]}; it cannot become ${kind.toLowerCase()}`,
+      );
+    }
+    return alert;
+  }
+
+  private async byIds(ids: string[]): Promise<Alert[]> {
+    if (ids.length === 0) return [];
+    return this.withDeliveries(await this.query(() => getAlerts.run({ alertIds: ids }, this.pool)));
+  }
+
+  private async withDeliveries(rows: Row[]): Promise<Alert[]> {
+    if (rows.length === 0) return [];
+    const deliveries = await this.query(() =>
+      deliveriesOf.run({ alertIds: rows.map((row) => row.alert_id) }, this.pool),
+    );
+    return rows.map((row) => ({
+      alertId: row.alert_id,
+      rule: row.rule,
+      severity: AlertSeverity[row.severity],
+      state: AlertState[row.state],
+      fingerprint: row.fingerprint,
+      group: row.group_key,
+      summary: row.summary,
+      count: row.count,
+      firstSeenAt: row.first_seen_at,
+      lastSeenAt: row.last_seen_at,
+      lastEventId: row.last_event_id ?? "",
+      createdAt: row.created_at,
+      acknowledgedAt: row.acknowledged_at ?? undefined,
+      acknowledgedBy: row.acknowledged_by ?? "",
+      acknowledgeNote: row.acknowledge_note ?? "",
+      resolvedAt: row.resolved_at ?? undefined,
+      resolvedBy: row.resolved_by ?? "",
+      resolveNote: row.resolve_note ?? "",
+      deliveries: deliveries
+        .filter((d) => d.alert_id === row.alert_id)
+        .map((d) => ({
+          deliveryId: d.delivery_id,
+          sink: d.sink,
+          state: DeliveryState[d.state],
+          attempts: d.attempts,
+          nextAttemptAt: d.state === "PENDING" ? d.next_attempt_at : undefined,
+          deliveredAt: d.delivered_at ?? undefined,
+          lastError: d.last_error ?? "",
+        })),
+    }));
+  }
+
+  private async query<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw classifyDatabaseError(error);
+    }
+  }
+}

@@ -1,0 +1,278 @@
+import { randomUUID } from "node:crypto";
+import {
+  advanceAlertCursor,
+  eventsForAlerts,
+  latestOpenAlert,
+  loadAlertHits,
+  lockAlertChanges,
+  lockAlertCursor,
+  notifyAlertsChanged,
+  pruneAlertHits,
+  raiseAlert,
+  recordAlertChange,
+  replaceAlertHits,
+  repeatAlert,
+  type alert_change_kind,
+} from "../../sql/queries/alerts.queries.js";
+import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
+import type { Logger } from "../log.js";
+import { groupOf, matches, type AlertRules, type AlertSeverityName } from "./rules.js";
+
+export interface EvaluatorOptions {
+  /** How often a replica tries to evaluate new events. */
+  intervalMs: number;
+  /** Sinks every raised alert is queued for (the outbox), e.g. ["webhook"]. */
+  sinks: string[];
+}
+
+const EVENTS_PER_RUN = 2000;
+const RUNS_PER_TICK = 20;
+
+interface Hit {
+  occurredAt: Date;
+  eventId: string | null;
+}
+
+interface Firing {
+  rule: string;
+  severity: AlertSeverityName;
+  cooldownSeconds: number;
+  group: string;
+  summary: string;
+  at: Date;
+  eventId: string | null;
+  /** Whether escalation counts it (its rule groups by subject). */
+  aboutSubject: boolean;
+}
+
+/** One alert raised or repeated by a run, for the log sink once it commits. */
+export interface AlertRaised {
+  alertId: string;
+  kind: alert_change_kind;
+  rule: string;
+  group: string;
+  severity: AlertSeverityName;
+  summary: string;
+}
+
+const key = (rule: string, group: string) => `${rule}\u0000${group}`;
+
+/**
+ * Applies the alert rules to new events, off the request path. Every replica
+ * runs one; they take turns through a row lock on the cursor, and each run
+ * moves the cursor, the rules' counts and the alerts it raises in one
+ * transaction, so each event is counted exactly once however many replicas run.
+ */
+export class AlertEvaluator {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly rules: AlertRules,
+    private readonly options: EvaluatorOptions,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Evaluates until no new events are final, or a bound of runs; for the timer and for tests. */
+  tick(): Promise<void> {
+    this.running ??= this.evaluate()
+      .catch((error: unknown) => this.log.warn({ err: error }, "alert evaluation failed; will retry"))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async evaluate(): Promise<void> {
+    for (let run = 0; run < RUNS_PER_TICK; run += 1) {
+      const outcome = await withTransaction(this.pool, (client) => this.run(client));
+      for (const alert of outcome.raised) {
+        this.log.warn({ alert }, alert.kind === "RAISED" ? "alert raised" : "alert repeated");
+      }
+      if (!outcome.more) break;
+    }
+    if (Date.now() - this.lastPrune > 60_000) {
+      this.lastPrune = Date.now();
+      const longest = Math.max(
+        0,
+        ...this.rules.threshold.map((rule) => rule.window_seconds),
+        this.rules.escalation?.escalation.window_seconds ?? 0,
+      );
+      await pruneAlertHits.run({ before: new Date(Date.now() - (longest + 86_400) * 1000) }, this.pool);
+    }
+  }
+
+  /** One batch of events under the cursor lock. `more`: a full batch, so others may be waiting. */
+  private async run(client: PoolClient): Promise<{ raised: AlertRaised[]; more: boolean }> {
+    const [cursor] = await lockAlertCursor.run(undefined, client);
+    if (cursor === undefined) return { raised: [], more: false };
+    const events = await eventsForAlerts.run(
+      { fromTxid: cursor.txid, fromEventId: cursor.eventId, horizon: cursor.horizon, limit: EVENTS_PER_RUN },
+      client,
+    );
+    if (events.length === 0) return { raised: [], more: false };
+
+    // Windows are in event time, so a batch is counted in the order its events happened.
+    const matched = events
+      .flatMap((event) =>
+        this.rules.threshold.flatMap((rule) => {
+          const group = matches(rule, event) ? groupOf(rule, event) : undefined;
+          return group === undefined ? [] : [{ rule, group, event }];
+        }),
+      )
+      .sort((a, b) => a.event.occurred_at.getTime() - b.event.occurred_at.getTime());
+    const counted = matched.filter((m) => m.rule.threshold > 1);
+    const hits = await this.loadHits(
+      client,
+      counted.map((m) => [m.rule.name, m.group]),
+    );
+
+    const firings: Firing[] = [];
+    for (const { rule, group, event } of matched) {
+      if (rule.threshold > 1) {
+        const list = hits.get(key(rule.name, group))!;
+        list.push({ occurredAt: event.occurred_at, eventId: event.event_id });
+        const since = event.occurred_at.getTime() - rule.window_seconds * 1000;
+        const inWindow = list.filter((hit) => hit.occurredAt.getTime() > since);
+        hits.set(key(rule.name, group), inWindow);
+        if (inWindow.length < rule.threshold) continue;
+        hits.set(key(rule.name, group), []);
+      }
+      firings.push({
+        rule: rule.name,
+        severity: rule.severity,
+        cooldownSeconds: rule.cooldown_seconds,
+        group,
+        summary:
+          rule.threshold > 1
+            ? `${rule.threshold} ${event.type} events for ${group} within ${rule.window_seconds} s`
+            : `${event.type} for ${group}`,
+        at: event.occurred_at,
+        eventId: event.event_id,
+        aboutSubject: rule.group_by === "subject",
+      });
+    }
+
+    const raised: AlertRaised[] = [];
+    if (firings.length > 0) await lockAlertChanges.run(undefined, client);
+    const escalation = this.rules.escalation;
+    const escalated =
+      escalation === undefined
+        ? new Map<string, Hit[]>()
+        : await this.loadHits(
+            client,
+            firings.filter((f) => f.aboutSubject).map((f) => [escalation.name, f.group]),
+          );
+    for (const firing of firings) {
+      raised.push(await this.fire(client, firing));
+      if (escalation === undefined || !firing.aboutSubject) continue;
+      const k = key(escalation.name, firing.group);
+      const since = firing.at.getTime() - escalation.escalation.window_seconds * 1000;
+      const list = [...escalated.get(k)!, { occurredAt: firing.at, eventId: firing.eventId }].filter(
+        (hit) => hit.occurredAt.getTime() > since,
+      );
+      escalated.set(k, list);
+      if (list.length < escalation.escalation.alerts) continue;
+      escalated.set(k, []);
+      raised.push(
+        await this.fire(client, {
+          rule: escalation.name,
+          severity: escalation.severity,
+          cooldownSeconds: escalation.cooldown_seconds,
+          group: firing.group,
+          summary: `${list.length} alerts about ${firing.group} within ${escalation.escalation.window_seconds} s`,
+          at: firing.at,
+          eventId: firing.eventId,
+          aboutSubject: false,
+        }),
+      );
+    }
+    await this.saveHits(client, new Map([...hits, ...escalated]));
+
+    const last = events.at(-1)!;
+    await advanceAlertCursor.run({ txid: last.txid, eventId: last.event_id }, client);
+    if (raised.length > 0) await notifyAlertsChanged.run(undefined, client);
+    return { raised, more: events.length === EVENTS_PER_RUN };
+  }
+
+  /** Raises a new alert, or repeats the group's open one when it last fired within the cooldown. */
+  private async fire(client: PoolClient, firing: Firing): Promise<AlertRaised> {
+    const fingerprint = `${firing.rule}/${firing.group}`;
+    const [open] = await latestOpenAlert.run({ fingerprint }, client);
+    const repeat =
+      open !== undefined && firing.at.getTime() - open.last_seen_at.getTime() <= firing.cooldownSeconds * 1000;
+    let alertId: string;
+    if (repeat) {
+      alertId = open.alert_id;
+      await repeatAlert.run({ alertId, seenAt: firing.at, eventId: firing.eventId }, client);
+    } else {
+      alertId = randomUUID();
+      await raiseAlert.run(
+        {
+          alertId,
+          rule: firing.rule,
+          fingerprint,
+          groupKey: firing.group,
+          severity: firing.severity,
+          summary: firing.summary,
+          seenAt: firing.at,
+          eventId: firing.eventId,
+        },
+        client,
+      );
+    }
+    const kind = repeat ? "REPEATED" : "RAISED";
+    await recordAlertChange.run({ alertId, kind, sinks: repeat ? [] : this.options.sinks }, client);
+    return {
+      alertId,
+      kind,
+      rule: firing.rule,
+      group: firing.group,
+      severity: firing.severity,
+      summary: firing.summary,
+    };
+  }
+
+  private async loadHits(client: PoolClient, groups: [string, string][]): Promise<Map<string, Hit[]>> {
+    const unique = new Map(groups.map(([rule, group]) => [key(rule, group), [rule, group] as const]));
+    const hits = new Map<string, Hit[]>([...unique.keys()].map((k) => [k, []]));
+    if (unique.size === 0) return hits;
+    const rows = await loadAlertHits.run(
+      { rules: [...unique.values()].map(([rule]) => rule), groupKeys: [...unique.values()].map(([, group]) => group) },
+      client,
+    );
+    for (const row of rows) {
+      hits.get(key(row.rule, row.group_key))!.push({ occurredAt: row.occurred_at, eventId: row.event_id });
+    }
+    return hits;
+  }
+
+  private async saveHits(client: PoolClient, hits: Map<string, Hit[]>): Promise<void> {
+    if (hits.size === 0) return;
+    const touched = [...hits.keys()].map((k) => k.split("\u0000") as [string, string]);
+    const kept = [...hits].flatMap(([k, list]) => list.map((hit) => ({ k: k.split("\u0000"), hit })));
+    await replaceAlertHits.run(
+      {
+        touchedRules: touched.map(([rule]) => rule),
+        touchedGroupKeys: touched.map(([, group]) => group),
+        rules: kept.map(({ k }) => k[0]!),
+        groupKeys: kept.map(({ k }) => k[1]!),
+        occurredAts: kept.map(({ hit }) => hit.occurredAt),
+        eventIds: kept.map(({ hit }) => hit.eventId) as string[],
+      },
+      client,
+    );
+  }
+}
