@@ -3,7 +3,11 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Environment } from "../src/config.js";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ConfigError, type Environment } from "../src/config.js";
+import { loadRules } from "../src/alerts/rules.js";
 import {
   AcknowledgeAlertRequest,
   AlertChangeKind,
@@ -18,7 +22,14 @@ import {
   type WatchAlertsResponse,
 } from "../src/gen/warden/v1/alert_service.js";
 import { LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
-import { AuthenticationEvent, EventType, Outcome, PrincipalKind, Severity } from "../src/gen/warden/v1/event.js";
+import {
+  AuthenticationEvent,
+  EventType,
+  FailureReason,
+  Outcome,
+  PrincipalKind,
+  Severity,
+} from "../src/gen/warden/v1/event.js";
 import { RevokeAllServiceTokensRequest } from "../src/gen/warden/v1/token_service.js";
 import { createTestDatabase } from "./support/database.js";
 import {
@@ -281,6 +292,89 @@ describe("default rules", () => {
   });
 });
 
+describe("rules files", () => {
+  const rulesFile = async (rules: unknown) => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), "warden-rules-")), "rules.json");
+    await writeFile(file, JSON.stringify(rules));
+    return file;
+  };
+
+  it("names every bad rule at start-up", async () => {
+    const file = await rulesFile({
+      rules: [
+        { name: "ok", match: { type: ["LOGIN_FAILURE"] }, group_by: "subject", threshold: 3, severity: "LOW" },
+        { name: "Bad Name", match: { type: ["LOGIN_FAILURE"] }, group_by: "subject", severity: "LOW" },
+        { name: "no-such-type", match: { type: ["LOGIN_FAILED"] }, group_by: "subject", severity: "LOW" },
+        { name: "no-match", match: {}, group_by: "planet", threshold: 0, severity: "URGENT" },
+        { name: "ok", match: { outcome: ["FAILURE"] }, group_by: "ip", severity: "LOW", surprise: true },
+      ],
+    });
+    const problems = await loadRules(file).then(
+      () => [],
+      (error: unknown) => (error instanceof ConfigError ? error.problems : [String(error)]),
+    );
+    expect(problems).toEqual([
+      "WARDEN_ALERT_RULES_FILE: rules[1] (Bad Name).name: lower-case letters, digits and dashes, at most 63",
+      expect.stringMatching(/^WARDEN_ALERT_RULES_FILE: rules\[2\] \(no-such-type\)\.match\.type\.0: /),
+      expect.stringMatching(/^WARDEN_ALERT_RULES_FILE: rules\[3\] \(no-match\)\.match: match at least one field/),
+      expect.stringMatching(/^WARDEN_ALERT_RULES_FILE: rules\[3\] \(no-match\)\.group_by: /),
+      expect.stringMatching(/^WARDEN_ALERT_RULES_FILE: rules\[3\] \(no-match\)\.threshold: /),
+      expect.stringMatching(/^WARDEN_ALERT_RULES_FILE: rules\[3\] \(no-match\)\.severity: /),
+      expect.stringMatching(/^WARDEN_ALERT_RULES_FILE: rules\[4\] \(ok\): Unrecognized key: "surprise"/),
+    ]);
+    const notJson = path.join(path.dirname(file), "broken.json");
+    await writeFile(notJson, "{ rules: ");
+    await expect(loadRules(notJson)).rejects.toThrow(/WARDEN_ALERT_RULES_FILE: .*broken\.json/);
+  });
+
+  it("replaces the default rules with a file's", async () => {
+    const db = await createTestDatabase();
+    const file = await rulesFile({
+      rules: [
+        {
+          name: "password-spray",
+          match: { type: ["LOGIN_FAILURE"], failure_reason: ["INVALID_PASSWORD"] },
+          group_by: "ip",
+          threshold: 3,
+          window_seconds: 60,
+          severity: "HIGH",
+        },
+      ],
+    });
+    const custom = await startTestWarden({ ...env(receiver.url), WARDEN_ALERT_RULES_FILE: file }, {}, db);
+    try {
+      const spray = AuthenticationEvent.fromPartial({
+        type: EventType.LOGIN_FAILURE,
+        outcome: Outcome.FAILURE,
+        failureReason: FailureReason.INVALID_PASSWORD,
+        client: { ipAddress: "198.51.100.99" },
+      });
+      await custom.client.logEvents(
+        LogEventsRequest.fromPartial({
+          events: [
+            ...["a", "b", "c"].map((subject) => ({ ...spray, principal: { subject, kind: PrincipalKind.USER } })),
+            { type: EventType.BRUTE_FORCE_DETECTED, outcome: Outcome.SUCCESS, client: { ipAddress: "198.51.100.99" } },
+          ],
+        }),
+      );
+      const token = bearer(await createTokenWithCli(db.url, "custom-admin", "alerts:read"));
+      const client = alertClient(`127.0.0.1:${custom.warden.grpcPort}`);
+      const found = await eventually(async () => {
+        const page = await client.listAlerts(ListAlertsRequest.fromPartial({}), { metadata: token });
+        return page.alerts.length > 0 ? page.alerts : undefined;
+      });
+      client.close();
+      // The default brute-force rule is gone with the file.
+      expect(found.map((alert) => [alert.rule, alert.group, alert.severity])).toEqual([
+        ["password-spray", "ip:198.51.100.99", AlertSeverity.HIGH],
+      ]);
+    } finally {
+      await custom.stop();
+      await db.drop();
+    }
+  });
+});
+
 describe("dedup and cooldown", () => {
   it("repeats the open alert within the cooldown and raises a new one after it", async () => {
     const ip = "203.0.113.50";
@@ -438,8 +532,8 @@ describe("webhook notifications", () => {
     await report([{ type: EventType.BRUTE_FORCE_DETECTED, ip: "192.0.2.201" }], first.client);
     // Queued and tried (nothing listens yet), then the server dies without a chance to clean up.
     await eventually(async () => {
-      const [row] = await db.query<{ attempts: number }>("SELECT attempts FROM alert_deliveries");
-      return row !== undefined && row.attempts >= 1 ? row : undefined;
+      const [row] = await db.query<{ last_error: string | null }>("SELECT last_error FROM alert_deliveries");
+      return row?.last_error ?? undefined;
     });
     first.process.kill("SIGKILL");
     first.client.close();
@@ -450,8 +544,11 @@ describe("webhook notifications", () => {
     try {
       const delivery = await eventually(() => late.deliveries.find((d) => d.signatureValid), 15_000);
       expect(JSON.parse(delivery.body)).toMatchObject({ alert: { rule: "brute-force", group: "ip:192.0.2.201" } });
-      const [row] = await db.query<{ state: string }>("SELECT state FROM alert_deliveries");
-      expect(row?.state).toBe("DELIVERED");
+      // Recorded just after the receiver answered.
+      await eventually(async () => {
+        const [row] = await db.query<{ state: string }>("SELECT state FROM alert_deliveries");
+        return row?.state === "DELIVERED" ? row : undefined;
+      });
     } finally {
       second.process.kill("SIGTERM");
       second.client.close();

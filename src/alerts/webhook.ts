@@ -18,7 +18,6 @@ export interface WebhookOptions {
 }
 
 export const WEBHOOK_SINK = "webhook";
-const LEASE_SECONDS = 60;
 const BATCH = 10;
 const MAX_DELAY_SECONDS = 3600;
 
@@ -56,13 +55,16 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
 export class WebhookDeliverer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly pool: Pool,
     private readonly alerts: Alerts,
     private readonly options: WebhookOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 5000;
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.options.pollMs);
@@ -84,7 +86,9 @@ export class WebhookDeliverer {
   }
 
   private async deliverDue(): Promise<void> {
-    const due = await claimDeliveries.run({ leaseSeconds: LEASE_SECONDS, limit: BATCH }, this.pool);
+    // Twice the request timeout: a lease outlives its attempt, and lapses soon after a crash.
+    const leaseSeconds = Math.ceil(this.timeoutMs / 1000) * 2;
+    const due = await claimDeliveries.run({ leaseSeconds, limit: BATCH }, this.pool);
     await Promise.all(due.map((delivery) => this.deliver(delivery)));
   }
 
@@ -107,7 +111,7 @@ export class WebhookDeliverer {
           "x-warden-signature": signWebhook(this.options.secret, Math.floor(Date.now() / 1000), body),
         },
         body,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
       await response.body?.cancel();
       if (response.ok) {
