@@ -97,4 +97,17 @@ describe("configuration", () => {
       "WARDEN_RISK_DENY_SCORE: Too small: expected number to be >=1",
     ]);
   });
+
+  it("requires a webhook secret of at least 16 characters with a webhook URL", () => {
+    expect(problems({ WARDEN_ALERT_WEBHOOK_URL: "https://hooks.example/warden" })).toEqual([
+      "WARDEN_ALERT_WEBHOOK_SECRET: required with WARDEN_ALERT_WEBHOOK_URL, at least 16 characters",
+    ]);
+    expect(
+      loadConfig({
+        WARDEN_ALERT_WEBHOOK_URL: "https://hooks.example/warden",
+        WARDEN_ALERT_WEBHOOK_SECRET: "x".repeat(16),
+      }).alerts?.webhook,
+    ).toEqual({ url: "https://hooks.example/warden", secret: "x".repeat(16), pollMs: 1000, maxAttempts: 12 });
+    expect(loadConfig({ WARDEN_ALERTS_ENABLED: "false" }).alerts).toBeUndefined();
+  });
 });
