@@ -27,6 +27,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type NumberOrString = number | string;
 
+export type event_typeArray = (event_type)[];
+
 export type stringArray = (string)[];
 
 /** 'LockAlertCursor' parameters type */
@@ -67,6 +69,7 @@ export interface IEventsForAlertsParams {
   fromTxid: NumberOrString;
   horizon: NumberOrString;
   limit: NumberOrString;
+  types?: event_typeArray | null | void;
 }
 
 /** 'EventsForAlerts' return type */
@@ -93,7 +96,7 @@ export interface IEventsForAlertsQuery {
   result: IEventsForAlertsResult;
 }
 
-const eventsForAlertsIR: any = {"usedParamSet":{"fromTxid":true,"horizon":true,"fromEventId":true,"limit":true},"params":[{"name":"fromTxid","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":243},{"a":292,"b":301}]},{"name":"horizon","required":true,"transform":{"type":"scalar"},"locs":[{"a":256,"b":264}]},{"name":"fromEventId","required":true,"transform":{"type":"scalar"},"locs":[{"a":304,"b":316}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":355,"b":361}]}],"statement":"SELECT event_id, txid AS \"txid!\", occurred_at, type, severity, outcome, subject, principal_kind,\n  host(client_ip) AS client_ip, token_id, service_token_name, source_service, failure_reason, details\nFROM security_events\nWHERE txid >= :fromTxid! AND txid < :horizon!\n  AND (txid, event_id) > (:fromTxid!, :fromEventId!::uuid)\nORDER BY txid, event_id\nLIMIT :limit!"};
+const eventsForAlertsIR: any = {"usedParamSet":{"fromTxid":true,"horizon":true,"fromEventId":true,"types":true,"limit":true},"params":[{"name":"fromTxid","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":243},{"a":292,"b":301}]},{"name":"horizon","required":true,"transform":{"type":"scalar"},"locs":[{"a":256,"b":264}]},{"name":"fromEventId","required":true,"transform":{"type":"scalar"},"locs":[{"a":304,"b":316}]},{"name":"types","required":false,"transform":{"type":"scalar"},"locs":[{"a":332,"b":337},{"a":376,"b":381}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":415,"b":421}]}],"statement":"SELECT event_id, txid AS \"txid!\", occurred_at, type, severity, outcome, subject, principal_kind,\n  host(client_ip) AS client_ip, token_id, service_token_name, source_service, failure_reason, details\nFROM security_events\nWHERE txid >= :fromTxid! AND txid < :horizon!\n  AND (txid, event_id) > (:fromTxid!, :fromEventId!::uuid)\n  AND (:types::event_type[] IS NULL OR type = ANY (:types))\nORDER BY txid, event_id\nLIMIT :limit!"};
 
 /**
  * Query generated from SQL:
@@ -103,6 +106,7 @@ const eventsForAlertsIR: any = {"usedParamSet":{"fromTxid":true,"horizon":true,"
  * FROM security_events
  * WHERE txid >= :fromTxid! AND txid < :horizon!
  *   AND (txid, event_id) > (:fromTxid!, :fromEventId!::uuid)
+ *   AND (:types::event_type[] IS NULL OR type = ANY (:types))
  * ORDER BY txid, event_id
  * LIMIT :limit!
  * ```

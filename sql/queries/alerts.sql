@@ -12,6 +12,7 @@ SELECT event_id, txid AS "txid!", occurred_at, type, severity, outcome, subject,
 FROM security_events
 WHERE txid >= :fromTxid! AND txid < :horizon!
   AND (txid, event_id) > (:fromTxid!, :fromEventId!::uuid)
+  AND (:types::event_type[] IS NULL OR type = ANY (:types))
 ORDER BY txid, event_id
 LIMIT :limit!;
 

@@ -15,7 +15,7 @@ import {
   type IListAlertsResult,
 } from "../../sql/queries/alerts.queries.js";
 import { classifyDatabaseError } from "../db/errors.js";
-import { decodePageToken, encodePageToken } from "../db/page-token.js";
+import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import {
@@ -65,15 +65,15 @@ export class Alerts {
       throw new InvalidArgumentError("page_size", `at most ${ALERT_PAGE_SIZE.max}`);
     }
     const pageSize = request.pageSize === 0 ? ALERT_PAGE_SIZE.default : request.pageSize;
-    const cursor = request.pageToken === "" ? undefined : decodePageToken(request.pageToken, 2, "ListAlerts");
+    const cursor = request.pageToken === "" ? undefined : decodeTimeKey(request.pageToken, "ListAlerts");
     const rows = await this.query(() =>
       listAlerts.run(
         {
           state: label<alert_state>(AlertState, request.state, "state"),
           minSeverity: label<alert_severity>(AlertSeverity, request.minSeverity, "min_severity"),
           rule: request.rule === "" ? null : request.rule,
-          cursorCreatedAt: cursor === undefined ? null : new Date(cursor[0]!),
-          cursorAlertId: cursor?.[1] ?? null,
+          cursorCreatedAt: cursor?.at ?? null,
+          cursorAlertId: cursor?.id ?? null,
           limit: pageSize + 1,
         },
         this.pool,
@@ -84,9 +84,7 @@ export class Alerts {
     return {
       alerts: await this.withDeliveries(page),
       nextPageToken:
-        rows.length > pageSize && last !== undefined
-          ? encodePageToken([last.created_at.toISOString(), last.alert_id])
-          : "",
+        rows.length > pageSize && last !== undefined ? encodeTimeKey({ at: last.created_at, id: last.alert_id }) : "",
     };
   }
 

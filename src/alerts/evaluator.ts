@@ -13,6 +13,7 @@ import {
   replaceAlertHits,
   repeatAlert,
   type alert_change_kind,
+  type event_type,
 } from "../../sql/queries/alerts.queries.js";
 import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
 import type { Logger } from "../log.js";
@@ -26,6 +27,7 @@ export interface EvaluatorOptions {
 }
 
 const EVENTS_PER_RUN = 2000;
+const LAST_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 const RUNS_PER_TICK = 20;
 
 interface Hit {
@@ -67,13 +69,18 @@ export class AlertEvaluator {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastPrune = 0;
+  /** The event types some rule reads; null when a rule reads every type. */
+  private readonly types: event_type[] | null;
 
   constructor(
     private readonly pool: Pool,
     private readonly rules: AlertRules,
     private readonly options: EvaluatorOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const types = rules.threshold.map((rule) => rule.match.type);
+    this.types = types.every((list) => list !== undefined) ? [...new Set(types.flat())] : null;
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
@@ -119,10 +126,20 @@ export class AlertEvaluator {
     const [cursor] = await lockAlertCursor.run(undefined, client);
     if (cursor === undefined) return { raised: [], more: false };
     const events = await eventsForAlerts.run(
-      { fromTxid: cursor.txid, fromEventId: cursor.eventId, horizon: cursor.horizon, limit: EVENTS_PER_RUN },
+      {
+        fromTxid: cursor.txid,
+        fromEventId: cursor.eventId,
+        horizon: cursor.horizon,
+        types: this.types,
+        limit: EVENTS_PER_RUN,
+      },
       client,
     );
-    if (events.length === 0) return { raised: [], more: false };
+    const full = events.length === EVENTS_PER_RUN;
+    if (events.length === 0) {
+      await this.advance(client, cursor.txid, cursor.horizon, undefined);
+      return { raised: [], more: false };
+    }
 
     // Windows are in event time, so a batch is counted in the order its events happened.
     const matched = events
@@ -201,10 +218,27 @@ export class AlertEvaluator {
     }
     await this.saveHits(client, new Map([...hits, ...escalated]));
 
-    const last = events.at(-1)!;
-    await advanceAlertCursor.run({ txid: last.txid, eventId: last.event_id }, client);
+    await this.advance(client, cursor.txid, cursor.horizon, full ? events.at(-1) : undefined);
     if (raised.length > 0) await notifyAlertsChanged.run(undefined, client);
-    return { raised, more: events.length === EVENTS_PER_RUN };
+    return { raised, more: full };
+  }
+
+  /**
+   * Past the last event read when the batch was full; otherwise past every
+   * transaction below the horizon, events no rule reads included.
+   */
+  private async advance(
+    client: PoolClient,
+    from: string,
+    horizon: string,
+    last: { txid: string; event_id: string } | undefined,
+  ): Promise<void> {
+    if (last !== undefined) {
+      await advanceAlertCursor.run({ txid: last.txid, eventId: last.event_id }, client);
+      return;
+    }
+    const below = (BigInt(horizon) - 1n).toString();
+    if (BigInt(below) > BigInt(from)) await advanceAlertCursor.run({ txid: below, eventId: LAST_UUID }, client);
   }
 
   /** Raises a new alert, or repeats the group's open one when it last fired within the cooldown. */

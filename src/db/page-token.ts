@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** An opaque page token carrying a keyset position (the last row's sort key). */
 export function encodePageToken(position: string[]): string {
   return Buffer.from(JSON.stringify(position)).toString("base64url");
@@ -7,13 +9,33 @@ export function encodePageToken(position: string[]): string {
 
 /** The position inside a page token; INVALID_ARGUMENT naming page_token when it is not one of ours. */
 export function decodePageToken(token: string, parts: number, rpc: string): string[] {
+  let position: unknown;
   try {
-    const position = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(position) && position.length === parts && position.every((p) => typeof p === "string")) {
-      return position;
-    }
+    position = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
   } catch {
-    // Reported below, like any other token that is not ours.
+    position = undefined;
+  }
+  if (Array.isArray(position) && position.length === parts && position.every((p) => typeof p === "string")) {
+    return position;
   }
   throw new InvalidArgumentError("page_token", `not a token returned by ${rpc}`);
+}
+
+/** The commonest position: a row's timestamp and UUID, newest first. */
+export interface TimeKey {
+  at: Date;
+  id: string;
+}
+
+export function encodeTimeKey(key: TimeKey): string {
+  return encodePageToken([key.at.toISOString(), key.id]);
+}
+
+export function decodeTimeKey(token: string, rpc: string): TimeKey {
+  const [at, id] = decodePageToken(token, 2, rpc) as [string, string];
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime()) || !UUID.test(id)) {
+    throw new InvalidArgumentError("page_token", `not a token returned by ${rpc}`);
+  }
+  return { at: date, id };
 }

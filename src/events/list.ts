@@ -1,5 +1,6 @@
 import { listEvents as listEventsQuery } from "../../sql/queries/events.queries.js";
 import { classifyDatabaseError } from "../db/errors.js";
+import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import { EventType, Outcome, type AuthenticationEvent } from "../gen/warden/v1/event.js";
@@ -10,27 +11,6 @@ import type { event_outcome, event_type, risk_signal } from "../../sql/queries/e
 import { RiskSignal } from "../gen/warden/v1/risk.js";
 
 export const PAGE_SIZE = { default: 100, max: 1000 } as const;
-
-interface Cursor {
-  occurredAt: Date;
-  eventId: string;
-}
-
-// The page token is opaque to callers; inside it is the keyset position.
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.occurredAt.toISOString(), cursor.eventId])).toString("base64url");
-}
-
-function decodeCursor(token: string): Cursor {
-  try {
-    const [occurredAt, eventId] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown[];
-    const date = new Date(String(occurredAt));
-    if (typeof eventId !== "string" || Number.isNaN(date.getTime())) throw new Error("bad cursor");
-    return { occurredAt: date, eventId };
-  } catch {
-    throw new InvalidArgumentError("page_token", "not a token returned by ListEvents");
-  }
-}
 
 function enumFilter<T extends string>(enumObject: Record<number, string>, value: number, field: string): T | null {
   if (value === 0) return null;
@@ -51,7 +31,7 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
     throw new InvalidArgumentError("ip_address", "not an IPv4 or IPv6 address");
   }
   const pageSize = request.pageSize === 0 ? PAGE_SIZE.default : request.pageSize;
-  const cursor = request.pageToken === "" ? undefined : decodeCursor(request.pageToken);
+  const cursor = request.pageToken === "" ? undefined : decodeTimeKey(request.pageToken, "ListEvents");
 
   const params = {
     subject: request.subject === "" ? null : request.subject,
@@ -61,8 +41,8 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
     occurredBefore: request.occurredBefore ?? null,
     clientIp: request.ipAddress === "" ? null : request.ipAddress,
     riskSignal: enumFilter<risk_signal>(RiskSignal, request.riskSignal, "risk_signal"),
-    cursorOccurredAt: cursor?.occurredAt ?? null,
-    cursorEventId: cursor?.eventId ?? null,
+    cursorOccurredAt: cursor?.at ?? null,
+    cursorEventId: cursor?.id ?? null,
     // One extra row says whether another page follows.
     limit: pageSize + 1,
   };
@@ -77,8 +57,6 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
   return {
     events: page.map(toAuthenticationEvent),
     nextPageToken:
-      rows.length > pageSize && last !== undefined
-        ? encodeCursor({ occurredAt: last.occurred_at, eventId: last.event_id })
-        : "",
+      rows.length > pageSize && last !== undefined ? encodeTimeKey({ at: last.occurred_at, id: last.event_id }) : "",
   };
 }

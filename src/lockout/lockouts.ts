@@ -15,6 +15,7 @@ import {
   type IListActiveLockoutsResult,
 } from "../../sql/queries/lockouts.queries.js";
 import { LRUCache } from "lru-cache";
+import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import type { Db } from "../db/pool.js";
 import { newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
@@ -108,18 +109,12 @@ function toLockout(row: {
 
 const MAX_PAGE_SIZE = 1000;
 
-function encodeCursor(kind: LockoutKeyKind, key: string): string {
-  return Buffer.from(JSON.stringify([kind, key])).toString("base64url");
-}
-
 function decodeCursor(token: string): { kind: LockoutKeyKind; key: string } {
-  try {
-    const [kind, key] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown[];
-    if (!Object.values(KEY_KINDS).includes(kind as LockoutKeyKind) || typeof key !== "string") throw new Error();
-    return { kind: kind as LockoutKeyKind, key };
-  } catch {
+  const [kind, key] = decodePageToken(token, 2, "ListLockouts") as [string, string];
+  if (!Object.values(KEY_KINDS).includes(kind as LockoutKeyKind)) {
     throw new InvalidArgumentError("page_token", "not a token returned by ListLockouts");
   }
+  return { kind: kind as LockoutKeyKind, key };
 }
 
 const mapKey = (kind: LockoutKeyKind, key: string) => `${kind}\u0000${key}`;
@@ -318,7 +313,7 @@ export class Lockouts {
     const last = page.at(-1);
     return {
       lockouts: page.map(toLockout),
-      nextPageToken: rows.length > limit && last !== undefined ? encodeCursor(last.key_kind, last.key) : "",
+      nextPageToken: rows.length > limit && last !== undefined ? encodePageToken([last.key_kind, last.key]) : "",
     };
   }
 

@@ -14,6 +14,7 @@ import {
 } from "../../sql/queries/service_tokens.queries.js";
 import { isKnownScope, SCOPES } from "../authz/scopes.js";
 import { classifyDatabaseError } from "../db/errors.js";
+import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Db, type Pool, type PoolClient } from "../db/pool.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import { toEventRecord } from "../events/event.js";
@@ -175,12 +176,12 @@ export class ServiceTokens {
       throw new InvalidArgumentError("state", `unknown enum value ${request.state}`);
     }
     const pageSize = request.pageSize === 0 ? TOKEN_LIMITS.pageSize.default : request.pageSize;
-    const cursor = request.pageToken === "" ? undefined : decodeCursor(request.pageToken);
+    const cursor = request.pageToken === "" ? undefined : decodeTimeKey(request.pageToken, "ListServiceTokens");
     const rows = await this.query(() =>
       listServiceTokens.run(
         {
           state: request.state === ServiceTokenState.UNSPECIFIED ? null : ServiceTokenState[request.state],
-          cursorCreatedAt: cursor?.createdAt ?? null,
+          cursorCreatedAt: cursor?.at ?? null,
           cursorId: cursor?.id ?? null,
           limit: pageSize + 1,
         },
@@ -192,7 +193,7 @@ export class ServiceTokens {
     const last = page.at(-1);
     return {
       tokens: page.map((row) => toServiceToken(row, now)),
-      nextPageToken: rows.length > pageSize && last ? encodeCursor(last.created_at, last.id) : "",
+      nextPageToken: rows.length > pageSize && last ? encodeTimeKey({ at: last.created_at, id: last.id }) : "",
     };
   }
 
@@ -339,20 +340,5 @@ export class ServiceTokens {
     } catch (error) {
       throw classifyDatabaseError(error);
     }
-  }
-}
-
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString("base64url");
-}
-
-function decodeCursor(token: string): { createdAt: Date; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown[];
-    const date = new Date(String(createdAt));
-    if (typeof id !== "string" || !UUID_PATTERN.test(id) || Number.isNaN(date.getTime())) throw new Error("bad cursor");
-    return { createdAt: date, id };
-  } catch {
-    throw new InvalidArgumentError("page_token", "not a token returned by ListServiceTokens");
   }
 }
