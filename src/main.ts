@@ -12,6 +12,8 @@ import { RiskDetector } from "./risk/detector.js";
 import { geoipLocator } from "./risk/geoip.js";
 import { riskService } from "./rpc/risk-service.js";
 import { alertService } from "./rpc/alert-service.js";
+import { auditService } from "./rpc/audit-service.js";
+import { AuditTrail } from "./audit/audit.js";
 import { Alerts } from "./alerts/alerts.js";
 import { AlertEvaluator } from "./alerts/evaluator.js";
 import { AlertFeed } from "./alerts/feed.js";
@@ -223,6 +225,7 @@ export async function startWarden(
       lockoutService: lockoutService({ authenticator, lockouts }, rpcOptions),
       riskService: riskService({ authenticator, risk, now }, rpcOptions),
       alertService: alertService({ authenticator, alerts: alerting }, rpcOptions),
+      auditService: auditService({ authenticator, audit: new AuditTrail(pool) }, rpcOptions),
     });
     let serving = true;
     const ops = await startOpsServer({

@@ -440,6 +440,26 @@ describe("lifecycle", () => {
       ).code,
     ).toBe(status.FAILED_PRECONDITION);
 
+    // Each step is in the audit trail, written with the change.
+    const audited = await t.db.query<{ action: string; actor: string; before: unknown; after: unknown }>(
+      "SELECT action, actor, before, after FROM audit_records WHERE target = $1 ORDER BY seq",
+      [`alert:${id}`],
+    );
+    expect(audited).toEqual([
+      {
+        action: "alert.acknowledge",
+        actor: "service_token:alert-admin-2",
+        before: { state: "OPEN" },
+        after: { state: "ACKNOWLEDGED", note: "looking into it" },
+      },
+      {
+        action: "alert.resolve",
+        actor: "service_token:alert-admin-2",
+        before: { state: "ACKNOWLEDGED" },
+        after: { state: "RESOLVED", note: "user confirmed" },
+      },
+    ]);
+
     // A resolved alert is not repeated: the next firing raises a new one.
     await report([{ type: EventType.ACCOUNT_LOCKED, subject: "lifecycle-1" }]);
     await eventually(async () =>

@@ -420,10 +420,24 @@ describe("LockoutService: ListLockouts and Unlock", () => {
       actor: "service_token:lockout-writer",
       reason: "user verified by phone",
     });
+    // The audit trail has it, written with the unlock; the refused second unlock adds nothing.
+    const audited = () =>
+      t.db.query<{ actor: string; before: { key: string }; after: { reason: string } }>(
+        "SELECT actor, before, after FROM audit_records WHERE action = 'lockout.unlock' AND target = $1",
+        ["lockout:SUBJECT_IP:liam|198.51.100.33"],
+      );
+    expect(await audited()).toEqual([
+      {
+        actor: "service_token:lockout-writer",
+        before: expect.objectContaining({ key: "liam|198.51.100.33" }) as unknown,
+        after: { reason: "user verified by phone" },
+      },
+    ]);
     expect(await grpcFailure(admin.unlock(request, { metadata: writer }))).toEqual([
       "NOT_FOUND",
       "no SUBJECT_IP lockout in force for liam|198.51.100.33",
     ]);
+    expect(await audited()).toHaveLength(1);
   });
 
   it("checks scopes, and refuses an unlock without a reason or kind", async () => {

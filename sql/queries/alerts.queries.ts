@@ -565,7 +565,7 @@ export interface IAcknowledgeAlertParams {
 
 /** 'AcknowledgeAlert' return type */
 export interface IAcknowledgeAlertResult {
-  alert_id: string;
+  previous_state: alert_state;
 }
 
 /** 'AcknowledgeAlert' query type */
@@ -574,15 +574,16 @@ export interface IAcknowledgeAlertQuery {
   result: IAcknowledgeAlertResult;
 }
 
-const acknowledgeAlertIR: any = {"usedParamSet":{"actor":true,"note":true,"alertId":true},"params":[{"name":"actor","required":true,"transform":{"type":"scalar"},"locs":[{"a":85,"b":91}]},{"name":"note","required":true,"transform":{"type":"scalar"},"locs":[{"a":113,"b":118}]},{"name":"alertId","required":true,"transform":{"type":"scalar"},"locs":[{"a":137,"b":145}]}],"statement":"UPDATE alerts\nSET state = 'ACKNOWLEDGED', acknowledged_at = now(), acknowledged_by = :actor!, acknowledge_note = :note!\nWHERE alert_id = :alertId! AND state = 'OPEN'\nRETURNING alert_id"};
+const acknowledgeAlertIR: any = {"usedParamSet":{"actor":true,"note":true,"alertId":true},"params":[{"name":"actor","required":true,"transform":{"type":"scalar"},"locs":[{"a":87,"b":93}]},{"name":"note","required":true,"transform":{"type":"scalar"},"locs":[{"a":115,"b":120}]},{"name":"alertId","required":true,"transform":{"type":"scalar"},"locs":[{"a":162,"b":170}]}],"statement":"UPDATE alerts a\nSET state = 'ACKNOWLEDGED', acknowledged_at = now(), acknowledged_by = :actor!, acknowledge_note = :note!\nFROM alerts previous\nWHERE a.alert_id = :alertId! AND a.state = 'OPEN' AND previous.alert_id = a.alert_id\nRETURNING previous.state AS \"previous_state!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * UPDATE alerts
+ * UPDATE alerts a
  * SET state = 'ACKNOWLEDGED', acknowledged_at = now(), acknowledged_by = :actor!, acknowledge_note = :note!
- * WHERE alert_id = :alertId! AND state = 'OPEN'
- * RETURNING alert_id
+ * FROM alerts previous
+ * WHERE a.alert_id = :alertId! AND a.state = 'OPEN' AND previous.alert_id = a.alert_id
+ * RETURNING previous.state AS "previous_state!"
  * ```
  */
 export const acknowledgeAlert = new PreparedQuery<IAcknowledgeAlertParams,IAcknowledgeAlertResult>(acknowledgeAlertIR);
@@ -597,7 +598,7 @@ export interface IResolveAlertParams {
 
 /** 'ResolveAlert' return type */
 export interface IResolveAlertResult {
-  alert_id: string;
+  previous_state: alert_state;
 }
 
 /** 'ResolveAlert' query type */
@@ -606,15 +607,16 @@ export interface IResolveAlertQuery {
   result: IResolveAlertResult;
 }
 
-const resolveAlertIR: any = {"usedParamSet":{"actor":true,"note":true,"alertId":true},"params":[{"name":"actor","required":true,"transform":{"type":"scalar"},"locs":[{"a":73,"b":79}]},{"name":"note","required":true,"transform":{"type":"scalar"},"locs":[{"a":97,"b":102}]},{"name":"alertId","required":true,"transform":{"type":"scalar"},"locs":[{"a":121,"b":129}]}],"statement":"UPDATE alerts\nSET state = 'RESOLVED', resolved_at = now(), resolved_by = :actor!, resolve_note = :note!\nWHERE alert_id = :alertId! AND state <> 'RESOLVED'\nRETURNING alert_id"};
+const resolveAlertIR: any = {"usedParamSet":{"actor":true,"note":true,"alertId":true},"params":[{"name":"actor","required":true,"transform":{"type":"scalar"},"locs":[{"a":75,"b":81}]},{"name":"note","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":104}]},{"name":"alertId","required":true,"transform":{"type":"scalar"},"locs":[{"a":146,"b":154}]}],"statement":"UPDATE alerts a\nSET state = 'RESOLVED', resolved_at = now(), resolved_by = :actor!, resolve_note = :note!\nFROM alerts previous\nWHERE a.alert_id = :alertId! AND a.state <> 'RESOLVED' AND previous.alert_id = a.alert_id\nRETURNING previous.state AS \"previous_state!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * UPDATE alerts
+ * UPDATE alerts a
  * SET state = 'RESOLVED', resolved_at = now(), resolved_by = :actor!, resolve_note = :note!
- * WHERE alert_id = :alertId! AND state <> 'RESOLVED'
- * RETURNING alert_id
+ * FROM alerts previous
+ * WHERE a.alert_id = :alertId! AND a.state <> 'RESOLVED' AND previous.alert_id = a.alert_id
+ * RETURNING previous.state AS "previous_state!"
  * ```
  */
 export const resolveAlert = new PreparedQuery<IResolveAlertParams,IResolveAlertResult>(resolveAlertIR);

@@ -92,16 +92,18 @@ WHERE alert_id = ANY (:alertIds!::uuid[])
 ORDER BY created_at, delivery_id;
 
 /* @name AcknowledgeAlert */
-UPDATE alerts
+UPDATE alerts a
 SET state = 'ACKNOWLEDGED', acknowledged_at = now(), acknowledged_by = :actor!, acknowledge_note = :note!
-WHERE alert_id = :alertId! AND state = 'OPEN'
-RETURNING alert_id;
+FROM alerts previous
+WHERE a.alert_id = :alertId! AND a.state = 'OPEN' AND previous.alert_id = a.alert_id
+RETURNING previous.state AS "previous_state!";
 
 /* @name ResolveAlert */
-UPDATE alerts
+UPDATE alerts a
 SET state = 'RESOLVED', resolved_at = now(), resolved_by = :actor!, resolve_note = :note!
-WHERE alert_id = :alertId! AND state <> 'RESOLVED'
-RETURNING alert_id;
+FROM alerts previous
+WHERE a.alert_id = :alertId! AND a.state <> 'RESOLVED' AND previous.alert_id = a.alert_id
+RETURNING previous.state AS "previous_state!";
 
 /* @name AlertChangesAfter */
 SELECT seq AS "seq!", alert_id AS "alertId!", kind AS "kind!"

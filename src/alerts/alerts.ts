@@ -28,7 +28,7 @@ import {
   type ListAlertsResponse,
   type WatchAlertsResponse,
 } from "../gen/warden/v1/alert_service.js";
-import type { Actor } from "../tokens/tokens.js";
+import { recordAudit, type Actor } from "../audit/audit.js";
 
 export const ALERT_PAGE_SIZE = { default: 100, max: 1000 } as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -95,14 +95,16 @@ export class Alerts {
   }
 
   acknowledge(id: string, why: string, actor: Actor): Promise<Alert> {
-    return this.change(alertId(id), "ACKNOWLEDGED", (client, alert) =>
-      acknowledgeAlert.run({ alertId: alert, actor: actor.principal, note: note(why) }, client),
+    const reason = note(why);
+    return this.change(alertId(id), "ACKNOWLEDGED", actor, reason, (client, alert) =>
+      acknowledgeAlert.run({ alertId: alert, actor: actor.principal, note: reason }, client),
     );
   }
 
   resolve(id: string, why: string, actor: Actor): Promise<Alert> {
-    return this.change(alertId(id), "RESOLVED", (client, alert) =>
-      resolveAlert.run({ alertId: alert, actor: actor.principal, note: note(why) }, client),
+    const reason = note(why);
+    return this.change(alertId(id), "RESOLVED", actor, reason, (client, alert) =>
+      resolveAlert.run({ alertId: alert, actor: actor.principal, note: reason }, client),
     );
   }
 
@@ -128,13 +130,22 @@ export class Alerts {
   private async change(
     id: string,
     kind: alert_change_kind,
-    update: (client: PoolClient, id: string) => Promise<unknown[]>,
+    actor: Actor,
+    why: string,
+    update: (client: PoolClient, id: string) => Promise<{ previous_state: alert_state }[]>,
   ): Promise<Alert> {
     const changed = await this.query(() =>
       withTransaction(this.pool, async (client) => {
         await lockAlertChanges.run(undefined, client);
-        if ((await update(client, id)).length === 0) return false;
+        const [updated] = await update(client, id);
+        if (updated === undefined) return false;
         await recordAlertChange.run({ alertId: id, kind, sinks: [] }, client);
+        await recordAudit(client, actor, {
+          action: kind === "RESOLVED" ? "alert.resolve" : "alert.acknowledge",
+          target: `alert:${id}`,
+          before: { state: updated.previous_state },
+          after: { state: kind, note: why },
+        });
         await notifyAlertsChanged.run(undefined, client);
         return true;
       }),

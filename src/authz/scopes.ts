@@ -10,6 +10,7 @@ export const SCOPES = [
   "risk:read",
   "alerts:read",
   "alerts:write",
+  "audit:read",
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -16,7 +16,7 @@ import {
 } from "../../sql/queries/lockouts.queries.js";
 import { LRUCache } from "lru-cache";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
-import type { Db } from "../db/pool.js";
+import { withTransaction, type Pool } from "../db/pool.js";
 import { newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
 import { AuthenticationEvent, EventType, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/event.js";
@@ -25,10 +25,10 @@ import {
   LockoutKeyKind as ProtoKeyKind,
   type ListLockoutsRequest,
   type ListLockoutsResponse,
-  type Lockout,
+  Lockout,
 } from "../gen/warden/v1/lockout_service.js";
 import type { Logger } from "../log.js";
-import type { Actor } from "../tokens/tokens.js";
+import { recordAudit, type Actor } from "../audit/audit.js";
 import type { LockoutKeyKind, LockoutPolicy, LockoutSettings } from "./policy.js";
 
 export interface LockoutKey {
@@ -143,7 +143,7 @@ export class Lockouts {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Pool,
     private readonly settings: LockoutSettings,
     private readonly events: EventSink,
     private readonly log: Logger,
@@ -322,8 +322,17 @@ export class Lockouts {
     const dbKind = keyKind(kind, "kind");
     if (key === "") throw new InvalidArgumentError("key", "required");
     if (reason.trim() === "") throw new InvalidArgumentError("reason", "required");
-    const [row] = await unlock.run({ kind: dbKind, key, now: this.now() }, this.db);
-    if (row === undefined) throw new NotFoundError(`no ${dbKind} lockout in force for ${key}`);
+    const row = await withTransaction(this.db, async (client) => {
+      const [unlocked] = await unlock.run({ kind: dbKind, key, now: this.now() }, client);
+      if (unlocked === undefined) throw new NotFoundError(`no ${dbKind} lockout in force for ${key}`);
+      await recordAudit(client, actor, {
+        action: "lockout.unlock",
+        target: `lockout:${dbKind}:${key}`,
+        before: Lockout.toJSON(toLockout(unlocked)),
+        after: { reason: reason.slice(0, 1024) },
+      });
+      return unlocked;
+    });
     const change: LockoutChange = { kind: dbKind, key, until: null, permanent: false };
     this.changed(JSON.stringify(change));
     await notifyLockoutsChanged.run({ payloads: [JSON.stringify(change)] }, this.db);

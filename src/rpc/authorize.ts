@@ -1,8 +1,9 @@
+import { isIP } from "node:net";
 import type { Authenticator } from "../authn/authenticator.js";
 import { grants, type Scope } from "../authz/scopes.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
 import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
-import type { Actor } from "../tokens/tokens.js";
+import type { Actor } from "../audit/audit.js";
 import { bearerCredential } from "./metadata.js";
 import type { CallContext } from "./unary.js";
 
@@ -20,10 +21,19 @@ export async function authorize(authenticator: Authenticator, context: CallConte
   }
   const principal = result.principal;
   if (!grants(principal.scopes, scope)) throw new PermissionDeniedError(`missing scope ${scope}`);
+  const address = peerAddress(context.peer);
   return {
     principal:
       principal.kind === PrincipalKind.SERVICE_TOKEN
         ? `service_token:${principal.serviceTokenName}`
         : `user:${principal.subject}`,
+    requestId: context.requestId,
+    ...(address === undefined ? {} : { clientIp: address }),
   };
+}
+
+/** The address part of a grpc-js peer ("<address>:<port>"); undefined when it is not an IP address. */
+export function peerAddress(peer: string): string | undefined {
+  const address = peer.slice(0, peer.lastIndexOf(":")).replace(/^\[(.*)\]$/, "$1");
+  return isIP(address) === 0 ? undefined : address;
 }

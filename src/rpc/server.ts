@@ -8,6 +8,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
 import { AlertServiceService, type AlertServiceServer } from "../gen/warden/v1/alert_service.js";
+import { AuditServiceService, type AuditServiceServer } from "../gen/warden/v1/audit_service.js";
 import { AuthServiceService, type AuthServiceServer } from "../gen/warden/v1/auth_service.js";
 import { LockoutServiceService, type LockoutServiceServer } from "../gen/warden/v1/lockout_service.js";
 import { RiskServiceService, type RiskServiceServer } from "../gen/warden/v1/risk_service.js";
@@ -23,6 +24,7 @@ export const SERVICE_NAMES = [
   "warden.v1.LockoutService",
   "warden.v1.RiskService",
   "warden.v1.AlertService",
+  "warden.v1.AuditService",
 ] as const;
 
 export interface GrpcServer {
@@ -74,6 +76,7 @@ export async function startGrpcServer(options: {
   lockoutService: LockoutServiceServer;
   riskService: RiskServiceServer;
   alertService: AlertServiceServer;
+  auditService: AuditServiceServer;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   server.addService(AuthServiceService, options.authService);
@@ -81,6 +84,7 @@ export async function startGrpcServer(options: {
   server.addService(LockoutServiceService, options.lockoutService);
   server.addService(RiskServiceService, options.riskService);
   server.addService(AlertServiceService, options.alertService);
+  server.addService(AuditServiceService, options.auditService);
 
   const health = new HealthImplementation(
     Object.fromEntries(["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING" as const])),

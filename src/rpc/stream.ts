@@ -35,7 +35,11 @@ export function serverStream<Request, Response>(
       messages += 1;
       if (!call.write(message)) await once(call, "drain", { signal: cancelled.signal });
     };
-    handler(call.request, { requestId, metadata: call.metadata, signal: cancelled.signal }, send).then(
+    handler(
+      call.request,
+      { requestId, metadata: call.metadata, peer: call.getPeer(), signal: cancelled.signal },
+      send,
+    ).then(
       () => {
         recorded(cancelled.signal.aborted ? status.CANCELLED : status.OK, undefined, { messages });
         if (!cancelled.signal.aborted) call.end();

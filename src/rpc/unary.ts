@@ -9,6 +9,8 @@ import { toGrpcFailure, toServiceError } from "./errors.js";
 export interface CallContext {
   requestId: string;
   metadata: Metadata;
+  /** The caller's address and port as grpc-js reports it, e.g. "127.0.0.1:53210", "::1:53210". */
+  peer: string;
 }
 
 export type UnaryHandler<Request, Response> = (request: Request, context: CallContext) => Promise<Response>;
@@ -90,7 +92,7 @@ export function unary<Request, Response>(
       recorded(code, failure);
     };
 
-    Promise.race([handler(call.request, { requestId, metadata: call.metadata }), deadline]).then(
+    Promise.race([handler(call.request, { requestId, metadata: call.metadata, peer: call.getPeer() }), deadline]).then(
       (response) => {
         finish(status.OK);
         callback(null, response);

@@ -13,6 +13,7 @@ import {
   type IFindServiceTokenResult,
 } from "../../sql/queries/service_tokens.queries.js";
 import { isKnownScope, SCOPES } from "../authz/scopes.js";
+import { recordAudit, type Actor } from "../audit/audit.js";
 import { classifyDatabaseError } from "../db/errors.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Db, type Pool, type PoolClient } from "../db/pool.js";
@@ -20,13 +21,10 @@ import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotF
 import { toEventRecord } from "../events/event.js";
 import { insertEventRecords } from "../events/insert.js";
 import { EventType, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/event.js";
-import { ServiceTokenState, type ServiceToken, type ServiceTokenSelector } from "../gen/warden/v1/token_service.js";
+import { ServiceToken, ServiceTokenState, type ServiceTokenSelector } from "../gen/warden/v1/token_service.js";
 import { generateServiceToken, hashServiceToken } from "./format.js";
 
 /** Who performed an administrative action, as recorded on tokens and events, e.g. "user:alice". */
-export interface Actor {
-  principal: string;
-}
 
 export const TOKEN_LIMITS = {
   name: /^[a-z0-9][a-z0-9._-]{0,63}$/,
@@ -156,7 +154,13 @@ export class ServiceTokens {
       await this.record(client, EventType.SERVICE_TOKEN_CREATED, Severity.INFO, row, actor, {
         scopes: row.scopes.join(" "),
       });
-      return { token: toServiceToken(row, now), secret };
+      const token = toServiceToken(row, now);
+      await recordAudit(client, actor, {
+        action: "service_token.create",
+        target: `service_token:${row.id}`,
+        after: publicView(token),
+      });
+      return { token, secret };
     });
   }
 
@@ -209,7 +213,14 @@ export class ServiceTokens {
       if (revoked === undefined) return toServiceToken(existing, this.now());
       await this.record(client, EventType.SERVICE_TOKEN_REVOKED, Severity.WARNING, revoked, actor, { reason: why });
       await notifyServiceTokenChanged.run({ payload: revoked.id }, client);
-      return toServiceToken(revoked, this.now());
+      const token = toServiceToken(revoked, this.now());
+      await recordAudit(client, actor, {
+        action: "service_token.revoke",
+        target: `service_token:${revoked.id}`,
+        before: publicView(toServiceToken(existing, this.now())),
+        after: publicView(token),
+      });
+      return token;
     });
   }
 
@@ -235,7 +246,14 @@ export class ServiceTokens {
         previous_secret_expires_at: previousSecretExpiresAt.toISOString(),
       });
       await notifyServiceTokenChanged.run({ payload: rotated.id }, client);
-      return { token: toServiceToken(rotated, this.now()), secret, previousSecretExpiresAt };
+      const token = toServiceToken(rotated, this.now());
+      await recordAudit(client, actor, {
+        action: "service_token.rotate",
+        target: `service_token:${rotated.id}`,
+        before: publicView(toServiceToken(existing, this.now())),
+        after: { ...publicView(token), previousSecretExpiresAt: previousSecretExpiresAt.toISOString() },
+      });
+      return { token, secret, previousSecretExpiresAt };
     });
   }
 
@@ -257,6 +275,11 @@ export class ServiceTokens {
         ),
       );
       await notifyServiceTokenChanged.run({ payload: ALL_TOKENS }, client);
+      await recordAudit(client, actor, {
+        action: "service_token.revoke_all",
+        target: "service_token:*",
+        after: { reason: why, revoked: revoked.map((token) => token.id) },
+      });
       return revoked.length;
     });
   }
@@ -341,4 +364,9 @@ export class ServiceTokens {
       throw classifyDatabaseError(error);
     }
   }
+}
+
+/** A token as audit records show it: what the API returns, which never includes a secret. */
+function publicView(token: ServiceToken): Record<string, unknown> {
+  return ServiceToken.toJSON(token) as Record<string, unknown>;
 }
