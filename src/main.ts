@@ -225,7 +225,7 @@ export async function startWarden(
       lockoutService: lockoutService({ authenticator, lockouts }, rpcOptions),
       riskService: riskService({ authenticator, risk, now }, rpcOptions),
       alertService: alertService({ authenticator, alerts: alerting }, rpcOptions),
-      auditService: auditService({ authenticator, audit: new AuditTrail(pool) }, rpcOptions),
+      auditService: auditService({ authenticator, audit: new AuditTrail(pool), db: pool }, rpcOptions),
     });
     let serving = true;
     const ops = await startOpsServer({

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -23,6 +25,92 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
 export const protobufPackage = "warden.v1";
 
 export const protobufFileName = "warden/v1/audit_service.proto";
+
+export enum SummaryBucket {
+  UNSPECIFIED = 0,
+  HOUR = 1,
+  DAY = 2,
+  WEEK = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function summaryBucketFromJSON(object: any): SummaryBucket {
+  switch (object) {
+    case 0:
+    case "SUMMARY_BUCKET_UNSPECIFIED":
+      return SummaryBucket.UNSPECIFIED;
+    case 1:
+    case "SUMMARY_BUCKET_HOUR":
+      return SummaryBucket.HOUR;
+    case 2:
+    case "SUMMARY_BUCKET_DAY":
+      return SummaryBucket.DAY;
+    case 3:
+    case "SUMMARY_BUCKET_WEEK":
+      return SummaryBucket.WEEK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SummaryBucket.UNRECOGNIZED;
+  }
+}
+
+export function summaryBucketToJSON(object: SummaryBucket): string {
+  switch (object) {
+    case SummaryBucket.UNSPECIFIED:
+      return "SUMMARY_BUCKET_UNSPECIFIED";
+    case SummaryBucket.HOUR:
+      return "SUMMARY_BUCKET_HOUR";
+    case SummaryBucket.DAY:
+      return "SUMMARY_BUCKET_DAY";
+    case SummaryBucket.WEEK:
+      return "SUMMARY_BUCKET_WEEK";
+    case SummaryBucket.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum ExportFormat {
+  UNSPECIFIED = 0,
+  /** JSONL - One AuthenticationEvent per line, in its proto JSON form. */
+  JSONL = 1,
+  /** CSV - A header line, then one event per line. */
+  CSV = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function exportFormatFromJSON(object: any): ExportFormat {
+  switch (object) {
+    case 0:
+    case "EXPORT_FORMAT_UNSPECIFIED":
+      return ExportFormat.UNSPECIFIED;
+    case 1:
+    case "EXPORT_FORMAT_JSONL":
+      return ExportFormat.JSONL;
+    case 2:
+    case "EXPORT_FORMAT_CSV":
+      return ExportFormat.CSV;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ExportFormat.UNRECOGNIZED;
+  }
+}
+
+export function exportFormatToJSON(object: ExportFormat): string {
+  switch (object) {
+    case ExportFormat.UNSPECIFIED:
+      return "EXPORT_FORMAT_UNSPECIFIED";
+    case ExportFormat.JSONL:
+      return "EXPORT_FORMAT_JSONL";
+    case ExportFormat.CSV:
+      return "EXPORT_FORMAT_CSV";
+    case ExportFormat.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /** One administrative action, written in the same transaction as the change. */
 export interface AuditRecord {
@@ -87,6 +175,71 @@ export interface VerifyAuditChainResponse {
    */
   firstBrokenSeq: number;
   problem: string;
+}
+
+export interface GetSecuritySummaryRequest {
+  /** Inclusive. */
+  from:
+    | Date
+    | undefined;
+  /** Exclusive; at most 366 days after `from`. */
+  to:
+    | Date
+    | undefined;
+  /** Defaults to DAY. */
+  bucket: SummaryBucket;
+  /** Entries in each top list: default 10, at most 100. */
+  top: number;
+}
+
+export interface KeyCount {
+  key: string;
+  count: number;
+}
+
+export interface SummaryBucketCounts {
+  /** Start of the bucket, UTC. */
+  start:
+    | Date
+    | undefined;
+  /** Keys are enum names without prefix, e.g. "LOGIN_FAILURE", "FAILURE", "WARNING". */
+  byType: KeyCount[];
+  byOutcome: KeyCount[];
+  bySeverity: KeyCount[];
+}
+
+export interface GetSecuritySummaryResponse {
+  /** Buckets holding at least one event, oldest first. */
+  buckets: SummaryBucketCounts[];
+  /** Failed attempts, most first. */
+  topFailingSubjects: KeyCount[];
+  topFailingIps: KeyCount[];
+  /** By service token name (or id when the name is unknown). */
+  topFailingServiceTokens: KeyCount[];
+  /** ACCOUNT_LOCKED events. */
+  lockouts: number;
+  /** Alerts raised in the range, by severity name. */
+  alertsBySeverity: KeyCount[];
+}
+
+export interface ExportEventsRequest {
+  /** Inclusive. */
+  from:
+    | Date
+    | undefined;
+  /** Exclusive. */
+  to:
+    | Date
+    | undefined;
+  /** Defaults to JSONL. */
+  format: ExportFormat;
+}
+
+export interface ExportEventsResponse {
+  /** The next piece of the file; concatenated in order they make it whole. */
+  data: Buffer;
+  /** Events written so far, this piece included. */
+  rowsSoFar: number;
 }
 
 function createBaseAuditRecord(): AuditRecord {
@@ -871,6 +1024,701 @@ export const VerifyAuditChainResponse: MessageFns<VerifyAuditChainResponse> = {
   },
 };
 
+function createBaseGetSecuritySummaryRequest(): GetSecuritySummaryRequest {
+  return { from: undefined, to: undefined, bucket: 0, top: 0 };
+}
+
+export const GetSecuritySummaryRequest: MessageFns<GetSecuritySummaryRequest> = {
+  encode(message: GetSecuritySummaryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(10).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(18).fork()).join();
+    }
+    if (message.bucket !== 0) {
+      writer.uint32(24).int32(message.bucket);
+    }
+    if (message.top !== 0) {
+      writer.uint32(32).uint32(message.top);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSecuritySummaryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSecuritySummaryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bucket = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.top = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSecuritySummaryRequest {
+    return {
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      bucket: isSet(object.bucket) ? summaryBucketFromJSON(object.bucket) : 0,
+      top: isSet(object.top) ? globalThis.Number(object.top) : 0,
+    };
+  },
+
+  toJSON(message: GetSecuritySummaryRequest): unknown {
+    const obj: any = {};
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.bucket !== 0) {
+      obj.bucket = summaryBucketToJSON(message.bucket);
+    }
+    if (message.top !== 0) {
+      obj.top = Math.round(message.top);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetSecuritySummaryRequest>, I>>(base?: I): GetSecuritySummaryRequest {
+    return GetSecuritySummaryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSecuritySummaryRequest>, I>>(object: I): GetSecuritySummaryRequest {
+    const message = createBaseGetSecuritySummaryRequest();
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.bucket = object.bucket ?? 0;
+    message.top = object.top ?? 0;
+    return message;
+  },
+};
+
+function createBaseKeyCount(): KeyCount {
+  return { key: "", count: 0 };
+}
+
+export const KeyCount: MessageFns<KeyCount> = {
+  encode(message: KeyCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint64(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyCount {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: KeyCount): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyCount>, I>>(base?: I): KeyCount {
+    return KeyCount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyCount>, I>>(object: I): KeyCount {
+    const message = createBaseKeyCount();
+    message.key = object.key ?? "";
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseSummaryBucketCounts(): SummaryBucketCounts {
+  return { start: undefined, byType: [], byOutcome: [], bySeverity: [] };
+}
+
+export const SummaryBucketCounts: MessageFns<SummaryBucketCounts> = {
+  encode(message: SummaryBucketCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      Timestamp.encode(toTimestamp(message.start), writer.uint32(10).fork()).join();
+    }
+    for (const v of message.byType) {
+      KeyCount.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.byOutcome) {
+      KeyCount.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.bySeverity) {
+      KeyCount.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SummaryBucketCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSummaryBucketCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.byType.push(KeyCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.byOutcome.push(KeyCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.bySeverity.push(KeyCount.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SummaryBucketCounts {
+    return {
+      start: isSet(object.start) ? fromJsonTimestamp(object.start) : undefined,
+      byType: globalThis.Array.isArray(object?.byType)
+        ? object.byType.map((e: any) => KeyCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.by_type)
+        ? object.by_type.map((e: any) => KeyCount.fromJSON(e))
+        : [],
+      byOutcome: globalThis.Array.isArray(object?.byOutcome)
+        ? object.byOutcome.map((e: any) => KeyCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.by_outcome)
+        ? object.by_outcome.map((e: any) => KeyCount.fromJSON(e))
+        : [],
+      bySeverity: globalThis.Array.isArray(object?.bySeverity)
+        ? object.bySeverity.map((e: any) => KeyCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.by_severity)
+        ? object.by_severity.map((e: any) => KeyCount.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SummaryBucketCounts): unknown {
+    const obj: any = {};
+    if (message.start !== undefined) {
+      obj.start = message.start.toISOString();
+    }
+    if (message.byType?.length) {
+      obj.byType = message.byType.map((e) => KeyCount.toJSON(e));
+    }
+    if (message.byOutcome?.length) {
+      obj.byOutcome = message.byOutcome.map((e) => KeyCount.toJSON(e));
+    }
+    if (message.bySeverity?.length) {
+      obj.bySeverity = message.bySeverity.map((e) => KeyCount.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SummaryBucketCounts>, I>>(base?: I): SummaryBucketCounts {
+    return SummaryBucketCounts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SummaryBucketCounts>, I>>(object: I): SummaryBucketCounts {
+    const message = createBaseSummaryBucketCounts();
+    message.start = object.start ?? undefined;
+    message.byType = object.byType?.map((e) => KeyCount.fromPartial(e)) || [];
+    message.byOutcome = object.byOutcome?.map((e) => KeyCount.fromPartial(e)) || [];
+    message.bySeverity = object.bySeverity?.map((e) => KeyCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetSecuritySummaryResponse(): GetSecuritySummaryResponse {
+  return {
+    buckets: [],
+    topFailingSubjects: [],
+    topFailingIps: [],
+    topFailingServiceTokens: [],
+    lockouts: 0,
+    alertsBySeverity: [],
+  };
+}
+
+export const GetSecuritySummaryResponse: MessageFns<GetSecuritySummaryResponse> = {
+  encode(message: GetSecuritySummaryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.buckets) {
+      SummaryBucketCounts.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.topFailingSubjects) {
+      KeyCount.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.topFailingIps) {
+      KeyCount.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.topFailingServiceTokens) {
+      KeyCount.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.lockouts !== 0) {
+      writer.uint32(40).uint64(message.lockouts);
+    }
+    for (const v of message.alertsBySeverity) {
+      KeyCount.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSecuritySummaryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSecuritySummaryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.buckets.push(SummaryBucketCounts.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.topFailingSubjects.push(KeyCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.topFailingIps.push(KeyCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.topFailingServiceTokens.push(KeyCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.lockouts = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.alertsBySeverity.push(KeyCount.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetSecuritySummaryResponse {
+    return {
+      buckets: globalThis.Array.isArray(object?.buckets)
+        ? object.buckets.map((e: any) => SummaryBucketCounts.fromJSON(e))
+        : [],
+      topFailingSubjects: globalThis.Array.isArray(object?.topFailingSubjects)
+        ? object.topFailingSubjects.map((e: any) => KeyCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.top_failing_subjects)
+        ? object.top_failing_subjects.map((e: any) => KeyCount.fromJSON(e))
+        : [],
+      topFailingIps: globalThis.Array.isArray(object?.topFailingIps)
+        ? object.topFailingIps.map((e: any) => KeyCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.top_failing_ips)
+        ? object.top_failing_ips.map((e: any) => KeyCount.fromJSON(e))
+        : [],
+      topFailingServiceTokens: globalThis.Array.isArray(object?.topFailingServiceTokens)
+        ? object.topFailingServiceTokens.map((e: any) => KeyCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.top_failing_service_tokens)
+        ? object.top_failing_service_tokens.map((e: any) => KeyCount.fromJSON(e))
+        : [],
+      lockouts: isSet(object.lockouts) ? globalThis.Number(object.lockouts) : 0,
+      alertsBySeverity: globalThis.Array.isArray(object?.alertsBySeverity)
+        ? object.alertsBySeverity.map((e: any) => KeyCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.alerts_by_severity)
+        ? object.alerts_by_severity.map((e: any) => KeyCount.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetSecuritySummaryResponse): unknown {
+    const obj: any = {};
+    if (message.buckets?.length) {
+      obj.buckets = message.buckets.map((e) => SummaryBucketCounts.toJSON(e));
+    }
+    if (message.topFailingSubjects?.length) {
+      obj.topFailingSubjects = message.topFailingSubjects.map((e) => KeyCount.toJSON(e));
+    }
+    if (message.topFailingIps?.length) {
+      obj.topFailingIps = message.topFailingIps.map((e) => KeyCount.toJSON(e));
+    }
+    if (message.topFailingServiceTokens?.length) {
+      obj.topFailingServiceTokens = message.topFailingServiceTokens.map((e) => KeyCount.toJSON(e));
+    }
+    if (message.lockouts !== 0) {
+      obj.lockouts = Math.round(message.lockouts);
+    }
+    if (message.alertsBySeverity?.length) {
+      obj.alertsBySeverity = message.alertsBySeverity.map((e) => KeyCount.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetSecuritySummaryResponse>, I>>(base?: I): GetSecuritySummaryResponse {
+    return GetSecuritySummaryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSecuritySummaryResponse>, I>>(object: I): GetSecuritySummaryResponse {
+    const message = createBaseGetSecuritySummaryResponse();
+    message.buckets = object.buckets?.map((e) => SummaryBucketCounts.fromPartial(e)) || [];
+    message.topFailingSubjects = object.topFailingSubjects?.map((e) => KeyCount.fromPartial(e)) || [];
+    message.topFailingIps = object.topFailingIps?.map((e) => KeyCount.fromPartial(e)) || [];
+    message.topFailingServiceTokens = object.topFailingServiceTokens?.map((e) => KeyCount.fromPartial(e)) || [];
+    message.lockouts = object.lockouts ?? 0;
+    message.alertsBySeverity = object.alertsBySeverity?.map((e) => KeyCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseExportEventsRequest(): ExportEventsRequest {
+  return { from: undefined, to: undefined, format: 0 };
+}
+
+export const ExportEventsRequest: MessageFns<ExportEventsRequest> = {
+  encode(message: ExportEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(10).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(18).fork()).join();
+    }
+    if (message.format !== 0) {
+      writer.uint32(24).int32(message.format);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.format = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportEventsRequest {
+    return {
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      format: isSet(object.format) ? exportFormatFromJSON(object.format) : 0,
+    };
+  },
+
+  toJSON(message: ExportEventsRequest): unknown {
+    const obj: any = {};
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.format !== 0) {
+      obj.format = exportFormatToJSON(message.format);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportEventsRequest>, I>>(base?: I): ExportEventsRequest {
+    return ExportEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportEventsRequest>, I>>(object: I): ExportEventsRequest {
+    const message = createBaseExportEventsRequest();
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.format = object.format ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportEventsResponse(): ExportEventsResponse {
+  return { data: Buffer.alloc(0), rowsSoFar: 0 };
+}
+
+export const ExportEventsResponse: MessageFns<ExportEventsResponse> = {
+  encode(message: ExportEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    if (message.rowsSoFar !== 0) {
+      writer.uint32(16).uint64(message.rowsSoFar);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rowsSoFar = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportEventsResponse {
+    return {
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      rowsSoFar: isSet(object.rowsSoFar)
+        ? globalThis.Number(object.rowsSoFar)
+        : isSet(object.rows_so_far)
+        ? globalThis.Number(object.rows_so_far)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExportEventsResponse): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.rowsSoFar !== 0) {
+      obj.rowsSoFar = Math.round(message.rowsSoFar);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportEventsResponse>, I>>(base?: I): ExportEventsResponse {
+    return ExportEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportEventsResponse>, I>>(object: I): ExportEventsResponse {
+    const message = createBaseExportEventsResponse();
+    message.data = object.data ?? Buffer.alloc(0);
+    message.rowsSoFar = object.rowsSoFar ?? 0;
+    return message;
+  },
+};
+
 /**
  * AuditService reads the trail of administrative actions. Every call needs an
  * `authorization: Bearer` credential carrying `audit:read` (or `admin`).
@@ -904,6 +1752,36 @@ export const AuditServiceService = {
       Buffer.from(VerifyAuditChainResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VerifyAuditChainResponse => VerifyAuditChainResponse.decode(value),
   },
+  /**
+   * Counts over recorded events and alerts in a time range: per bucket by
+   * type, outcome and severity; the subjects, addresses and service tokens
+   * failing most; lockouts; alerts by severity.
+   */
+  getSecuritySummary: {
+    path: "/warden.v1.AuditService/GetSecuritySummary" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSecuritySummaryRequest): Buffer =>
+      Buffer.from(GetSecuritySummaryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSecuritySummaryRequest => GetSecuritySummaryRequest.decode(value),
+    responseSerialize: (value: GetSecuritySummaryResponse): Buffer =>
+      Buffer.from(GetSecuritySummaryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSecuritySummaryResponse => GetSecuritySummaryResponse.decode(value),
+  },
+  /**
+   * Events in [from, to), oldest first, as JSON Lines or CSV, streamed from a
+   * database cursor in constant memory, with the rows sent so far.
+   */
+  exportEvents: {
+    path: "/warden.v1.AuditService/ExportEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExportEventsRequest): Buffer => Buffer.from(ExportEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportEventsRequest => ExportEventsRequest.decode(value),
+    responseSerialize: (value: ExportEventsResponse): Buffer =>
+      Buffer.from(ExportEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportEventsResponse => ExportEventsResponse.decode(value),
+  },
 } as const;
 
 export interface AuditServiceServer extends UntypedServiceImplementation {
@@ -914,6 +1792,17 @@ export interface AuditServiceServer extends UntypedServiceImplementation {
    * record that was altered, or that no longer follows its predecessor.
    */
   verifyAuditChain: handleUnaryCall<VerifyAuditChainRequest, VerifyAuditChainResponse>;
+  /**
+   * Counts over recorded events and alerts in a time range: per bucket by
+   * type, outcome and severity; the subjects, addresses and service tokens
+   * failing most; lockouts; alerts by severity.
+   */
+  getSecuritySummary: handleUnaryCall<GetSecuritySummaryRequest, GetSecuritySummaryResponse>;
+  /**
+   * Events in [from, to), oldest first, as JSON Lines or CSV, streamed from a
+   * database cursor in constant memory, with the rows sent so far.
+   */
+  exportEvents: handleServerStreamingCall<ExportEventsRequest, ExportEventsResponse>;
 }
 
 export interface AuditServiceClient extends Client {
@@ -952,6 +1841,39 @@ export interface AuditServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VerifyAuditChainResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Counts over recorded events and alerts in a time range: per bucket by
+   * type, outcome and severity; the subjects, addresses and service tokens
+   * failing most; lockouts; alerts by severity.
+   */
+  getSecuritySummary(
+    request: GetSecuritySummaryRequest,
+    callback: (error: ServiceError | null, response: GetSecuritySummaryResponse) => void,
+  ): ClientUnaryCall;
+  getSecuritySummary(
+    request: GetSecuritySummaryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSecuritySummaryResponse) => void,
+  ): ClientUnaryCall;
+  getSecuritySummary(
+    request: GetSecuritySummaryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSecuritySummaryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Events in [from, to), oldest first, as JSON Lines or CSV, streamed from a
+   * database cursor in constant memory, with the rows sent so far.
+   */
+  exportEvents(
+    request: ExportEventsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportEventsResponse>;
+  exportEvents(
+    request: ExportEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportEventsResponse>;
 }
 
 export const AuditServiceClient = makeGenericClientConstructor(
