@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Memory tests collect garbage before they measure, so they see what is live.
+    execArgv: ["--expose-gc"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

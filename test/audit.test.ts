@@ -3,8 +3,14 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuditServiceClient,
+  ExportEventsRequest,
+  ExportFormat,
+  GetSecuritySummaryRequest,
   ListAuditRecordsRequest,
+  SummaryBucket,
   VerifyAuditChainRequest,
+  type ExportEventsResponse,
+  type GetSecuritySummaryResponse,
   type AuditRecord,
   type ListAuditRecordsResponse,
   type VerifyAuditChainResponse,
@@ -15,6 +21,8 @@ import {
   RevokeServiceTokenRequest,
   RotateServiceTokenRequest,
 } from "../src/gen/warden/v1/token_service.js";
+import { LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
+import { AuthenticationEvent, EventType, Outcome, PrincipalKind, Severity } from "../src/gen/warden/v1/event.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { bearer, callError, createTokenWithCli, startTestWarden, type TestWarden } from "./support/warden.js";
 
@@ -32,7 +40,25 @@ function auditClient(address: string) {
         error ? reject(error) : resolve(response),
       ),
     );
-  return { list, verify, close: () => client.close() };
+  const summary = (request: Partial<GetSecuritySummaryRequest>, metadata: Metadata) =>
+    new Promise<GetSecuritySummaryResponse>((resolve, reject) =>
+      client.getSecuritySummary(GetSecuritySummaryRequest.fromPartial(request), metadata, (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
+    );
+  /** Streams an export, handing each chunk to `onChunk` and keeping nothing. */
+  const exportEvents = (
+    request: Partial<ExportEventsRequest>,
+    metadata: Metadata,
+    onChunk: (chunk: ExportEventsResponse) => void,
+  ) =>
+    new Promise<void>((resolve, reject) => {
+      const stream = client.exportEvents(ExportEventsRequest.fromPartial(request), metadata);
+      stream.on("data", onChunk);
+      stream.on("error", reject);
+      stream.on("end", resolve);
+    });
+  return { list, verify, summary, exportEvents, close: () => client.close() };
 }
 
 interface Fixture {
@@ -46,7 +72,8 @@ interface Fixture {
 /** A server on a database of its own: tampering tests break the chain on purpose. */
 async function fixture(): Promise<Fixture> {
   const db = await createTestDatabase();
-  const t = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false" }, {}, db);
+  // Only the events the tests report: no lockout or risk events of Warden's own.
+  const t = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false" }, {}, db);
   const admin = bearer(await createTokenWithCli(db.url, "audit-admin", "admin"));
   const audit = auditClient(`127.0.0.1:${t.warden.grpcPort}`);
   return {
@@ -236,6 +263,247 @@ describe("the hash chain", () => {
 
       const backwards = await callError(f.audit.verify({ fromSeq: 5, toSeq: 2 }, f.admin));
       expect(backwards.code).toBe(status.INVALID_ARGUMENT);
+    } finally {
+      await f.stop();
+    }
+  });
+});
+
+describe("GetSecuritySummary", () => {
+  it("equals counts made by hand from a fixture", async () => {
+    const f = await fixture();
+    try {
+      const at = (day: number, time: string) => new Date(`2025-03-0${day}T${time}:00Z`);
+      const events = [
+        {
+          at: at(1, "10:00"),
+          type: EventType.LOGIN_FAILURE,
+          outcome: Outcome.FAILURE,
+          subject: "alice",
+          ip: "10.0.0.1",
+        },
+        {
+          at: at(1, "10:05"),
+          type: EventType.LOGIN_FAILURE,
+          outcome: Outcome.FAILURE,
+          subject: "alice",
+          ip: "10.0.0.2",
+        },
+        {
+          at: at(1, "11:00"),
+          type: EventType.LOGIN_SUCCESS,
+          outcome: Outcome.SUCCESS,
+          subject: "alice",
+          ip: "10.0.0.1",
+        },
+        {
+          at: at(1, "12:00"),
+          type: EventType.TOKEN_AUTH_FAILURE,
+          outcome: Outcome.FAILURE,
+          token: "billing",
+          ip: "10.0.0.2",
+          severity: Severity.WARNING,
+        },
+        {
+          at: at(2, "09:00"),
+          type: EventType.ACCOUNT_LOCKED,
+          outcome: Outcome.FAILURE,
+          subject: "bob",
+          ip: "10.0.0.3",
+          severity: Severity.WARNING,
+        },
+        { at: at(2, "09:01"), type: EventType.LOGIN_FAILURE, outcome: Outcome.FAILURE, subject: "bob", ip: "10.0.0.2" },
+        {
+          at: at(2, "23:59"),
+          type: EventType.TOKEN_AUTH_FAILURE,
+          outcome: Outcome.FAILURE,
+          token: "billing",
+          ip: "10.0.0.2",
+          severity: Severity.WARNING,
+        },
+        // Outside the range (its end is exclusive).
+        {
+          at: at(3, "00:00"),
+          type: EventType.LOGIN_FAILURE,
+          outcome: Outcome.FAILURE,
+          subject: "carol",
+          ip: "10.0.0.9",
+        },
+      ];
+      await f.t.client.logEvents(
+        LogEventsRequest.fromPartial({
+          events: events.map((e) =>
+            AuthenticationEvent.fromPartial({
+              type: e.type,
+              outcome: e.outcome,
+              severity: e.severity ?? Severity.INFO,
+              occurredAt: e.at,
+              principal:
+                e.token === undefined
+                  ? { subject: e.subject, kind: PrincipalKind.USER }
+                  : { subject: "tok-billing", kind: PrincipalKind.SERVICE_TOKEN, serviceTokenName: e.token },
+              client: { ipAddress: e.ip },
+            }),
+          ),
+        }),
+      );
+      await f.db.query(
+        `INSERT INTO alerts (alert_id, rule, fingerprint, group_key, severity, summary, first_seen_at, last_seen_at, created_at)
+         SELECT gen_random_uuid(), 'r', 'r/all', 'all', s::alert_severity, 's', now(), now(), '2025-03-01T08:00:00Z'
+         FROM unnest(ARRAY['HIGH', 'HIGH', 'CRITICAL']) AS s`,
+      );
+
+      const summary = await f.audit.summary(
+        { from: at(1, "00:00"), to: at(3, "00:00"), bucket: SummaryBucket.DAY, top: 5 },
+        f.admin,
+      );
+      const kc = (pairs: [string, number][]) => pairs.map(([key, count]) => ({ key, count }));
+      expect(summary).toEqual({
+        buckets: [
+          {
+            start: at(1, "00:00"),
+            byType: kc([
+              ["LOGIN_FAILURE", 2],
+              ["LOGIN_SUCCESS", 1],
+              ["TOKEN_AUTH_FAILURE", 1],
+            ]),
+            byOutcome: kc([
+              ["FAILURE", 3],
+              ["SUCCESS", 1],
+            ]),
+            bySeverity: kc([
+              ["INFO", 3],
+              ["WARNING", 1],
+            ]),
+          },
+          {
+            start: at(2, "00:00"),
+            byType: kc([
+              ["ACCOUNT_LOCKED", 1],
+              ["LOGIN_FAILURE", 1],
+              ["TOKEN_AUTH_FAILURE", 1],
+            ]),
+            byOutcome: kc([["FAILURE", 3]]),
+            bySeverity: kc([
+              ["WARNING", 2],
+              ["INFO", 1],
+            ]),
+          },
+        ],
+        topFailingSubjects: kc([
+          ["alice", 2],
+          ["bob", 2],
+        ]),
+        topFailingIps: kc([
+          ["10.0.0.2", 4],
+          ["10.0.0.1", 1],
+          ["10.0.0.3", 1],
+        ]),
+        topFailingServiceTokens: kc([["billing", 2]]),
+        lockouts: 1,
+        alertsBySeverity: kc([
+          ["CRITICAL", 1],
+          ["HIGH", 2],
+        ]),
+      });
+
+      const hourly = await f.audit.summary(
+        { from: at(1, "00:00"), to: at(2, "00:00"), bucket: SummaryBucket.HOUR },
+        f.admin,
+      );
+      expect(hourly.buckets.map((b) => [b.start!.toISOString(), b.byType.reduce((n, c) => n + c.count, 0)])).toEqual([
+        ["2025-03-01T10:00:00.000Z", 2],
+        ["2025-03-01T11:00:00.000Z", 1],
+        ["2025-03-01T12:00:00.000Z", 1],
+      ]);
+      const missing = await callError(f.audit.summary({ to: at(2, "00:00") }, f.admin));
+      expect([missing.code, missing.details]).toEqual([status.INVALID_ARGUMENT, "from: required"]);
+      const tooLong = await callError(
+        f.audit.summary({ from: new Date("2020-01-01"), to: new Date("2022-01-01") }, f.admin),
+      );
+      expect([tooLong.code, tooLong.details]).toEqual([status.INVALID_ARGUMENT, "to: at most 366 days after from"]);
+    } finally {
+      await f.stop();
+    }
+  });
+});
+
+describe("ExportEvents", () => {
+  it("streams 100,000 events with memory flat, reporting progress", async () => {
+    const f = await fixture();
+    try {
+      await f.db.query(
+        `INSERT INTO security_events (event_id, occurred_at, type, severity, outcome, subject, client_ip, user_agent, details)
+         SELECT gen_random_uuid(), timestamptz '2025-01-01' + g * interval '1 millisecond', 'LOGIN_FAILURE', 'INFO',
+           'FAILURE', 'user-' || (g % 5000), ('10.1.' || (g % 250) || '.' || (g % 200))::inet,
+           'Mozilla/5.0 (X11; Linux x86_64) export-test ' || g, jsonb_build_object('attempt', g::text, 'pad', repeat('x', 120))
+         FROM generate_series(1, 100000) g`,
+      );
+      // What stays live, sampled with garbage collected: it must not grow with the export.
+      const collect = global.gc;
+      if (collect === undefined) throw new Error("run with --expose-gc (vitest.config.ts sets it)");
+      collect();
+      const baseline = process.memoryUsage().heapUsed;
+      let peak = baseline;
+      let bytes = 0;
+      let lines = 0;
+      const progress: number[] = [];
+      await f.audit.exportEvents(
+        { from: new Date("2025-01-01"), to: new Date("2025-01-02"), format: ExportFormat.JSONL },
+        f.admin,
+        (chunk) => {
+          bytes += chunk.data.length;
+          for (const byte of chunk.data) if (byte === 10) lines += 1;
+          progress.push(chunk.rowsSoFar);
+          if (progress.length % 10 === 0) {
+            collect();
+            peak = Math.max(peak, process.memoryUsage().heapUsed);
+          }
+        },
+      );
+      expect(lines).toBe(100_000);
+      expect(progress.at(-1)).toBe(100_000);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      // The export is far larger than what was ever live at once.
+      expect(bytes).toBeGreaterThan(40 * 1024 * 1024);
+      expect(peak - baseline).toBeLessThan(16 * 1024 * 1024);
+      console.log(
+        `export: ${(bytes / 2 ** 20).toFixed(1)} MiB sent; heap peak +${((peak - baseline) / 2 ** 20).toFixed(1)} MiB`,
+      );
+    } finally {
+      await f.stop();
+    }
+  });
+
+  it("writes CSV with a header and quotes what needs quoting", async () => {
+    const f = await fixture();
+    try {
+      await f.t.client.logEvents(
+        LogEventsRequest.fromPartial({
+          events: [
+            AuthenticationEvent.fromPartial({
+              type: EventType.LOGIN_FAILURE,
+              outcome: Outcome.FAILURE,
+              occurredAt: new Date("2025-02-01T10:00:00Z"),
+              principal: { subject: '=cmd|"x"', kind: PrincipalKind.USER },
+              client: { ipAddress: "10.0.0.1", userAgent: "a, b" },
+            }),
+          ],
+        }),
+      );
+      let text = "";
+      await f.audit.exportEvents(
+        { from: new Date("2025-02-01"), to: new Date("2025-02-02"), format: ExportFormat.CSV },
+        f.admin,
+        (chunk) => (text += chunk.data.toString("utf8")),
+      );
+      const [header, row, end] = text.split("\n");
+      expect(header).toBe(
+        "event_id,occurred_at,received_at,type,severity,outcome,subject,principal_kind,email,service_token_name,token_id,client_ip,user_agent,request_id,source_service,failure_reason,risk_score,risk_signals,details",
+      );
+      expect(row).toContain(',"=cmd|""x""",USER,');
+      expect(row).toContain(',10.0.0.1,"a, b",');
+      expect(end).toBe("");
     } finally {
       await f.stop();
     }
