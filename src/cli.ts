@@ -6,7 +6,14 @@ import { migrate } from "./db/migrate.js";
 import { createLogger, type Logger } from "./log.js";
 import { userInfo } from "node:os";
 import { SCOPES } from "./authz/scopes.js";
-import { createPool } from "./db/pool.js";
+import { createPool, type Pool } from "./db/pool.js";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { Presets, SingleBar } from "cli-progress";
+import { countEventsInRange } from "../sql/queries/summary.queries.js";
+import { exportEvents } from "./audit/export.js";
+import { planRetention, runRetention } from "./audit/retention.js";
+import { ExportFormat } from "./gen/warden/v1/audit_service.js";
 import { InvalidArgumentError } from "./errors.js";
 import { ServiceTokenState, type ServiceToken, type ServiceTokenSelector } from "./gen/warden/v1/token_service.js";
 import { ServiceTokens } from "./tokens/tokens.js";
@@ -72,16 +79,21 @@ async function withDatabase<T>(work: (url: string, log: Logger) => Promise<T>): 
   }
 }
 
-/** Token administration straight against the database, e.g. to make the first admin token. */
-async function withServiceTokens<T>(work: (tokens: ServiceTokens) => Promise<T>): Promise<T> {
+/** A small pool on the configured database, for administration commands. */
+async function withPool<T>(work: (pool: Pool) => Promise<T>, statementTimeoutMs = 10_000): Promise<T> {
   return withDatabase(async (url, log) => {
-    const pool = createPool({ url, max: 2, connectTimeoutMs: 5000, statementTimeoutMs: 10_000 }, log);
+    const pool = createPool({ url, max: 2, connectTimeoutMs: 5000, statementTimeoutMs }, log);
     try {
-      return await work(new ServiceTokens(pool));
+      return await work(pool);
     } finally {
       await pool.end();
     }
   });
+}
+
+/** Token administration straight against the database, e.g. to make the first admin token. */
+function withServiceTokens<T>(work: (tokens: ServiceTokens) => Promise<T>): Promise<T> {
+  return withPool((pool) => work(new ServiceTokens(pool)));
 }
 
 const cliActor = { principal: `cli:${userInfo().username}` };
@@ -157,6 +169,66 @@ token
   .action((nameOrId: string, options: { reason: string }) =>
     withServiceTokens(async (tokens) => printToken(await tokens.revoke(selector(nameOrId), options.reason, cliActor))),
   );
+
+function time(value: string, option: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(option, "not an ISO 8601 time");
+  return date;
+}
+
+program
+  .command("export")
+  .description("write events in a time range as JSON Lines or CSV, with a progress bar on stderr")
+  .requiredOption("--from <time>", "ISO 8601, inclusive")
+  .requiredOption("--to <time>", "ISO 8601, exclusive")
+  .option("--format <format>", "jsonl or csv", "jsonl")
+  .option("--out <file>", "where to write (default: stdout)")
+  .action((options: { from: string; to: string; format: string; out?: string }) =>
+    withPool(async (pool) => {
+      const request = {
+        from: time(options.from, "--from"),
+        to: time(options.to, "--to"),
+        format: options.format.toLowerCase() === "csv" ? ExportFormat.CSV : ExportFormat.JSONL,
+      };
+      const [total] = await countEventsInRange.run(request, pool);
+      const bar = new SingleBar(
+        { format: "export |{bar}| {value}/{total} events", stream: process.stderr },
+        Presets.shades_classic,
+      );
+      bar.start(total!.count, 0);
+      const out = options.out === undefined ? process.stdout : createWriteStream(options.out);
+      try {
+        for await (const chunk of exportEvents(pool, request)) {
+          if (!out.write(chunk.data)) await once(out, "drain");
+          bar.update(chunk.rowsSoFar);
+        }
+      } finally {
+        bar.stop();
+        if (out !== process.stdout) await new Promise<void>((resolve) => out.end(() => resolve()));
+      }
+    }, 60_000),
+  );
+
+const retention = program.command("retention").description("remove events and audit records past their retention");
+
+retention
+  .command("run")
+  .description("remove expired events (by severity) and audit records, in bounded batches (WARDEN_RETENTION)")
+  .option("--dry-run", "only show what would be removed")
+  .action((options: { dryRun?: boolean }) => {
+    const policy = configOrExit().retention;
+    return withPool(async (pool) => {
+      const now = new Date();
+      const lines = options.dryRun
+        ? await planRetention(pool, policy, now)
+        : await runRetention(pool, policy, now, cliActor);
+      for (const line of lines) {
+        process.stdout.write(
+          `${line.what}\t${options.dryRun ? "would remove" : "removed"} ${line.rows}\tolder than ${line.before.toISOString()}\n`,
+        );
+      }
+    }, 60_000);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`warden: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -7,6 +7,7 @@ import {
   type LockoutSettings,
   type StuffingPolicy,
 } from "./lockout/policy.js";
+import { DEFAULT_RETENTION, type RetentionPolicy } from "./audit/retention.js";
 import { DEFAULT_RISK_SETTINGS, type RiskSettings, type RiskSignalName } from "./risk/settings.js";
 
 /** JWT signature algorithms Warden can be allowed to accept; "none" and HMAC are never among them. */
@@ -206,6 +207,25 @@ const environmentSchema = z.object({
   WARDEN_ALERT_DELIVERY_POLL_MS: milliseconds(1000),
   WARDEN_ALERT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
 
+  WARDEN_RETENTION: settingList(
+    z
+      .object({
+        info: z.coerce.number().int().min(1).max(36_500),
+        warning: z.coerce.number().int().min(1).max(36_500),
+        critical: z.coerce.number().int().min(1).max(36_500),
+        audit: z.coerce.number().int().min(1).max(36_500),
+      })
+      .partial()
+      .strict(),
+  ).transform((o): RetentionPolicy => ({
+    events: {
+      INFO: o.info ?? DEFAULT_RETENTION.events.INFO,
+      WARNING: o.warning ?? DEFAULT_RETENTION.events.WARNING,
+      CRITICAL: o.critical ?? DEFAULT_RETENTION.events.CRITICAL,
+    },
+    auditDays: o.audit ?? DEFAULT_RETENTION.auditDays,
+  })),
+
   WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
@@ -259,6 +279,8 @@ export interface Config {
   risk: RiskSettings | undefined;
   /** Absent when alerting is turned off. */
   alerts: AlertConfig | undefined;
+  /** Days events (by severity) and audit records are kept; applied by `warden retention run`. */
+  retention: RetentionPolicy;
   shutdownGraceMs: number;
   logLevel: string;
 }
@@ -387,6 +409,7 @@ export function loadConfig(env: Environment = process.env): Config {
                 },
         }
       : undefined,
+    retention: e.WARDEN_RETENTION,
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,
   };

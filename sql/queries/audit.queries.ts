@@ -118,7 +118,7 @@ export interface IVerifyAuditChainQuery {
   result: IVerifyAuditChainResult;
 }
 
-const verifyAuditChainIR: any = {"usedParamSet":{"fromSeq":true,"toSeq":true},"params":[{"name":"fromSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":552,"b":560},{"a":642,"b":650},{"a":717,"b":725},{"a":816,"b":824}]},{"name":"toSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":585,"b":591}]}],"statement":"-- Recomputes every hash in [fromSeq, toSeq] and checks each record names its\n-- predecessor's hash; returns the number checked and the first broken record.\nWITH checked AS (\n  SELECT seq,\n    hash = audit_hash(prev_hash, audit_canonical(\n      record_id, recorded_at, actor, action, target, request_id, client_ip, before, after)) AS content_intact,\n    prev_hash = coalesce(\n      lag(hash) OVER (ORDER BY seq),\n      '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea\n    ) AS link_intact\n  FROM audit_records\n  WHERE seq >= :fromSeq!::bigint - 1 AND seq <= :toSeq!::bigint\n)\nSELECT\n  count(*) FILTER (WHERE seq >= :fromSeq!::bigint)::integer AS \"checked!\",\n  min(seq) FILTER (WHERE seq >= :fromSeq!::bigint AND NOT content_intact)::text AS \"firstAltered\",\n  min(seq) FILTER (WHERE seq >= :fromSeq!::bigint AND NOT link_intact)::text AS \"firstUnlinked\"\nFROM checked"};
+const verifyAuditChainIR: any = {"usedParamSet":{"fromSeq":true,"toSeq":true},"params":[{"name":"fromSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":1030,"b":1038},{"a":1125,"b":1133},{"a":1200,"b":1208},{"a":1299,"b":1307}]},{"name":"toSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":1068,"b":1074}]}],"statement":"-- Recomputes every hash in [fromSeq, toSeq] and checks each record names its\n-- predecessor's hash; returns the number checked and the first broken record.\nWITH checked AS (\n  SELECT seq,\n    hash = audit_hash(prev_hash, audit_canonical(\n      record_id, recorded_at, actor, action, target, request_id, client_ip, before, after)) AS content_intact,\n    CASE\n      WHEN lag(hash) OVER (ORDER BY seq) IS NOT NULL THEN prev_hash = lag(hash) OVER (ORDER BY seq)\n      -- The oldest record left: the chain's start, or the anchor a recorded prune left behind.\n      ELSE prev_hash = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea\n        OR EXISTS (\n          SELECT FROM audit_records p\n          WHERE p.action = 'audit.prune' AND p.after ->> 'anchor' = encode(audit_records.prev_hash, 'hex')\n        )\n    END AS link_intact\n  FROM audit_records\n  -- From the record before the range (seq has gaps where transactions rolled back).\n  WHERE seq >= coalesce((SELECT max(seq) FROM audit_records WHERE seq < :fromSeq!::bigint), 0)\n    AND seq <= :toSeq!::bigint\n)\nSELECT\n  count(*) FILTER (WHERE seq >= :fromSeq!::bigint)::integer AS \"checked!\",\n  min(seq) FILTER (WHERE seq >= :fromSeq!::bigint AND NOT content_intact)::text AS \"firstAltered\",\n  min(seq) FILTER (WHERE seq >= :fromSeq!::bigint AND NOT link_intact)::text AS \"firstUnlinked\"\nFROM checked"};
 
 /**
  * Query generated from SQL:
@@ -129,12 +129,19 @@ const verifyAuditChainIR: any = {"usedParamSet":{"fromSeq":true,"toSeq":true},"p
  *   SELECT seq,
  *     hash = audit_hash(prev_hash, audit_canonical(
  *       record_id, recorded_at, actor, action, target, request_id, client_ip, before, after)) AS content_intact,
- *     prev_hash = coalesce(
- *       lag(hash) OVER (ORDER BY seq),
- *       '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
- *     ) AS link_intact
+ *     CASE
+ *       WHEN lag(hash) OVER (ORDER BY seq) IS NOT NULL THEN prev_hash = lag(hash) OVER (ORDER BY seq)
+ *       -- The oldest record left: the chain's start, or the anchor a recorded prune left behind.
+ *       ELSE prev_hash = '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+ *         OR EXISTS (
+ *           SELECT FROM audit_records p
+ *           WHERE p.action = 'audit.prune' AND p.after ->> 'anchor' = encode(audit_records.prev_hash, 'hex')
+ *         )
+ *     END AS link_intact
  *   FROM audit_records
- *   WHERE seq >= :fromSeq!::bigint - 1 AND seq <= :toSeq!::bigint
+ *   -- From the record before the range (seq has gaps where transactions rolled back).
+ *   WHERE seq >= coalesce((SELECT max(seq) FROM audit_records WHERE seq < :fromSeq!::bigint), 0)
+ *     AND seq <= :toSeq!::bigint
  * )
  * SELECT
  *   count(*) FILTER (WHERE seq >= :fromSeq!::bigint)::integer AS "checked!",

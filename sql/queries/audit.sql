@@ -25,12 +25,19 @@ WITH checked AS (
   SELECT seq,
     hash = audit_hash(prev_hash, audit_canonical(
       record_id, recorded_at, actor, action, target, request_id, client_ip, before, after)) AS content_intact,
-    prev_hash = coalesce(
-      lag(hash) OVER (ORDER BY seq),
-      '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-    ) AS link_intact
+    CASE
+      WHEN lag(hash) OVER (ORDER BY seq) IS NOT NULL THEN prev_hash = lag(hash) OVER (ORDER BY seq)
+      -- The oldest record left: the chain's start, or the anchor a recorded prune left behind.
+      ELSE prev_hash = '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+        OR EXISTS (
+          SELECT FROM audit_records p
+          WHERE p.action = 'audit.prune' AND p.after ->> 'anchor' = encode(audit_records.prev_hash, 'hex')
+        )
+    END AS link_intact
   FROM audit_records
-  WHERE seq >= :fromSeq!::bigint - 1 AND seq <= :toSeq!::bigint
+  -- From the record before the range (seq has gaps where transactions rolled back).
+  WHERE seq >= coalesce((SELECT max(seq) FROM audit_records WHERE seq < :fromSeq!::bigint), 0)
+    AND seq <= :toSeq!::bigint
 )
 SELECT
   count(*) FILTER (WHERE seq >= :fromSeq!::bigint)::integer AS "checked!",

@@ -239,3 +239,33 @@ const exportEventsPageIR: any = {"usedParamSet":{"from":true,"to":true,"afterOcc
 export const exportEventsPage = new PreparedQuery<IExportEventsPageParams,IExportEventsPageResult>(exportEventsPageIR);
 
 
+/** 'CountEventsInRange' parameters type */
+export interface ICountEventsInRangeParams {
+  from: DateOrString;
+  to: DateOrString;
+}
+
+/** 'CountEventsInRange' return type */
+export interface ICountEventsInRangeResult {
+  count: number;
+}
+
+/** 'CountEventsInRange' query type */
+export interface ICountEventsInRangeQuery {
+  params: ICountEventsInRangeParams;
+  result: ICountEventsInRangeResult;
+}
+
+const countEventsInRangeIR: any = {"usedParamSet":{"from":true,"to":true},"params":[{"name":"from","required":true,"transform":{"type":"scalar"},"locs":[{"a":79,"b":84}]},{"name":"to","required":true,"transform":{"type":"scalar"},"locs":[{"a":104,"b":107}]}],"statement":"SELECT count(*)::integer AS \"count!\"\nFROM security_events\nWHERE occurred_at >= :from! AND occurred_at < :to!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT count(*)::integer AS "count!"
+ * FROM security_events
+ * WHERE occurred_at >= :from! AND occurred_at < :to!
+ * ```
+ */
+export const countEventsInRange = new PreparedQuery<ICountEventsInRangeParams,ICountEventsInRangeResult>(countEventsInRangeIR);
+
+

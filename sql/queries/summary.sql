@@ -60,3 +60,8 @@ WHERE occurred_at >= :from! AND occurred_at < :to!
   AND (occurred_at, event_id) > (:afterOccurredAt!, :afterEventId!::uuid)
 ORDER BY occurred_at, event_id
 LIMIT :limit!;
+
+/* @name CountEventsInRange */
+SELECT count(*)::integer AS "count!"
+FROM security_events
+WHERE occurred_at >= :from! AND occurred_at < :to!;

@@ -1,0 +1,140 @@
+/** Types generated for queries found in "sql/queries/retention.sql" */
+import { PreparedQuery } from '@pgtyped/runtime';
+
+export type event_severity = 'CRITICAL' | 'INFO' | 'WARNING';
+
+export type DateOrString = Date | string;
+
+export type NumberOrString = number | string;
+
+/** 'CountExpiredEvents' parameters type */
+export interface ICountExpiredEventsParams {
+  before: DateOrString;
+  severity: event_severity;
+}
+
+/** 'CountExpiredEvents' return type */
+export interface ICountExpiredEventsResult {
+  count: number;
+}
+
+/** 'CountExpiredEvents' query type */
+export interface ICountExpiredEventsQuery {
+  params: ICountExpiredEventsParams;
+  result: ICountExpiredEventsResult;
+}
+
+const countExpiredEventsIR: any = {"usedParamSet":{"severity":true,"before":true},"params":[{"name":"severity","required":true,"transform":{"type":"scalar"},"locs":[{"a":75,"b":84}]},{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":104,"b":111}]}],"statement":"SELECT count(*)::integer AS \"count!\"\nFROM security_events\nWHERE severity = :severity! AND occurred_at < :before!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT count(*)::integer AS "count!"
+ * FROM security_events
+ * WHERE severity = :severity! AND occurred_at < :before!
+ * ```
+ */
+export const countExpiredEvents = new PreparedQuery<ICountExpiredEventsParams,ICountExpiredEventsResult>(countExpiredEventsIR);
+
+
+/** 'DeleteExpiredEvents' parameters type */
+export interface IDeleteExpiredEventsParams {
+  batch: NumberOrString;
+  before: DateOrString;
+  severity: event_severity;
+}
+
+/** 'DeleteExpiredEvents' return type */
+export interface IDeleteExpiredEventsResult {
+  event_id: string;
+}
+
+/** 'DeleteExpiredEvents' query type */
+export interface IDeleteExpiredEventsQuery {
+  params: IDeleteExpiredEventsParams;
+  result: IDeleteExpiredEventsResult;
+}
+
+const deleteExpiredEventsIR: any = {"usedParamSet":{"severity":true,"before":true,"batch":true},"params":[{"name":"severity","required":true,"transform":{"type":"scalar"},"locs":[{"a":209,"b":218}]},{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":238,"b":245}]},{"name":"batch","required":true,"transform":{"type":"scalar"},"locs":[{"a":255,"b":261}]}],"statement":"-- One bounded batch; retention repeats it until nothing is left, so no single\n-- statement holds locks or bloats the table for long.\nWITH doomed AS (\n  SELECT event_id FROM security_events\n  WHERE severity = :severity! AND occurred_at < :before!\n  LIMIT :batch!\n)\nDELETE FROM security_events e USING doomed WHERE e.event_id = doomed.event_id\nRETURNING e.event_id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One bounded batch; retention repeats it until nothing is left, so no single
+ * -- statement holds locks or bloats the table for long.
+ * WITH doomed AS (
+ *   SELECT event_id FROM security_events
+ *   WHERE severity = :severity! AND occurred_at < :before!
+ *   LIMIT :batch!
+ * )
+ * DELETE FROM security_events e USING doomed WHERE e.event_id = doomed.event_id
+ * RETURNING e.event_id
+ * ```
+ */
+export const deleteExpiredEvents = new PreparedQuery<IDeleteExpiredEventsParams,IDeleteExpiredEventsResult>(deleteExpiredEventsIR);
+
+
+/** 'CountExpiredAudit' parameters type */
+export interface ICountExpiredAuditParams {
+  before: DateOrString;
+}
+
+/** 'CountExpiredAudit' return type */
+export interface ICountExpiredAuditResult {
+  count: number;
+  lastSeq: string | null;
+}
+
+/** 'CountExpiredAudit' query type */
+export interface ICountExpiredAuditQuery {
+  params: ICountExpiredAuditParams;
+  result: ICountExpiredAuditResult;
+}
+
+const countExpiredAuditIR: any = {"usedParamSet":{"before":true},"params":[{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":105,"b":112}]}],"statement":"SELECT count(*)::integer AS \"count!\", max(seq)::text AS \"lastSeq\"\nFROM audit_records\nWHERE recorded_at < :before!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT count(*)::integer AS "count!", max(seq)::text AS "lastSeq"
+ * FROM audit_records
+ * WHERE recorded_at < :before!
+ * ```
+ */
+export const countExpiredAudit = new PreparedQuery<ICountExpiredAuditParams,ICountExpiredAuditResult>(countExpiredAuditIR);
+
+
+/** 'PruneAuditBatch' parameters type */
+export interface IPruneAuditBatchParams {
+  batch: NumberOrString;
+  before: DateOrString;
+}
+
+/** 'PruneAuditBatch' return type */
+export interface IPruneAuditBatchResult {
+  hash: string;
+  seq: string;
+}
+
+/** 'PruneAuditBatch' query type */
+export interface IPruneAuditBatchQuery {
+  params: IPruneAuditBatchParams;
+  result: IPruneAuditBatchResult;
+}
+
+const pruneAuditBatchIR: any = {"usedParamSet":{"before":true,"batch":true},"params":[{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":143,"b":150}]},{"name":"batch","required":true,"transform":{"type":"scalar"},"locs":[{"a":171,"b":177}]}],"statement":"-- The oldest records first, so the chain stays whole from its new start.\nWITH doomed AS (\n  SELECT seq FROM audit_records WHERE recorded_at < :before! ORDER BY seq LIMIT :batch!\n)\nDELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq\nRETURNING encode(a.hash, 'hex') AS \"hash!\", a.seq::text AS \"seq!\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- The oldest records first, so the chain stays whole from its new start.
+ * WITH doomed AS (
+ *   SELECT seq FROM audit_records WHERE recorded_at < :before! ORDER BY seq LIMIT :batch!
+ * )
+ * DELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq
+ * RETURNING encode(a.hash, 'hex') AS "hash!", a.seq::text AS "seq!"
+ * ```
+ */
+export const pruneAuditBatch = new PreparedQuery<IPruneAuditBatchParams,IPruneAuditBatchResult>(pruneAuditBatchIR);
+
+

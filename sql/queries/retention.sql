@@ -1,0 +1,28 @@
+/* @name CountExpiredEvents */
+SELECT count(*)::integer AS "count!"
+FROM security_events
+WHERE severity = :severity! AND occurred_at < :before!;
+
+/* @name DeleteExpiredEvents */
+-- One bounded batch; retention repeats it until nothing is left, so no single
+-- statement holds locks or bloats the table for long.
+WITH doomed AS (
+  SELECT event_id FROM security_events
+  WHERE severity = :severity! AND occurred_at < :before!
+  LIMIT :batch!
+)
+DELETE FROM security_events e USING doomed WHERE e.event_id = doomed.event_id
+RETURNING e.event_id;
+
+/* @name CountExpiredAudit */
+SELECT count(*)::integer AS "count!", max(seq)::text AS "lastSeq"
+FROM audit_records
+WHERE recorded_at < :before!;
+
+/* @name PruneAuditBatch */
+-- The oldest records first, so the chain stays whole from its new start.
+WITH doomed AS (
+  SELECT seq FROM audit_records WHERE recorded_at < :before! ORDER BY seq LIMIT :batch!
+)
+DELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq
+RETURNING encode(a.hash, 'hex') AS "hash!", a.seq::text AS "seq!";

@@ -1,0 +1,93 @@
+import {
+  countExpiredAudit,
+  countExpiredEvents,
+  deleteExpiredEvents,
+  pruneAuditBatch,
+} from "../../sql/queries/retention.queries.js";
+import type { event_severity } from "../../sql/queries/events.queries.js";
+import { withTransaction, type Pool } from "../db/pool.js";
+import { recordAudit, type Actor } from "./audit.js";
+
+/** Days each kind of record is kept. */
+export interface RetentionPolicy {
+  events: Record<event_severity, number>;
+  auditDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  events: { INFO: 90, WARNING: 365, CRITICAL: 365 },
+  auditDays: 7 * 365,
+};
+
+const DAY_MS = 86_400_000;
+const BATCH = 10_000;
+
+export interface RetentionLine {
+  /** "events:INFO", "events:WARNING", "events:CRITICAL" or "audit". */
+  what: string;
+  before: Date;
+  rows: number;
+}
+
+const cutoff = (now: Date, days: number) => new Date(now.getTime() - days * DAY_MS);
+
+/** What retention would remove now, without removing anything. */
+export async function planRetention(pool: Pool, policy: RetentionPolicy, now: Date): Promise<RetentionLine[]> {
+  const lines: RetentionLine[] = [];
+  for (const [severity, days] of Object.entries(policy.events) as [event_severity, number][]) {
+    const before = cutoff(now, days);
+    const [row] = await countExpiredEvents.run({ severity, before }, pool);
+    lines.push({ what: `events:${severity}`, before, rows: row!.count });
+  }
+  const before = cutoff(now, policy.auditDays);
+  const [audit] = await countExpiredAudit.run({ before }, pool);
+  lines.push({ what: "audit", before, rows: audit!.count });
+  return lines;
+}
+
+/**
+ * Removes expired events, severity by severity, in bounded batches (never one
+ * DELETE over the table), then expired audit records, oldest first. Pruning
+ * the audit trail is itself audited, naming the hash the chain now starts
+ * from, so VerifyAuditChain can tell a recorded prune from a removal.
+ */
+export async function runRetention(
+  pool: Pool,
+  policy: RetentionPolicy,
+  now: Date,
+  actor: Actor,
+  onBatch: (what: string, removed: number) => void = () => undefined,
+): Promise<RetentionLine[]> {
+  const lines: RetentionLine[] = [];
+  for (const [severity, days] of Object.entries(policy.events) as [event_severity, number][]) {
+    const before = cutoff(now, days);
+    let rows = 0;
+    for (;;) {
+      const removed = (await deleteExpiredEvents.run({ severity, before, batch: BATCH }, pool)).length;
+      rows += removed;
+      if (removed > 0) onBatch(`events:${severity}`, removed);
+      if (removed < BATCH) break;
+    }
+    lines.push({ what: `events:${severity}`, before, rows });
+  }
+  const before = cutoff(now, policy.auditDays);
+  let rows = 0;
+  for (;;) {
+    const removed = await withTransaction(pool, async (client) => {
+      const pruned = await pruneAuditBatch.run({ before, batch: BATCH }, client);
+      if (pruned.length === 0) return 0;
+      const last = pruned.reduce((a, b) => (BigInt(a.seq) > BigInt(b.seq) ? a : b));
+      await recordAudit(client, actor, {
+        action: "audit.prune",
+        target: "audit_records",
+        after: { before: before.toISOString(), removed: pruned.length, throughSeq: last.seq, anchor: last.hash },
+      });
+      return pruned.length;
+    });
+    rows += removed;
+    if (removed > 0) onBatch("audit", removed);
+    if (removed < BATCH) break;
+  }
+  lines.push({ what: "audit", before, rows });
+  return lines;
+}
