@@ -10,8 +10,8 @@ import { createPool, type Pool } from "./db/pool.js";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { Presets, SingleBar } from "cli-progress";
-import { countEventsInRange } from "../sql/queries/summary.queries.js";
-import { exportEvents } from "./audit/export.js";
+import { countAuditInRange, countEventsInRange } from "../sql/queries/summary.queries.js";
+import { exportAudit, exportEvents } from "./audit/export.js";
 import { planRetention, runRetention } from "./audit/retention.js";
 import { ExportFormat } from "./gen/warden/v1/audit_service.js";
 import { InvalidArgumentError } from "./errors.js";
@@ -178,27 +178,33 @@ function time(value: string, option: string): Date {
 
 program
   .command("export")
-  .description("write events in a time range as JSON Lines or CSV, with a progress bar on stderr")
+  .description(
+    "write events (or, with --audit, audit records) in a time range as JSON Lines or CSV, with a progress bar on stderr",
+  )
   .requiredOption("--from <time>", "ISO 8601, inclusive")
   .requiredOption("--to <time>", "ISO 8601, exclusive")
   .option("--format <format>", "jsonl or csv", "jsonl")
   .option("--out <file>", "where to write (default: stdout)")
-  .action((options: { from: string; to: string; format: string; out?: string }) =>
+  .option("--audit", "export audit records instead of events")
+  .action((options: { from: string; to: string; format: string; out?: string; audit?: boolean }) =>
     withPool(async (pool) => {
       const request = {
         from: time(options.from, "--from"),
         to: time(options.to, "--to"),
         format: options.format.toLowerCase() === "csv" ? ExportFormat.CSV : ExportFormat.JSONL,
       };
-      const [total] = await countEventsInRange.run(request, pool);
+      const [total] = await (options.audit ? countAuditInRange : countEventsInRange).run(request, pool);
       const bar = new SingleBar(
-        { format: "export |{bar}| {value}/{total} events", stream: process.stderr },
+        {
+          format: `export |{bar}| {value}/{total} ${options.audit ? "audit records" : "events"}`,
+          stream: process.stderr,
+        },
         Presets.shades_classic,
       );
       bar.start(total!.count, 0);
       const out = options.out === undefined ? process.stdout : createWriteStream(options.out);
       try {
-        for await (const chunk of exportEvents(pool, request)) {
+        for await (const chunk of (options.audit ? exportAudit : exportEvents)(pool, request)) {
           if (!out.write(chunk.data)) await once(out, "drain");
           bar.update(chunk.rowsSoFar);
         }

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuditServiceClient,
+  ExportAuditRequest,
   ExportEventsRequest,
   ExportFormat,
   GetSecuritySummaryRequest,
@@ -485,6 +486,42 @@ describe("ExportEvents", () => {
     }
   });
 
+  it("exports the audit trail as JSON Lines, oldest first", async () => {
+    const f = await fixture();
+    try {
+      for (const name of ["exported-1", "exported-2"]) {
+        await f.t.tokens.createServiceToken(CreateServiceTokenRequest.fromPartial({ name, scopes: ["events:read"] }), {
+          metadata: f.admin,
+        });
+      }
+      let text = "";
+      await new Promise<void>((resolve, reject) => {
+        const client = new AuditServiceClient(`127.0.0.1:${f.t.warden.grpcPort}`, credentials.createInsecure());
+        const stream = client.exportAudit(
+          ExportAuditRequest.fromPartial({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) }),
+          f.admin,
+        );
+        stream.on("data", (chunk: ExportEventsResponse) => (text += Buffer.from(chunk.data).toString("utf8")));
+        stream.on("error", reject);
+        stream.on("end", () => {
+          client.close();
+          resolve();
+        });
+      });
+      const records = text
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { seq: string; action: string; target: string });
+      const listed = (await f.audit.list({}, f.admin)).records.reverse();
+      expect(records.map((r) => [Number(r.seq), r.action, r.target])).toEqual(
+        listed.map((r) => [r.seq, r.action, r.target]),
+      );
+      expect(records).toHaveLength(3);
+    } finally {
+      await f.stop();
+    }
+  });
+
   it("writes CSV with a header and quotes what needs quoting", async () => {
     const f = await fixture();
     try {
@@ -598,6 +635,29 @@ describe("warden export", () => {
       expect(lines).toHaveLength(1 + 1440);
       expect(lines[1]).toContain(",u0,");
       expect(lines.at(-1)).toContain(",u1439,");
+
+      // And the audit trail, with its hashes in hex, matching what ListAuditRecords returns.
+      const auditFile = path.join(path.dirname(file), "audit.csv");
+      const now = Date.now();
+      await wardenCli(f.db.url, [
+        "export",
+        "--audit",
+        "--from",
+        new Date(now - 3_600_000).toISOString(),
+        "--to",
+        new Date(now + 60_000).toISOString(),
+        "--format",
+        "csv",
+        "--out",
+        auditFile,
+      ]);
+      const audit = (await readFile(auditFile, "utf8")).trimEnd().split("\n");
+      expect(audit[0]).toBe(
+        "seq,record_id,recorded_at,actor,action,target,request_id,client_ip,before,after,prev_hash,hash",
+      );
+      const [listed] = (await f.audit.list({}, f.admin)).records.slice(-1);
+      expect(audit[1]).toContain(`,${Buffer.from(listed!.hash).toString("hex")}`);
+      expect(audit).toHaveLength(2);
     } finally {
       await f.stop();
     }

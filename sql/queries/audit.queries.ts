@@ -153,3 +153,50 @@ const verifyAuditChainIR: any = {"usedParamSet":{"fromSeq":true,"toSeq":true},"p
 export const verifyAuditChain = new PreparedQuery<IVerifyAuditChainParams,IVerifyAuditChainResult>(verifyAuditChainIR);
 
 
+/** 'ExportAuditPage' parameters type */
+export interface IExportAuditPageParams {
+  afterSeq: NumberOrString;
+  from: DateOrString;
+  limit: NumberOrString;
+  to: DateOrString;
+}
+
+/** 'ExportAuditPage' return type */
+export interface IExportAuditPageResult {
+  action: string;
+  actor: string;
+  after: Json | null;
+  before: Json | null;
+  client_ip: string | null;
+  hash: Buffer;
+  prev_hash: Buffer;
+  record_id: string;
+  recorded_at: Date;
+  request_id: string | null;
+  seq: string;
+  target: string;
+}
+
+/** 'ExportAuditPage' query type */
+export interface IExportAuditPageQuery {
+  params: IExportAuditPageParams;
+  result: IExportAuditPageResult;
+}
+
+const exportAuditPageIR: any = {"usedParamSet":{"from":true,"to":true,"afterSeq":true,"limit":true},"params":[{"name":"from","required":true,"transform":{"type":"scalar"},"locs":[{"a":250,"b":255}]},{"name":"to","required":true,"transform":{"type":"scalar"},"locs":[{"a":275,"b":278}]},{"name":"afterSeq","required":true,"transform":{"type":"scalar"},"locs":[{"a":290,"b":299}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":328,"b":334}]}],"statement":"-- Oldest first by seq; the cursor is the last record sent.\nSELECT seq::text AS \"seq!\", record_id, recorded_at, actor, action, target, request_id, host(client_ip) AS client_ip,\n  before, after, prev_hash, hash\nFROM audit_records\nWHERE recorded_at >= :from! AND recorded_at < :to! AND seq > :afterSeq!::bigint\nORDER BY seq\nLIMIT :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Oldest first by seq; the cursor is the last record sent.
+ * SELECT seq::text AS "seq!", record_id, recorded_at, actor, action, target, request_id, host(client_ip) AS client_ip,
+ *   before, after, prev_hash, hash
+ * FROM audit_records
+ * WHERE recorded_at >= :from! AND recorded_at < :to! AND seq > :afterSeq!::bigint
+ * ORDER BY seq
+ * LIMIT :limit!
+ * ```
+ */
+export const exportAuditPage = new PreparedQuery<IExportAuditPageParams,IExportAuditPageResult>(exportAuditPageIR);
+
+

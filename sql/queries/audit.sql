@@ -44,3 +44,12 @@ SELECT
   min(seq) FILTER (WHERE seq >= :fromSeq!::bigint AND NOT content_intact)::text AS "firstAltered",
   min(seq) FILTER (WHERE seq >= :fromSeq!::bigint AND NOT link_intact)::text AS "firstUnlinked"
 FROM checked;
+
+/* @name ExportAuditPage */
+-- Oldest first by seq; the cursor is the last record sent.
+SELECT seq::text AS "seq!", record_id, recorded_at, actor, action, target, request_id, host(client_ip) AS client_ip,
+  before, after, prev_hash, hash
+FROM audit_records
+WHERE recorded_at >= :from! AND recorded_at < :to! AND seq > :afterSeq!::bigint
+ORDER BY seq
+LIMIT :limit!;

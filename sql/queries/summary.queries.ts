@@ -269,3 +269,33 @@ const countEventsInRangeIR: any = {"usedParamSet":{"from":true,"to":true},"param
 export const countEventsInRange = new PreparedQuery<ICountEventsInRangeParams,ICountEventsInRangeResult>(countEventsInRangeIR);
 
 
+/** 'CountAuditInRange' parameters type */
+export interface ICountAuditInRangeParams {
+  from: DateOrString;
+  to: DateOrString;
+}
+
+/** 'CountAuditInRange' return type */
+export interface ICountAuditInRangeResult {
+  count: number;
+}
+
+/** 'CountAuditInRange' query type */
+export interface ICountAuditInRangeQuery {
+  params: ICountAuditInRangeParams;
+  result: ICountAuditInRangeResult;
+}
+
+const countAuditInRangeIR: any = {"usedParamSet":{"from":true,"to":true},"params":[{"name":"from","required":true,"transform":{"type":"scalar"},"locs":[{"a":77,"b":82}]},{"name":"to","required":true,"transform":{"type":"scalar"},"locs":[{"a":102,"b":105}]}],"statement":"SELECT count(*)::integer AS \"count!\"\nFROM audit_records\nWHERE recorded_at >= :from! AND recorded_at < :to!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * SELECT count(*)::integer AS "count!"
+ * FROM audit_records
+ * WHERE recorded_at >= :from! AND recorded_at < :to!
+ * ```
+ */
+export const countAuditInRange = new PreparedQuery<ICountAuditInRangeParams,ICountAuditInRangeResult>(countAuditInRangeIR);
+
+

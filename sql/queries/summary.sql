@@ -65,3 +65,8 @@ LIMIT :limit!;
 SELECT count(*)::integer AS "count!"
 FROM security_events
 WHERE occurred_at >= :from! AND occurred_at < :to!;
+
+/* @name CountAuditInRange */
+SELECT count(*)::integer AS "count!"
+FROM audit_records
+WHERE recorded_at >= :from! AND recorded_at < :to!;

@@ -59,7 +59,7 @@ export async function recordAudit(db: Db, actor: Actor, entry: AuditEntry): Prom
 
 const json = (value: unknown) => (value === null ? "" : JSON.stringify(value));
 
-function toAuditRecord(row: IListAuditRecordsResult): AuditRecord {
+export function toAuditRecord(row: IListAuditRecordsResult): AuditRecord {
   return {
     seq: Number(row.seq),
     recordId: row.record_id,

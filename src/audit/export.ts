@@ -1,16 +1,23 @@
+import { exportAuditPage } from "../../sql/queries/audit.queries.js";
 import { exportEventsPage } from "../../sql/queries/summary.queries.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import { toAuthenticationEvent } from "../events/event.js";
-import { ExportFormat, type ExportEventsRequest } from "../gen/warden/v1/audit_service.js";
+import {
+  AuditRecord,
+  ExportFormat,
+  type ExportAuditRequest,
+  type ExportEventsRequest,
+} from "../gen/warden/v1/audit_service.js";
 import { AuthenticationEvent } from "../gen/warden/v1/event.js";
+import { toAuditRecord } from "./audit.js";
 import { timeRange } from "./summary.js";
 
 /** Rows per database read; memory holds one page at a time, whatever the range. */
 const PAGE_ROWS = 1000;
 const EXPORT_MAX_DAYS = 3660;
 
-const CSV_COLUMNS = [
+const EVENT_COLUMNS = [
   "event_id",
   "occurred_at",
   "received_at",
@@ -32,6 +39,21 @@ const CSV_COLUMNS = [
   "details",
 ] as const;
 
+const AUDIT_COLUMNS = [
+  "seq",
+  "record_id",
+  "recorded_at",
+  "actor",
+  "action",
+  "target",
+  "request_id",
+  "client_ip",
+  "before",
+  "after",
+  "prev_hash",
+  "hash",
+] as const;
+
 function csvField(value: unknown): string {
   const text = value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
   // Quote everything that could split a field or start a spreadsheet formula.
@@ -44,35 +66,73 @@ export interface ExportChunk {
 }
 
 /**
- * Events in [from, to), oldest first, as JSON Lines or CSV, one chunk per
- * page read by keyset from the database. The caller pulls chunks as it can
- * send them, so memory stays at one page however many rows the range holds.
+ * Rows as lines, one chunk per page read by keyset. The caller pulls chunks as
+ * it can send them, so memory holds one page however many rows there are.
  */
-export async function* exportEvents(db: Db, request: ExportEventsRequest): AsyncGenerator<ExportChunk> {
-  const range = timeRange(request.from, request.to, EXPORT_MAX_DAYS);
-  if (ExportFormat[request.format] === undefined || (request.format as number) < 0) {
-    throw new InvalidArgumentError("format", `unknown enum value ${request.format}`);
-  }
-  const csv = request.format === ExportFormat.CSV;
+async function* pages<Row, Cursor>(
+  first: Cursor,
+  read: (after: Cursor) => Promise<Row[]>,
+  cursorOf: (row: Row) => Cursor,
+  line: (row: Row) => string,
+  header: string | undefined,
+): AsyncGenerator<ExportChunk> {
   let rowsSoFar = 0;
-  if (csv) yield { data: Buffer.from(`${CSV_COLUMNS.join(",")}\n`), rowsSoFar };
-  let after = { occurredAt: new Date(0), eventId: "00000000-0000-0000-0000-000000000000" };
+  if (header !== undefined) yield { data: Buffer.from(`${header}\n`), rowsSoFar };
+  let after = first;
   for (;;) {
-    const rows = await exportEventsPage.run(
-      { ...range, afterOccurredAt: after.occurredAt, afterEventId: after.eventId, limit: PAGE_ROWS },
-      db,
-    );
+    const rows = await read(after);
     if (rows.length === 0) return;
-    const lines = rows.map((row) => {
-      if (!csv) return JSON.stringify(AuthenticationEvent.toJSON(toAuthenticationEvent(row)));
-      return CSV_COLUMNS.map((column) =>
-        csvField(column === "risk_signals" ? row.risk_signals.join(" ") : row[column]),
-      ).join(",");
-    });
     rowsSoFar += rows.length;
-    yield { data: Buffer.from(`${lines.join("\n")}\n`), rowsSoFar };
-    const last = rows.at(-1)!;
-    after = { occurredAt: last.occurred_at, eventId: last.event_id };
+    yield { data: Buffer.from(`${rows.map(line).join("\n")}\n`), rowsSoFar };
+    after = cursorOf(rows.at(-1)!);
     if (rows.length < PAGE_ROWS) return;
   }
+}
+
+function format(value: ExportFormat): "jsonl" | "csv" {
+  if (ExportFormat[value] === undefined || (value as number) < 0) {
+    throw new InvalidArgumentError("format", `unknown enum value ${value}`);
+  }
+  return value === ExportFormat.CSV ? "csv" : "jsonl";
+}
+
+/** Events in [from, to), oldest first, as JSON Lines or CSV. */
+export function exportEvents(db: Db, request: ExportEventsRequest): AsyncGenerator<ExportChunk> {
+  const range = timeRange(request.from, request.to, EXPORT_MAX_DAYS);
+  const csv = format(request.format) === "csv";
+  return pages(
+    { occurredAt: new Date(0), eventId: "00000000-0000-0000-0000-000000000000" },
+    (after) =>
+      exportEventsPage.run(
+        { ...range, afterOccurredAt: after.occurredAt, afterEventId: after.eventId, limit: PAGE_ROWS },
+        db,
+      ),
+    (row) => ({ occurredAt: row.occurred_at, eventId: row.event_id }),
+    (row) =>
+      csv
+        ? EVENT_COLUMNS.map((column) =>
+            csvField(column === "risk_signals" ? row.risk_signals.join(" ") : row[column]),
+          ).join(",")
+        : JSON.stringify(AuthenticationEvent.toJSON(toAuthenticationEvent(row))),
+    csv ? EVENT_COLUMNS.join(",") : undefined,
+  );
+}
+
+/** Audit records in [from, to), oldest first, as JSON Lines or CSV. */
+export function exportAudit(db: Db, request: ExportAuditRequest): AsyncGenerator<ExportChunk> {
+  const range = timeRange(request.from, request.to, EXPORT_MAX_DAYS);
+  const csv = format(request.format) === "csv";
+  return pages(
+    "0",
+    (after) => exportAuditPage.run({ ...range, afterSeq: after, limit: PAGE_ROWS }, db),
+    (row) => row.seq,
+    (row) => {
+      if (!csv) return JSON.stringify(AuditRecord.toJSON(toAuditRecord(row)));
+      const hex = { prev_hash: row.prev_hash.toString("hex"), hash: row.hash.toString("hex") };
+      return AUDIT_COLUMNS.map((column) =>
+        csvField(column === "prev_hash" || column === "hash" ? hex[column] : row[column]),
+      ).join(",");
+    },
+    csv ? AUDIT_COLUMNS.join(",") : undefined,
+  );
 }

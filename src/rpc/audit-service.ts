@@ -1,10 +1,12 @@
 import type { AuditTrail } from "../audit/audit.js";
-import { exportEvents } from "../audit/export.js";
+import { exportAudit, exportEvents, type ExportChunk } from "../audit/export.js";
 import { securitySummary } from "../audit/summary.js";
 import type { Db } from "../db/pool.js";
 import type { Authenticator } from "../authn/authenticator.js";
 import type {
   AuditServiceServer,
+  ExportAuditRequest,
+  ExportAuditResponse,
   ExportEventsRequest,
   ExportEventsResponse,
   GetSecuritySummaryRequest,
@@ -17,6 +19,18 @@ import type {
 import { authorize } from "./authorize.js";
 import { serverStream, type StreamContext } from "./stream.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
+
+/** Sends export chunks as the client takes them, stopping if it goes away. */
+async function sendAll(
+  chunks: AsyncGenerator<ExportChunk>,
+  context: StreamContext,
+  send: (chunk: ExportChunk) => Promise<void>,
+): Promise<void> {
+  for await (const chunk of chunks) {
+    if (context.signal.aborted) return;
+    await send(chunk);
+  }
+}
 
 export interface AuditServiceDependencies {
   authenticator: Authenticator;
@@ -57,10 +71,16 @@ export function auditServiceHandlers({ authenticator, audit, db }: AuditServiceD
       send: (chunk: ExportEventsResponse) => Promise<void>,
     ): Promise<void> => {
       await authorize(authenticator, context, "audit:read");
-      for await (const chunk of exportEvents(db, request)) {
-        if (context.signal.aborted) return;
-        await send({ data: chunk.data, rowsSoFar: chunk.rowsSoFar });
-      }
+      await sendAll(exportEvents(db, request), context, send);
+    },
+
+    exportAudit: async (
+      request: ExportAuditRequest,
+      context: StreamContext,
+      send: (chunk: ExportAuditResponse) => Promise<void>,
+    ): Promise<void> => {
+      await authorize(authenticator, context, "audit:read");
+      await sendAll(exportAudit(db, request), context, send);
     },
   };
 }
@@ -72,5 +92,6 @@ export function auditService(deps: AuditServiceDependencies, options: UnaryOptio
     verifyAuditChain: unary("VerifyAuditChain", handlers.verifyAuditChain, options),
     getSecuritySummary: unary("GetSecuritySummary", handlers.getSecuritySummary, options),
     exportEvents: serverStream("ExportEvents", handlers.exportEvents, options),
+    exportAudit: serverStream("ExportAudit", handlers.exportAudit, options),
   };
 }

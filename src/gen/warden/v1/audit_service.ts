@@ -242,6 +242,26 @@ export interface ExportEventsResponse {
   rowsSoFar: number;
 }
 
+export interface ExportAuditRequest {
+  /** Inclusive. */
+  from:
+    | Date
+    | undefined;
+  /** Exclusive. */
+  to:
+    | Date
+    | undefined;
+  /** Defaults to JSONL: one AuditRecord per line in its proto JSON form. */
+  format: ExportFormat;
+}
+
+export interface ExportAuditResponse {
+  /** The next piece of the file; concatenated in order they make it whole. */
+  data: Buffer;
+  /** Records written so far, this piece included. */
+  rowsSoFar: number;
+}
+
 function createBaseAuditRecord(): AuditRecord {
   return {
     seq: 0,
@@ -1719,6 +1739,196 @@ export const ExportEventsResponse: MessageFns<ExportEventsResponse> = {
   },
 };
 
+function createBaseExportAuditRequest(): ExportAuditRequest {
+  return { from: undefined, to: undefined, format: 0 };
+}
+
+export const ExportAuditRequest: MessageFns<ExportAuditRequest> = {
+  encode(message: ExportAuditRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(10).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(18).fork()).join();
+    }
+    if (message.format !== 0) {
+      writer.uint32(24).int32(message.format);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportAuditRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportAuditRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.format = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportAuditRequest {
+    return {
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      format: isSet(object.format) ? exportFormatFromJSON(object.format) : 0,
+    };
+  },
+
+  toJSON(message: ExportAuditRequest): unknown {
+    const obj: any = {};
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.format !== 0) {
+      obj.format = exportFormatToJSON(message.format);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportAuditRequest>, I>>(base?: I): ExportAuditRequest {
+    return ExportAuditRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportAuditRequest>, I>>(object: I): ExportAuditRequest {
+    const message = createBaseExportAuditRequest();
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.format = object.format ?? 0;
+    return message;
+  },
+};
+
+function createBaseExportAuditResponse(): ExportAuditResponse {
+  return { data: Buffer.alloc(0), rowsSoFar: 0 };
+}
+
+export const ExportAuditResponse: MessageFns<ExportAuditResponse> = {
+  encode(message: ExportAuditResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    if (message.rowsSoFar !== 0) {
+      writer.uint32(16).uint64(message.rowsSoFar);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportAuditResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportAuditResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rowsSoFar = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportAuditResponse {
+    return {
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      rowsSoFar: isSet(object.rowsSoFar)
+        ? globalThis.Number(object.rowsSoFar)
+        : isSet(object.rows_so_far)
+        ? globalThis.Number(object.rows_so_far)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExportAuditResponse): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.rowsSoFar !== 0) {
+      obj.rowsSoFar = Math.round(message.rowsSoFar);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportAuditResponse>, I>>(base?: I): ExportAuditResponse {
+    return ExportAuditResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportAuditResponse>, I>>(object: I): ExportAuditResponse {
+    const message = createBaseExportAuditResponse();
+    message.data = object.data ?? Buffer.alloc(0);
+    message.rowsSoFar = object.rowsSoFar ?? 0;
+    return message;
+  },
+};
+
 /**
  * AuditService reads the trail of administrative actions. Every call needs an
  * `authorization: Bearer` credential carrying `audit:read` (or `admin`).
@@ -1782,6 +1992,16 @@ export const AuditServiceService = {
       Buffer.from(ExportEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExportEventsResponse => ExportEventsResponse.decode(value),
   },
+  /** Audit records in [from, to), oldest first, the same way. */
+  exportAudit: {
+    path: "/warden.v1.AuditService/ExportAudit" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExportAuditRequest): Buffer => Buffer.from(ExportAuditRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportAuditRequest => ExportAuditRequest.decode(value),
+    responseSerialize: (value: ExportAuditResponse): Buffer => Buffer.from(ExportAuditResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportAuditResponse => ExportAuditResponse.decode(value),
+  },
 } as const;
 
 export interface AuditServiceServer extends UntypedServiceImplementation {
@@ -1803,6 +2023,8 @@ export interface AuditServiceServer extends UntypedServiceImplementation {
    * database cursor in constant memory, with the rows sent so far.
    */
   exportEvents: handleServerStreamingCall<ExportEventsRequest, ExportEventsResponse>;
+  /** Audit records in [from, to), oldest first, the same way. */
+  exportAudit: handleServerStreamingCall<ExportAuditRequest, ExportAuditResponse>;
 }
 
 export interface AuditServiceClient extends Client {
@@ -1874,6 +2096,13 @@ export interface AuditServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<ExportEventsResponse>;
+  /** Audit records in [from, to), oldest first, the same way. */
+  exportAudit(request: ExportAuditRequest, options?: Partial<CallOptions>): ClientReadableStream<ExportAuditResponse>;
+  exportAudit(
+    request: ExportAuditRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportAuditResponse>;
 }
 
 export const AuditServiceClient = makeGenericClientConstructor(
