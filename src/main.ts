@@ -14,6 +14,7 @@ import { riskService } from "./rpc/risk-service.js";
 import { alertService } from "./rpc/alert-service.js";
 import { auditService } from "./rpc/audit-service.js";
 import { AuditTrail } from "./audit/audit.js";
+import { addEventPartitions } from "./audit/retention.js";
 import { Alerts } from "./alerts/alerts.js";
 import { AlertEvaluator } from "./alerts/evaluator.js";
 import { AlertFeed } from "./alerts/feed.js";
@@ -138,6 +139,12 @@ export async function startWarden(
       },
       log,
     );
+    // Partitions for the months ahead, now and daily, so no event lands in the default partition.
+    const addPartitions = () =>
+      addEventPartitions(pool).catch((error: unknown) => log.warn({ err: error }, "could not add event partitions"));
+    await addPartitions();
+    const partitionTimer = setInterval(() => void addPartitions(), 86_400_000);
+    partitionTimer.unref();
     const events = new EventWriter(pool, config.events, log);
     const usage = new UsageRecorder(pool, log);
     const serviceTokenVerifier = new ServiceTokenVerifier(
@@ -259,6 +266,7 @@ export async function startWarden(
         alerting?.feed.close();
         await stopGrpcServer(grpc.server, config.shutdownGraceMs);
         clearInterval(expirySweep);
+        clearInterval(partitionTimer);
         await tokenChanges.stop();
         await lockoutChanges?.stop();
         await lockouts?.settled();

@@ -24,6 +24,9 @@ import {
 } from "../src/gen/warden/v1/token_service.js";
 import { LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, Outcome, PrincipalKind, Severity } from "../src/gen/warden/v1/event.js";
+import { pino } from "pino";
+import { DEFAULT_RETENTION, planRetention, runRetention } from "../src/audit/retention.js";
+import { createPool } from "../src/db/pool.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -605,6 +608,47 @@ describe("retention", () => {
       await f.db.query("DELETE FROM audit_records WHERE seq = (SELECT min(seq) FROM audit_records)");
       expect((await f.audit.verify({}, f.admin)).intact).toBe(false);
     } finally {
+      await f.stop();
+    }
+  });
+});
+
+describe("retention by partition", () => {
+  it("drops whole months every severity has outlived, keeping the rest", async () => {
+    const f = await fixture();
+    const pool = createPool(
+      { url: f.db.url, max: 2, connectTimeoutMs: 5000, statementTimeoutMs: 30_000 },
+      pino({ level: "silent" }),
+    );
+    try {
+      const [placed] = await f.db.query<{ partition: string }>(
+        `INSERT INTO security_events (event_id, occurred_at, type, severity, outcome, subject)
+         VALUES (gen_random_uuid(), date_trunc('month', now(), 'UTC') + interval '1 month 1 day', 'LOGOUT', 'CRITICAL', 'SUCCESS', 'next-month')
+         RETURNING tableoid::regclass::text AS partition`,
+      );
+      expect(placed!.partition).toMatch(/^security_events_\d{4}_\d{2}$/);
+      // Two years on, that month is past every severity's limit, audit records are not.
+      const later = new Date(Date.now() + 2 * 365 * 86_400_000);
+      const planned = await planRetention(pool, DEFAULT_RETENTION, later);
+      expect(planned).toContainEqual(expect.objectContaining({ what: `partition:${placed!.partition}`, rows: 1 }));
+      expect(await f.db.query("SELECT to_regclass($1) IS NOT NULL AS exists", [placed!.partition])).toEqual([
+        { exists: true },
+      ]);
+
+      const lines = await runRetention(pool, DEFAULT_RETENTION, later, { principal: "test" });
+      expect(lines).toContainEqual(expect.objectContaining({ what: `partition:${placed!.partition}`, rows: 1 }));
+      expect(await f.db.query("SELECT to_regclass($1) IS NOT NULL AS exists", [placed!.partition])).toEqual([
+        { exists: false },
+      ]);
+      expect(await f.db.query("SELECT count(*)::int AS n FROM security_events WHERE subject = 'next-month'")).toEqual([
+        { n: 0 },
+      ]);
+      expect(
+        await f.db.query("SELECT to_regclass('security_events_before_partitioning') IS NOT NULL AS exists"),
+      ).toEqual([{ exists: true }]);
+      expect(lines.find((line) => line.what === "audit")!.rows).toBe(0);
+    } finally {
+      await pool.end();
       await f.stop();
     }
   });

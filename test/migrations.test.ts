@@ -84,4 +84,42 @@ describe("migrations", () => {
       { t: null, e: null },
     ]);
   });
+
+  it("partitions an existing security_events by month without losing or copying a row", async () => {
+    const db = await freshDatabase();
+    const dir = await copyOfMigrations();
+    const partitioning = "0007_partition_events.sql";
+    const { readFile, rm } = await import("node:fs/promises");
+    const migration = await readFile(path.join(dir, partitioning), "utf8");
+    await rm(path.join(dir, partitioning));
+    await migrate(db.url, log, dir);
+    expect(await db.query("SELECT relkind FROM pg_class WHERE relname = 'security_events'")).toEqual([
+      { relkind: "r" },
+    ]);
+    await db.query(
+      `INSERT INTO security_events (event_id, occurred_at, type, severity, outcome, subject)
+       SELECT gen_random_uuid(), now() - make_interval(days => g), 'LOGIN_SUCCESS', 'INFO', 'SUCCESS', 'user-' || g
+       FROM generate_series(0, 999) g`,
+    );
+    const before = await db.query<{ event_id: string }>("SELECT event_id FROM security_events ORDER BY event_id");
+
+    await writeFile(path.join(dir, partitioning), migration);
+    expect(await migrate(db.url, log, dir)).toEqual(["0007_partition_events"]);
+
+    expect(await db.query("SELECT relkind FROM pg_class WHERE relname = 'security_events'")).toEqual([
+      { relkind: "p" },
+    ]);
+    expect(await db.query("SELECT event_id FROM security_events ORDER BY event_id")).toEqual(before);
+    expect(await db.query("SELECT event_id FROM security_event_ids ORDER BY event_id")).toEqual(before);
+    // The old rows were attached in place, not copied.
+    const [held] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM security_events_before_partitioning");
+    expect(held!.n).toBe(1000);
+    // New months go to monthly partitions, created ahead of time.
+    const [placed] = await db.query<{ partition: string }>(
+      `INSERT INTO security_events (event_id, occurred_at, type, severity, outcome)
+       VALUES (gen_random_uuid(), date_trunc('month', now(), 'UTC') + interval '2 months 1 day', 'LOGOUT', 'INFO', 'SUCCESS')
+       RETURNING tableoid::regclass::text AS partition`,
+    );
+    expect(placed!.partition).toMatch(/^security_events_\d{4}_\d{2}$/);
+  });
 });

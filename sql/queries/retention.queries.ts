@@ -138,3 +138,95 @@ const pruneAuditBatchIR: any = {"usedParamSet":{"before":true,"batch":true},"par
 export const pruneAuditBatch = new PreparedQuery<IPruneAuditBatchParams,IPruneAuditBatchResult>(pruneAuditBatchIR);
 
 
+/** 'AddEventPartitions' parameters type */
+export interface IAddEventPartitionsParams {
+  monthsAhead: number;
+}
+
+/** 'AddEventPartitions' return type */
+export interface IAddEventPartitionsResult {
+  created: number;
+}
+
+/** 'AddEventPartitions' query type */
+export interface IAddEventPartitionsQuery {
+  params: IAddEventPartitionsParams;
+  result: IAddEventPartitionsResult;
+}
+
+const addEventPartitionsIR: any = {"usedParamSet":{"monthsAhead":true},"params":[{"name":"monthsAhead","required":true,"transform":{"type":"scalar"},"locs":[{"a":121,"b":133}]}],"statement":"-- See security_events_add_partitions in sql/migrations/0007_partition_events.sql.\nSELECT security_events_add_partitions(:monthsAhead!) AS \"created!\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- See security_events_add_partitions in sql/migrations/0007_partition_events.sql.
+ * SELECT security_events_add_partitions(:monthsAhead!) AS "created!"
+ * ```
+ */
+export const addEventPartitions = new PreparedQuery<IAddEventPartitionsParams,IAddEventPartitionsResult>(addEventPartitionsIR);
+
+
+/** 'ExpiredEventPartitions' parameters type */
+export interface IExpiredEventPartitionsParams {
+  cutoff: DateOrString;
+  dropThem: boolean;
+}
+
+/** 'ExpiredEventPartitions' return type */
+export interface IExpiredEventPartitionsResult {
+  partition: string;
+  rows: number;
+}
+
+/** 'ExpiredEventPartitions' query type */
+export interface IExpiredEventPartitionsQuery {
+  params: IExpiredEventPartitionsParams;
+  result: IExpiredEventPartitionsResult;
+}
+
+const expiredEventPartitionsIR: any = {"usedParamSet":{"cutoff":true,"dropThem":true},"params":[{"name":"cutoff","required":true,"transform":{"type":"scalar"},"locs":[{"a":186,"b":193}]},{"name":"dropThem","required":true,"transform":{"type":"scalar"},"locs":[{"a":196,"b":205}]}],"statement":"-- See security_events_expired_partitions in sql/migrations/0007_partition_events.sql.\nSELECT partition AS \"partition!\", rows::integer AS \"rows!\"\nFROM security_events_expired_partitions(:cutoff!, :dropThem!)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- See security_events_expired_partitions in sql/migrations/0007_partition_events.sql.
+ * SELECT partition AS "partition!", rows::integer AS "rows!"
+ * FROM security_events_expired_partitions(:cutoff!, :dropThem!)
+ * ```
+ */
+export const expiredEventPartitions = new PreparedQuery<IExpiredEventPartitionsParams,IExpiredEventPartitionsResult>(expiredEventPartitionsIR);
+
+
+/** 'DeleteExpiredEventIds' parameters type */
+export interface IDeleteExpiredEventIdsParams {
+  batch: NumberOrString;
+  before: DateOrString;
+}
+
+/** 'DeleteExpiredEventIds' return type */
+export interface IDeleteExpiredEventIdsResult {
+  event_id: string;
+}
+
+/** 'DeleteExpiredEventIds' query type */
+export interface IDeleteExpiredEventIdsQuery {
+  params: IDeleteExpiredEventIdsParams;
+  result: IDeleteExpiredEventIdsResult;
+}
+
+const deleteExpiredEventIdsIR: any = {"usedParamSet":{"before":true,"batch":true},"params":[{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":155,"b":162}]},{"name":"batch","required":true,"transform":{"type":"scalar"},"locs":[{"a":170,"b":176}]}],"statement":"-- Retry detection only needs recent ids; older ones go in bounded batches.\nWITH doomed AS (\n  SELECT event_id FROM security_event_ids WHERE occurred_at < :before! LIMIT :batch!\n)\nDELETE FROM security_event_ids i USING doomed WHERE i.event_id = doomed.event_id\nRETURNING i.event_id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Retry detection only needs recent ids; older ones go in bounded batches.
+ * WITH doomed AS (
+ *   SELECT event_id FROM security_event_ids WHERE occurred_at < :before! LIMIT :batch!
+ * )
+ * DELETE FROM security_event_ids i USING doomed WHERE i.event_id = doomed.event_id
+ * RETURNING i.event_id
+ * ```
+ */
+export const deleteExpiredEventIds = new PreparedQuery<IDeleteExpiredEventIdsParams,IDeleteExpiredEventIdsResult>(deleteExpiredEventIdsIR);
+
+

@@ -26,3 +26,20 @@ WITH doomed AS (
 )
 DELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq
 RETURNING encode(a.hash, 'hex') AS "hash!", a.seq::text AS "seq!";
+
+/* @name AddEventPartitions */
+-- See security_events_add_partitions in sql/migrations/0007_partition_events.sql.
+SELECT security_events_add_partitions(:monthsAhead!) AS "created!";
+
+/* @name ExpiredEventPartitions */
+-- See security_events_expired_partitions in sql/migrations/0007_partition_events.sql.
+SELECT partition AS "partition!", rows::integer AS "rows!"
+FROM security_events_expired_partitions(:cutoff!, :dropThem!);
+
+/* @name DeleteExpiredEventIds */
+-- Retry detection only needs recent ids; older ones go in bounded batches.
+WITH doomed AS (
+  SELECT event_id FROM security_event_ids WHERE occurred_at < :before! LIMIT :batch!
+)
+DELETE FROM security_event_ids i USING doomed WHERE i.event_id = doomed.event_id
+RETURNING i.event_id;

@@ -1,7 +1,10 @@
 import {
+  addEventPartitions as addEventPartitionsQuery,
   countExpiredAudit,
   countExpiredEvents,
+  deleteExpiredEventIds,
   deleteExpiredEvents,
+  expiredEventPartitions,
   pruneAuditBatch,
 } from "../../sql/queries/retention.queries.js";
 import type { event_severity } from "../../sql/queries/events.queries.js";
@@ -22,8 +25,20 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
 const DAY_MS = 86_400_000;
 const BATCH = 10_000;
 
+/** Monthly partitions kept ready ahead of time. */
+export const PARTITION_MONTHS_AHEAD = 3;
+
+/** Creates any missing monthly partitions of security_events up to PARTITION_MONTHS_AHEAD months on. */
+export async function addEventPartitions(pool: Pool): Promise<number> {
+  const [row] = await addEventPartitionsQuery.run({ monthsAhead: PARTITION_MONTHS_AHEAD }, pool);
+  return row!.created;
+}
+
+/** Events of every severity are kept at least this long; months wholly before it can go at once. */
+const longestEventDays = (policy: RetentionPolicy) => Math.max(...Object.values(policy.events));
+
 export interface RetentionLine {
-  /** "events:INFO", "events:WARNING", "events:CRITICAL" or "audit". */
+  /** "partition:<name>", "events:INFO", "events:WARNING", "events:CRITICAL" or "audit". */
   what: string;
   before: Date;
   rows: number;
@@ -33,7 +48,10 @@ const cutoff = (now: Date, days: number) => new Date(now.getTime() - days * DAY_
 
 /** What retention would remove now, without removing anything. */
 export async function planRetention(pool: Pool, policy: RetentionPolicy, now: Date): Promise<RetentionLine[]> {
-  const lines: RetentionLine[] = [];
+  const whole = cutoff(now, longestEventDays(policy));
+  const lines: RetentionLine[] = (await expiredEventPartitions.run({ cutoff: whole, dropThem: false }, pool)).map(
+    (row) => ({ what: `partition:${row.partition}`, before: whole, rows: row.rows }),
+  );
   for (const [severity, days] of Object.entries(policy.events) as [event_severity, number][]) {
     const before = cutoff(now, days);
     const [row] = await countExpiredEvents.run({ severity, before }, pool);
@@ -46,7 +64,8 @@ export async function planRetention(pool: Pool, policy: RetentionPolicy, now: Da
 }
 
 /**
- * Removes expired events, severity by severity, in bounded batches (never one
+ * Drops the monthly partitions every severity has outlived, then removes the
+ * remaining expired events severity by severity in bounded batches (never one
  * DELETE over the table), then expired audit records, oldest first. Pruning
  * the audit trail is itself audited, naming the hash the chain now starts
  * from, so VerifyAuditChain can tell a recorded prune from a removal.
@@ -58,7 +77,11 @@ export async function runRetention(
   actor: Actor,
   onBatch: (what: string, removed: number) => void = () => undefined,
 ): Promise<RetentionLine[]> {
-  const lines: RetentionLine[] = [];
+  await addEventPartitions(pool);
+  const whole = cutoff(now, longestEventDays(policy));
+  const lines: RetentionLine[] = (await expiredEventPartitions.run({ cutoff: whole, dropThem: true }, pool)).map(
+    (row) => ({ what: `partition:${row.partition}`, before: whole, rows: row.rows }),
+  );
   for (const [severity, days] of Object.entries(policy.events) as [event_severity, number][]) {
     const before = cutoff(now, days);
     let rows = 0;
@@ -70,6 +93,7 @@ export async function runRetention(
     }
     lines.push({ what: `events:${severity}`, before, rows });
   }
+  while ((await deleteExpiredEventIds.run({ before: whole, batch: BATCH }, pool)).length === BATCH);
   const before = cutoff(now, policy.auditDays);
   let rows = 0;
   for (;;) {
