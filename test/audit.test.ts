@@ -214,6 +214,39 @@ describe("audit records", () => {
   });
 });
 
+describe("configuration changes", () => {
+  it("audits a lockout policy when a replica starts with a different one, and not when it is unchanged", async () => {
+    const db = await createTestDatabase();
+    const changes = () =>
+      db.query<{ target: string; before: { max_failures: number } | null; after: { max_failures: number } }>(
+        "SELECT target, before, after FROM audit_records WHERE action = 'configuration.lockout_policy' ORDER BY seq",
+      );
+    try {
+      await (await startTestWarden({}, {}, db)).stop();
+      const created = await changes();
+      expect(created.map((c) => [c.target, c.before])).toEqual([
+        ["lockout_policy:SUBJECT", null],
+        ["lockout_policy:SUBJECT_IP", null],
+        ["lockout_policy:IP", null],
+      ]);
+      await (await startTestWarden({}, {}, db)).stop();
+      expect(await changes()).toHaveLength(3);
+      await (await startTestWarden({ WARDEN_LOCKOUT_SUBJECT: "max_failures=7" }, {}, db)).stop();
+      const all = await changes();
+      expect(all).toHaveLength(4);
+      expect(all[3]).toMatchObject({
+        target: "lockout_policy:SUBJECT",
+        before: { max_failures: created[0]!.after.max_failures },
+        after: { max_failures: 7 },
+      });
+      const [actor] = await db.query<{ actor: string }>("SELECT actor FROM audit_records ORDER BY seq DESC LIMIT 1");
+      expect(actor!.actor).toMatch(/^config:/);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe("the hash chain", () => {
   it("holds under concurrent writers, and a fork cannot be stored", async () => {
     const f = await fixture();

@@ -7,6 +7,8 @@ export type lockout_wait_strategy = 'LINEAR' | 'MULTIPLE';
 
 export type DateOrString = Date | string;
 
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
 export type NumberOrString = number | string;
 
 export type lockout_key_kindArray = (lockout_key_kind)[];
@@ -27,7 +29,10 @@ export interface IWriteLockoutPolicyParams {
 }
 
 /** 'WriteLockoutPolicy' return type */
-export type IWriteLockoutPolicyResult = void;
+export interface IWriteLockoutPolicyResult {
+  after: Json;
+  before: Json | null;
+}
 
 /** 'WriteLockoutPolicy' query type */
 export interface IWriteLockoutPolicyQuery {
@@ -35,25 +40,35 @@ export interface IWriteLockoutPolicyQuery {
   result: IWriteLockoutPolicyResult;
 }
 
-const writeLockoutPolicyIR: any = {"usedParamSet":{"keyKind":true,"maxFailures":true,"failureResetSeconds":true,"waitIncrementSeconds":true,"waitStrategy":true,"maxWaitSeconds":true,"quickLoginCheckSeconds":true,"quickLoginWaitSeconds":true,"maxTemporaryLockouts":true},"params":[{"name":"keyKind","required":true,"transform":{"type":"scalar"},"locs":[{"a":188,"b":196}]},{"name":"maxFailures","required":true,"transform":{"type":"scalar"},"locs":[{"a":199,"b":211}]},{"name":"failureResetSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":236,"b":256}]},{"name":"waitIncrementSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":303}]},{"name":"waitStrategy","required":true,"transform":{"type":"scalar"},"locs":[{"a":309,"b":322}]},{"name":"maxWaitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":347,"b":362}]},{"name":"quickLoginCheckSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":388,"b":411}]},{"name":"quickLoginWaitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":439,"b":461}]},{"name":"maxTemporaryLockouts","required":true,"transform":{"type":"scalar"},"locs":[{"a":465,"b":486}]}],"statement":"INSERT INTO lockout_policies (\n  key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,\n  quick_login_check, quick_login_wait, max_temporary_lockouts\n)\nVALUES (\n  :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),\n  :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),\n  make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!\n)\nON CONFLICT (key_kind) DO UPDATE SET\n  max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,\n  wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,\n  quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,\n  max_temporary_lockouts = EXCLUDED.max_temporary_lockouts"};
+const writeLockoutPolicyIR: any = {"usedParamSet":{"keyKind":true,"maxFailures":true,"failureResetSeconds":true,"waitIncrementSeconds":true,"waitStrategy":true,"maxWaitSeconds":true,"quickLoginCheckSeconds":true,"quickLoginWaitSeconds":true,"maxTemporaryLockouts":true},"params":[{"name":"keyKind","required":true,"transform":{"type":"scalar"},"locs":[{"a":215,"b":223},{"a":441,"b":449}]},{"name":"maxFailures","required":true,"transform":{"type":"scalar"},"locs":[{"a":452,"b":464}]},{"name":"failureResetSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":489,"b":509}]},{"name":"waitIncrementSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":535,"b":556}]},{"name":"waitStrategy","required":true,"transform":{"type":"scalar"},"locs":[{"a":564,"b":577}]},{"name":"maxWaitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":602,"b":617}]},{"name":"quickLoginCheckSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":643,"b":666}]},{"name":"quickLoginWaitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":696,"b":718}]},{"name":"maxTemporaryLockouts","required":true,"transform":{"type":"scalar"},"locs":[{"a":722,"b":743}]}],"statement":"-- Returns the policy before and after when this write changed it (or created\n-- it), nothing when it was already so: the change is then audited.\nWITH previous AS (\n  SELECT * FROM lockout_policies WHERE key_kind = :keyKind!\n), written AS (\n  INSERT INTO lockout_policies (\n    key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,\n    quick_login_check, quick_login_wait, max_temporary_lockouts\n  )\n  VALUES (\n    :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),\n    :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),\n    make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!\n  )\n  ON CONFLICT (key_kind) DO UPDATE SET\n    max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,\n    wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,\n    quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,\n    max_temporary_lockouts = EXCLUDED.max_temporary_lockouts\n  WHERE (lockout_policies.*) IS DISTINCT FROM (EXCLUDED.*)\n  RETURNING *\n)\nSELECT (SELECT to_jsonb(p) FROM previous p) AS before, to_jsonb(w) AS \"after!\"\nFROM written w"};
 
 /**
  * Query generated from SQL:
  * ```
- * INSERT INTO lockout_policies (
- *   key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,
- *   quick_login_check, quick_login_wait, max_temporary_lockouts
+ * -- Returns the policy before and after when this write changed it (or created
+ * -- it), nothing when it was already so: the change is then audited.
+ * WITH previous AS (
+ *   SELECT * FROM lockout_policies WHERE key_kind = :keyKind!
+ * ), written AS (
+ *   INSERT INTO lockout_policies (
+ *     key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,
+ *     quick_login_check, quick_login_wait, max_temporary_lockouts
+ *   )
+ *   VALUES (
+ *     :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),
+ *     :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),
+ *     make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!
+ *   )
+ *   ON CONFLICT (key_kind) DO UPDATE SET
+ *     max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,
+ *     wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,
+ *     quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,
+ *     max_temporary_lockouts = EXCLUDED.max_temporary_lockouts
+ *   WHERE (lockout_policies.*) IS DISTINCT FROM (EXCLUDED.*)
+ *   RETURNING *
  * )
- * VALUES (
- *   :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),
- *   :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),
- *   make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!
- * )
- * ON CONFLICT (key_kind) DO UPDATE SET
- *   max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,
- *   wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,
- *   quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,
- *   max_temporary_lockouts = EXCLUDED.max_temporary_lockouts
+ * SELECT (SELECT to_jsonb(p) FROM previous p) AS before, to_jsonb(w) AS "after!"
+ * FROM written w
  * ```
  */
 export const writeLockoutPolicy = new PreparedQuery<IWriteLockoutPolicyParams,IWriteLockoutPolicyResult>(writeLockoutPolicyIR);

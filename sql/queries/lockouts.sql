@@ -1,18 +1,28 @@
 /* @name WriteLockoutPolicy */
-INSERT INTO lockout_policies (
-  key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,
-  quick_login_check, quick_login_wait, max_temporary_lockouts
+-- Returns the policy before and after when this write changed it (or created
+-- it), nothing when it was already so: the change is then audited.
+WITH previous AS (
+  SELECT * FROM lockout_policies WHERE key_kind = :keyKind!
+), written AS (
+  INSERT INTO lockout_policies (
+    key_kind, max_failures, failure_reset, wait_increment, wait_strategy, max_wait,
+    quick_login_check, quick_login_wait, max_temporary_lockouts
+  )
+  VALUES (
+    :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),
+    :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),
+    make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!
+  )
+  ON CONFLICT (key_kind) DO UPDATE SET
+    max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,
+    wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,
+    quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,
+    max_temporary_lockouts = EXCLUDED.max_temporary_lockouts
+  WHERE (lockout_policies.*) IS DISTINCT FROM (EXCLUDED.*)
+  RETURNING *
 )
-VALUES (
-  :keyKind!, :maxFailures!, make_interval(secs => :failureResetSeconds!), make_interval(secs => :waitIncrementSeconds!),
-  :waitStrategy!, make_interval(secs => :maxWaitSeconds!), make_interval(secs => :quickLoginCheckSeconds!),
-  make_interval(secs => :quickLoginWaitSeconds!), :maxTemporaryLockouts!
-)
-ON CONFLICT (key_kind) DO UPDATE SET
-  max_failures = EXCLUDED.max_failures, failure_reset = EXCLUDED.failure_reset,
-  wait_increment = EXCLUDED.wait_increment, wait_strategy = EXCLUDED.wait_strategy, max_wait = EXCLUDED.max_wait,
-  quick_login_check = EXCLUDED.quick_login_check, quick_login_wait = EXCLUDED.quick_login_wait,
-  max_temporary_lockouts = EXCLUDED.max_temporary_lockouts;
+SELECT (SELECT to_jsonb(p) FROM previous p) AS before, to_jsonb(w) AS "after!"
+FROM written w;
 
 /* @name CountFailures */
 -- See lockout_count_failures in sql/migrations/0003_lockouts.sql.

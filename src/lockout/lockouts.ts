@@ -15,6 +15,7 @@ import {
   type IListActiveLockoutsResult,
 } from "../../sql/queries/lockouts.queries.js";
 import { LRUCache } from "lru-cache";
+import { hostname } from "node:os";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import { withTransaction, type Pool } from "../db/pool.js";
 import { newEventId } from "../events/event.js";
@@ -72,6 +73,9 @@ interface LockoutChange {
   until: number | null;
   permanent: boolean;
 }
+
+/** Who changes configuration: the environment a replica started with. */
+const CONFIGURATION_ACTOR = { principal: `config:${hostname()}` };
 
 /** Failures waiting to be counted beyond this are dropped (and logged) rather than held in memory. */
 const MAX_PENDING_FAILURES = 100_000;
@@ -151,10 +155,20 @@ export class Lockouts {
   ) {}
 
   /** Makes the configured policies the ones every replica counts by. */
+  /** Writes the configured policies; a change from what the database held is audited, as a configuration change. */
   async writePolicies(): Promise<void> {
-    for (const [keyKind, policy] of Object.entries(this.settings.keys) as [LockoutKeyKind, LockoutPolicy][]) {
-      await writeLockoutPolicy.run({ keyKind, ...policy }, this.db);
-    }
+    await withTransaction(this.db, async (client) => {
+      for (const [keyKind, policy] of Object.entries(this.settings.keys) as [LockoutKeyKind, LockoutPolicy][]) {
+        const [changed] = await writeLockoutPolicy.run({ keyKind, ...policy }, client);
+        if (changed === undefined) continue;
+        await recordAudit(client, CONFIGURATION_ACTOR, {
+          action: "configuration.lockout_policy",
+          target: `lockout_policy:${keyKind}`,
+          ...(changed.before === null ? {} : { before: changed.before }),
+          after: changed.after,
+        });
+      }
+    });
     this.policiesWritten = true;
   }
 
