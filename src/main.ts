@@ -168,7 +168,7 @@ export async function startWarden(
       log,
     );
     tokenChanges.start();
-    const tokens = new ServiceTokens(pool, now);
+    const tokens = new ServiceTokens(pool, now, (tokenId) => serviceTokenVerifier.invalidate(tokenId));
     const expirySweep = setInterval(() => {
       tokens
         .recordExpirations()

@@ -106,6 +106,12 @@ export class ServiceTokens {
   constructor(
     private readonly pool: Pool,
     private readonly now: () => Date = () => new Date(),
+    /**
+     * Told of each token this process revoked or rotated (or ALL_TOKENS) once
+     * the change commits, so its own cache drops the token at once; other
+     * replicas learn it from the notification.
+     */
+    private readonly changed: (tokenId: string) => void = () => undefined,
   ) {}
 
   async create(input: CreateTokenInput, actor: Actor): Promise<{ token: ServiceToken; secret: string }> {
@@ -204,7 +210,7 @@ export class ServiceTokens {
   async revoke(selector: ServiceTokenSelector | undefined, reason: string, actor: Actor): Promise<ServiceToken> {
     const target = selectorParams(selector);
     const why = requiredReason(reason);
-    return this.inTransaction(async (client) => {
+    const token = await this.inTransaction(async (client) => {
       const existing = await this.find(client, target);
       const [revoked] = await revokeServiceToken.run(
         { id: existing.id, reason: why, revokedBy: actor.principal },
@@ -222,6 +228,8 @@ export class ServiceTokens {
       });
       return token;
     });
+    this.changed(token.id);
+    return token;
   }
 
   async rotate(
@@ -235,7 +243,7 @@ export class ServiceTokens {
       throw new InvalidArgumentError("grace_period", "must be between 0 and 30 days");
     }
     const secret = generateServiceToken();
-    return this.inTransaction(async (client) => {
+    const result = await this.inTransaction(async (client) => {
       const existing = await this.find(client, target);
       const [rotated] = await markServiceTokenRotated.run({ id: existing.id }, client);
       if (rotated === undefined) throw new FailedPreconditionError(`service token "${existing.name}" is revoked`);
@@ -255,6 +263,8 @@ export class ServiceTokens {
       });
       return { token, secret, previousSecretExpiresAt };
     });
+    this.changed(result.token.id);
+    return result;
   }
 
   async revokeAll(confirmation: string, reason: string, actor: Actor): Promise<number> {
@@ -262,7 +272,7 @@ export class ServiceTokens {
       throw new InvalidArgumentError("confirmation", `must be exactly "${REVOKE_ALL_CONFIRMATION}"`);
     }
     const why = requiredReason(reason);
-    return this.inTransaction(async (client) => {
+    const count = await this.inTransaction(async (client) => {
       const revoked = await revokeAllServiceTokens.run({ reason: why, revokedBy: actor.principal }, client);
       const now = this.now();
       await insertEventRecords(
@@ -282,6 +292,8 @@ export class ServiceTokens {
       });
       return revoked.length;
     });
+    this.changed(ALL_TOKENS);
+    return count;
   }
 
   /** Records SERVICE_TOKEN_EXPIRED once for each token that expired since the last sweep. */
