@@ -584,7 +584,8 @@ describe("ExportEvents", () => {
       expect(header).toBe(
         "event_id,occurred_at,received_at,type,severity,outcome,subject,principal_kind,email,service_token_name,token_id,client_ip,user_agent,request_id,source_service,failure_reason,risk_score,risk_signals,details",
       );
-      expect(row).toContain(',"=cmd|""x""",USER,');
+      // Quoted, and made text so a spreadsheet does not run it as a formula.
+      expect(row).toContain(`,"'=cmd|""x""",USER,`);
       expect(row).toContain(',10.0.0.1,"a, b",');
       expect(end).toBe("");
     } finally {

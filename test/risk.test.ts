@@ -277,6 +277,20 @@ describe("risk signals", () => {
   });
 });
 
+describe("profile memory", () => {
+  it("keeps the 64 most recently seen networks when a subject has seen more", async () => {
+    const seen = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`net-${i}`, 1000 + i]));
+    const [row] = await t.db.query<{ kept: Record<string, number> }>(
+      "SELECT risk_remember($1::jsonb, 'newest', 5000, 64) AS kept",
+      [JSON.stringify(seen)],
+    );
+    expect(Object.keys(row!.kept)).toHaveLength(64);
+    expect(row!.kept.newest).toBe(5000);
+    expect(row!.kept["net-0"]).toBeUndefined();
+    expect(row!.kept["net-63"]).toBe(1063);
+  });
+});
+
 describe("risk scores", () => {
   it("damps novelty while a subject is new: points grow with each success until the fifth", async () => {
     const points: number[] = [];

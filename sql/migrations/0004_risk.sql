@@ -63,8 +63,9 @@ BEGIN
   IF previous IS NOT NULL OR (SELECT count(*) FROM jsonb_object_keys(seen)) <= keep THEN
     RETURN seen;
   END IF;
-  SELECT jsonb_object_agg(e.key, e.value) INTO kept
-  FROM (SELECT key, value FROM jsonb_each(seen) ORDER BY value::bigint DESC, key COLLATE "C" LIMIT keep) e;
+  -- Aliased: `value` is also this function's parameter.
+  SELECT jsonb_object_agg(e.k, e.v) INTO kept
+  FROM (SELECT j.k, j.v FROM jsonb_each(seen) AS j(k, v) ORDER BY j.v::bigint DESC, j.k COLLATE "C" LIMIT keep) e;
   RETURN kept;
 END
 $$;

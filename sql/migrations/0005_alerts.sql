@@ -44,7 +44,8 @@ CREATE TABLE alerts (
   first_seen_at timestamptz NOT NULL,
   last_seen_at timestamptz NOT NULL,
   last_event_id uuid,
-  created_at timestamptz NOT NULL DEFAULT now(),
+  -- Milliseconds, like the page tokens that carry it.
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
   acknowledged_at timestamptz,
   acknowledged_by text,
   acknowledge_note text,

@@ -30,6 +30,9 @@ CREATE INDEX security_events_client_ip_idx ON security_events (client_ip, occurr
   WHERE client_ip IS NOT NULL;
 CREATE INDEX security_events_txid_idx ON security_events USING brin (txid);
 
+-- Months are UTC months whatever the session's time zone.
+SET LOCAL TimeZone = 'UTC';
+
 DO $$
 DECLARE
   cutover timestamptz := date_trunc('month', now(), 'UTC') + interval '1 month';
@@ -51,7 +54,9 @@ CREATE TABLE security_events_default PARTITION OF security_events DEFAULT;
 -- that do not exist yet; returns how many it made. Run at start-up, daily, and
 -- by `warden retention run`.
 CREATE FUNCTION security_events_add_partitions(months_ahead integer) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET TimeZone = 'UTC'
+AS $$
 DECLARE
   month timestamptz := date_trunc('month', now(), 'UTC');
   created integer := 0;
@@ -67,7 +72,8 @@ BEGIN
       EXCEPTION
         -- The month is inside the partition from before partitioning, or the
         -- default partition already holds rows for it: those stay where they are.
-        WHEN invalid_object_definition OR check_violation THEN NULL;
+        -- Or another replica made it first.
+        WHEN invalid_object_definition OR check_violation OR duplicate_table THEN NULL;
       END;
     END IF;
     month := month + interval '1 month';
@@ -83,7 +89,9 @@ SELECT security_events_add_partitions(3);
 -- default partition are never dropped: retention deletes from them in batches.
 CREATE FUNCTION security_events_expired_partitions(cutoff timestamptz, drop_them boolean)
 RETURNS TABLE (partition text, rows bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET TimeZone = 'UTC'
+AS $$
 DECLARE
   candidate record;
 BEGIN

@@ -122,14 +122,18 @@ export interface IPruneAuditBatchQuery {
   result: IPruneAuditBatchResult;
 }
 
-const pruneAuditBatchIR: any = {"usedParamSet":{"before":true,"batch":true},"params":[{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":143,"b":150}]},{"name":"batch","required":true,"transform":{"type":"scalar"},"locs":[{"a":171,"b":177}]}],"statement":"-- The oldest records first, so the chain stays whole from its new start.\nWITH doomed AS (\n  SELECT seq FROM audit_records WHERE recorded_at < :before! ORDER BY seq LIMIT :batch!\n)\nDELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq\nRETURNING encode(a.hash, 'hex') AS \"hash!\", a.seq::text AS \"seq!\""};
+const pruneAuditBatchIR: any = {"usedParamSet":{"before":true,"batch":true},"params":[{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":285,"b":292}]},{"name":"batch","required":true,"transform":{"type":"scalar"},"locs":[{"a":340,"b":346}]}],"statement":"-- Only a prefix of the chain, so it stays whole from its new start: records\n-- take their seq in lock order, so one a little older can follow a newer one.\nWITH doomed AS (\n  SELECT seq FROM audit_records\n  WHERE seq < coalesce((SELECT min(seq) FROM audit_records WHERE recorded_at >= :before!), 9223372036854775807)\n  ORDER BY seq\n  LIMIT :batch!\n)\nDELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq\nRETURNING encode(a.hash, 'hex') AS \"hash!\", a.seq::text AS \"seq!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * -- The oldest records first, so the chain stays whole from its new start.
+ * -- Only a prefix of the chain, so it stays whole from its new start: records
+ * -- take their seq in lock order, so one a little older can follow a newer one.
  * WITH doomed AS (
- *   SELECT seq FROM audit_records WHERE recorded_at < :before! ORDER BY seq LIMIT :batch!
+ *   SELECT seq FROM audit_records
+ *   WHERE seq < coalesce((SELECT min(seq) FROM audit_records WHERE recorded_at >= :before!), 9223372036854775807)
+ *   ORDER BY seq
+ *   LIMIT :batch!
  * )
  * DELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq
  * RETURNING encode(a.hash, 'hex') AS "hash!", a.seq::text AS "seq!"

@@ -20,9 +20,13 @@ FROM audit_records
 WHERE recorded_at < :before!;
 
 /* @name PruneAuditBatch */
--- The oldest records first, so the chain stays whole from its new start.
+-- Only a prefix of the chain, so it stays whole from its new start: records
+-- take their seq in lock order, so one a little older can follow a newer one.
 WITH doomed AS (
-  SELECT seq FROM audit_records WHERE recorded_at < :before! ORDER BY seq LIMIT :batch!
+  SELECT seq FROM audit_records
+  WHERE seq < coalesce((SELECT min(seq) FROM audit_records WHERE recorded_at >= :before!), 9223372036854775807)
+  ORDER BY seq
+  LIMIT :batch!
 )
 DELETE FROM audit_records a USING doomed WHERE a.seq = doomed.seq
 RETURNING encode(a.hash, 'hex') AS "hash!", a.seq::text AS "seq!";

@@ -238,7 +238,7 @@ export class AlertEvaluator {
       return;
     }
     const below = (BigInt(horizon) - 1n).toString();
-    if (BigInt(below) > BigInt(from)) await advanceAlertCursor.run({ txid: below, eventId: LAST_UUID }, client);
+    if (BigInt(below) >= BigInt(from)) await advanceAlertCursor.run({ txid: below, eventId: LAST_UUID }, client);
   }
 
   /** Raises a new alert, or repeats the group's open one when it last fired within the cooldown. */

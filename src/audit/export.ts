@@ -55,9 +55,17 @@ const AUDIT_COLUMNS = [
 ] as const;
 
 function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
-  // Quote everything that could split a field or start a spreadsheet formula.
-  return /[",\r\n]|^[=+\-@]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  let text =
+    value === null || value === undefined
+      ? ""
+      : typeof value === "string"
+        ? value
+        : value instanceof Date
+          ? value.toISOString()
+          : JSON.stringify(value);
+  // A spreadsheet runs a field starting like a formula; a leading ' makes it text.
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export interface ExportChunk {
