@@ -14,7 +14,8 @@ import {
   type alert_state,
   type IListAlertsResult,
 } from "../../sql/queries/alerts.queries.js";
-import { classifyDatabaseError } from "../db/errors.js";
+import { withDatabaseErrors } from "../db/errors.js";
+import { enumLabel, UUID_PATTERN } from "../validate.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -31,21 +32,13 @@ import {
 import { recordAudit, type Actor } from "../audit/audit.js";
 
 export const ALERT_PAGE_SIZE = { default: 100, max: 1000 } as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_NOTE_LENGTH = 1024;
 
 type Row = IListAlertsResult;
 
-function label<T extends string>(enumObject: Record<number, string>, value: number, field: string): T | null {
-  if (value === 0) return null;
-  const name = enumObject[value];
-  if (name === undefined || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
-  return name as T;
-}
-
 function alertId(value: string): string {
   if (value === "") throw new InvalidArgumentError("alert_id", "required");
-  if (!UUID.test(value)) throw new InvalidArgumentError("alert_id", "must be a UUID");
+  if (!UUID_PATTERN.test(value)) throw new InvalidArgumentError("alert_id", "must be a UUID");
   return value.toLowerCase();
 }
 
@@ -66,11 +59,11 @@ export class Alerts {
     }
     const pageSize = request.pageSize === 0 ? ALERT_PAGE_SIZE.default : request.pageSize;
     const cursor = request.pageToken === "" ? undefined : decodeTimeKey(request.pageToken, "ListAlerts");
-    const rows = await this.query(() =>
+    const rows = await withDatabaseErrors(() =>
       listAlerts.run(
         {
-          state: label<alert_state>(AlertState, request.state, "state"),
-          minSeverity: label<alert_severity>(AlertSeverity, request.minSeverity, "min_severity"),
+          state: enumLabel<alert_state>(AlertState, request.state, "state"),
+          minSeverity: enumLabel<alert_severity>(AlertSeverity, request.minSeverity, "min_severity"),
           rule: request.rule === "" ? null : request.rule,
           cursorCreatedAt: cursor?.at ?? null,
           cursorAlertId: cursor?.id ?? null,
@@ -110,7 +103,7 @@ export class Alerts {
 
   /** Changes after `cursor` (oldest first) with each alert as it is now. */
   async changesAfter(cursor: string, limit: number): Promise<WatchAlertsResponse[]> {
-    const changes = await this.query(() => alertChangesAfter.run({ after: cursor, limit }, this.pool));
+    const changes = await withDatabaseErrors(() => alertChangesAfter.run({ after: cursor, limit }, this.pool));
     const alerts = new Map(
       (await this.byIds([...new Set(changes.map((c) => c.alertId))])).map((alert) => [alert.alertId, alert]),
     );
@@ -123,7 +116,7 @@ export class Alerts {
 
   /** The cursor of the latest change: a watch from now starts here. */
   async latestCursor(): Promise<string> {
-    const [latest] = await this.query(() => latestAlertChange.run(undefined, this.pool));
+    const [latest] = await withDatabaseErrors(() => latestAlertChange.run(undefined, this.pool));
     return latest!.seq;
   }
 
@@ -134,7 +127,7 @@ export class Alerts {
     why: string,
     update: (client: PoolClient, id: string) => Promise<{ previous_state: alert_state }[]>,
   ): Promise<Alert> {
-    const changed = await this.query(() =>
+    const changed = await withDatabaseErrors(() =>
       withTransaction(this.pool, async (client) => {
         await lockAlertChanges.run(undefined, client);
         const [updated] = await update(client, id);
@@ -161,12 +154,12 @@ export class Alerts {
 
   private async byIds(ids: string[]): Promise<Alert[]> {
     if (ids.length === 0) return [];
-    return this.withDeliveries(await this.query(() => getAlerts.run({ alertIds: ids }, this.pool)));
+    return this.withDeliveries(await withDatabaseErrors(() => getAlerts.run({ alertIds: ids }, this.pool)));
   }
 
   private async withDeliveries(rows: Row[]): Promise<Alert[]> {
     if (rows.length === 0) return [];
-    const deliveries = await this.query(() =>
+    const deliveries = await withDatabaseErrors(() =>
       deliveriesOf.run({ alertIds: rows.map((row) => row.alert_id) }, this.pool),
     );
     return rows.map((row) => ({
@@ -200,13 +193,5 @@ export class Alerts {
           lastError: d.last_error ?? "",
         })),
     }));
-  }
-
-  private async query<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw classifyDatabaseError(error);
-    }
   }
 }

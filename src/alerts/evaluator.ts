@@ -17,6 +17,7 @@ import {
 } from "../../sql/queries/alerts.queries.js";
 import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
 import type { Logger } from "../log.js";
+import { PeriodicTask } from "../ops/periodic.js";
 import { groupOf, matches, type AlertRules, type AlertSeverityName } from "./rules.js";
 
 export interface EvaluatorOptions {
@@ -66,8 +67,7 @@ const key = (rule: string, group: string) => `${rule}\u0000${group}`;
  * transaction, so each event is counted exactly once however many replicas run.
  */
 export class AlertEvaluator {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
   private lastPrune = 0;
   /** The event types some rule reads; null when a rule reads every type. */
   private readonly types: event_type[] | null;
@@ -80,28 +80,22 @@ export class AlertEvaluator {
   ) {
     const types = rules.threshold.map((rule) => rule.match.type);
     this.types = types.every((list) => list !== undefined) ? [...new Set(types.flat())] : null;
+    this.task = new PeriodicTask(
+      () => this.evaluate(),
+      options.intervalMs,
+      (error) => log.warn({ err: error }, "alert evaluation failed; will retry"),
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
-  /** Evaluates until no new events are final, or a bound of runs; for the timer and for tests. */
-  tick(): Promise<void> {
-    this.running ??= this.evaluate()
-      .catch((error: unknown) => this.log.warn({ err: error }, "alert evaluation failed; will retry"))
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
-  }
-
+  /** Evaluates until no new events are final, or a bound of runs. */
   private async evaluate(): Promise<void> {
     for (let run = 0; run < RUNS_PER_TICK; run += 1) {
       const outcome = await withTransaction(this.pool, (client) => this.run(client));

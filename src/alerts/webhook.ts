@@ -3,6 +3,7 @@ import { claimDeliveries, deliveryFailed, deliverySucceeded } from "../../sql/qu
 import type { Pool } from "../db/pool.js";
 import { Alert, AlertChangeKind } from "../gen/warden/v1/alert_service.js";
 import type { Logger } from "../log.js";
+import { PeriodicTask } from "../ops/periodic.js";
 import type { Alerts } from "./alerts.js";
 
 export interface WebhookOptions {
@@ -53,8 +54,7 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
  * receiver's idempotency key.
  */
 export class WebhookDeliverer {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task: PeriodicTask;
   private readonly timeoutMs: number;
 
   constructor(
@@ -64,25 +64,19 @@ export class WebhookDeliverer {
     private readonly log: Logger,
   ) {
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.task = new PeriodicTask(
+      () => this.deliverDue(),
+      options.pollMs,
+      (error) => log.warn({ err: error }, "alert delivery round failed; will retry"),
+    );
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.pollMs);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  tick(): Promise<void> {
-    this.running ??= this.deliverDue()
-      .catch((error: unknown) => this.log.warn({ err: error }, "alert delivery round failed; will retry"))
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async deliverDue(): Promise<void> {

@@ -6,7 +6,7 @@ import {
   verifyAuditChain,
   type IListAuditRecordsResult,
 } from "../../sql/queries/audit.queries.js";
-import { classifyDatabaseError } from "../db/errors.js";
+import { withDatabaseErrors } from "../db/errors.js";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import type { Db, Pool } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -89,7 +89,7 @@ export class AuditTrail {
     if (cursor !== undefined && !/^\d{1,18}$/.test(cursor)) {
       throw new InvalidArgumentError("page_token", "not a token returned by ListAuditRecords");
     }
-    const rows = await this.query(() =>
+    const rows = await withDatabaseErrors(() =>
       listAuditRecords.run(
         {
           actor: request.actor === "" ? null : request.actor,
@@ -119,7 +119,7 @@ export class AuditTrail {
     if (request.toSeq !== 0 && request.toSeq < request.fromSeq) {
       throw new InvalidArgumentError("to_seq", "must not be below from_seq");
     }
-    const [result] = await this.query(() =>
+    const [result] = await withDatabaseErrors(() =>
       verifyAuditChain.run(
         {
           fromSeq: String(Math.max(1, request.fromSeq)),
@@ -143,13 +143,5 @@ export class AuditTrail {
           ? "its hash no longer matches its content: the record was altered"
           : "it does not name its predecessor's hash: a record before it was removed, altered or inserted",
     };
-  }
-
-  private async query<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw classifyDatabaseError(error);
-    }
   }
 }

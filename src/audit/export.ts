@@ -1,7 +1,6 @@
 import { exportAuditPage } from "../../sql/queries/audit.queries.js";
 import { exportEventsPage } from "../../sql/queries/summary.queries.js";
 import type { Db } from "../db/pool.js";
-import { InvalidArgumentError } from "../errors.js";
 import { toAuthenticationEvent } from "../events/event.js";
 import {
   AuditRecord,
@@ -10,6 +9,7 @@ import {
   type ExportEventsRequest,
 } from "../gen/warden/v1/audit_service.js";
 import { AuthenticationEvent } from "../gen/warden/v1/event.js";
+import { enumLabel } from "../validate.js";
 import { toAuditRecord } from "./audit.js";
 import { timeRange } from "./summary.js";
 
@@ -98,10 +98,7 @@ async function* pages<Row, Cursor>(
 }
 
 function format(value: ExportFormat): "jsonl" | "csv" {
-  if (ExportFormat[value] === undefined || (value as number) < 0) {
-    throw new InvalidArgumentError("format", `unknown enum value ${value}`);
-  }
-  return value === ExportFormat.CSV ? "csv" : "jsonl";
+  return enumLabel(ExportFormat, value, "format") === "CSV" ? "csv" : "jsonl";
 }
 
 /** Events in [from, to), oldest first, as JSON Lines or CSV. */

@@ -42,3 +42,12 @@ export function classifyDatabaseError(error: unknown): unknown {
   }
   return error;
 }
+
+/** Runs database work, turning an unreachable or overloaded database into a typed error. */
+export async function withDatabaseErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw classifyDatabaseError(error);
+  }
+}

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_PATTERN } from "../validate.js";
 
 /** An opaque page token carrying a keyset position (the last row's sort key). */
 export function encodePageToken(position: string[]): string {
@@ -34,7 +33,7 @@ export function encodeTimeKey(key: TimeKey): string {
 export function decodeTimeKey(token: string, rpc: string): TimeKey {
   const [at, id] = decodePageToken(token, 2, rpc) as [string, string];
   const date = new Date(at);
-  if (Number.isNaN(date.getTime()) || !UUID.test(id)) {
+  if (Number.isNaN(date.getTime()) || !UUID_PATTERN.test(id)) {
     throw new InvalidArgumentError("page_token", `not a token returned by ${rpc}`);
   }
   return { at: date, id };

@@ -11,6 +11,7 @@ import {
 } from "../gen/warden/v1/event.js";
 import { RiskSignal } from "../gen/warden/v1/risk.js";
 import { InvalidArgumentError } from "../errors.js";
+import { enumLabel, UUID_PATTERN } from "../validate.js";
 import type {
   event_outcome as DbOutcome,
   event_severity as DbSeverity,
@@ -88,17 +89,7 @@ export function newEventId(nowMs = Date.now()): string {
   return `${clock.slice(0, 8)}-${clock.slice(8)}-7${randomUUID().slice(15)}`;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 type ProtoEnum = Record<string, string | number>;
-
-/** The database label of a proto enum value; null for UNSPECIFIED. Throws on values this build does not know. */
-function enumLabel<Db extends string>(enumObject: ProtoEnum, value: number, field: string): Db | null {
-  if (value === 0) return null;
-  const label = enumObject[value];
-  if (typeof label !== "string" || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
-  return label as Db;
-}
 
 function requiredEnumLabel<Db extends string>(enumObject: ProtoEnum, value: number, field: string): Db {
   const label = enumLabel<Db>(enumObject, value, field);

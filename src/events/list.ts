@@ -1,6 +1,7 @@
 import { listEvents as listEventsQuery } from "../../sql/queries/events.queries.js";
 import { classifyDatabaseError } from "../db/errors.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
+import { enumLabel } from "../validate.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import { EventType, Outcome, type AuthenticationEvent } from "../gen/warden/v1/event.js";
@@ -11,13 +12,6 @@ import type { event_outcome, event_type, risk_signal } from "../../sql/queries/e
 import { RiskSignal } from "../gen/warden/v1/risk.js";
 
 export const PAGE_SIZE = { default: 100, max: 1000 } as const;
-
-function enumFilter<T extends string>(enumObject: Record<number, string>, value: number, field: string): T | null {
-  if (value === 0) return null;
-  const label = enumObject[value];
-  if (label === undefined || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
-  return label as T;
-}
 
 export interface EventPage {
   events: AuthenticationEvent[];
@@ -35,12 +29,12 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
 
   const params = {
     subject: request.subject === "" ? null : request.subject,
-    type: enumFilter<event_type>(EventType, request.type, "type"),
-    outcome: enumFilter<event_outcome>(Outcome, request.outcome, "outcome"),
+    type: enumLabel<event_type>(EventType, request.type, "type"),
+    outcome: enumLabel<event_outcome>(Outcome, request.outcome, "outcome"),
     occurredAfter: request.occurredAfter ?? null,
     occurredBefore: request.occurredBefore ?? null,
     clientIp: request.ipAddress === "" ? null : request.ipAddress,
-    riskSignal: enumFilter<risk_signal>(RiskSignal, request.riskSignal, "risk_signal"),
+    riskSignal: enumLabel<risk_signal>(RiskSignal, request.riskSignal, "risk_signal"),
     cursorOccurredAt: cursor?.at ?? null,
     cursorEventId: cursor?.id ?? null,
     // One extra row says whether another page follows.

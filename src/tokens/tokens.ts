@@ -14,7 +14,8 @@ import {
 } from "../../sql/queries/service_tokens.queries.js";
 import { isKnownScope, SCOPES } from "../authz/scopes.js";
 import { recordAudit, type Actor } from "../audit/audit.js";
-import { classifyDatabaseError } from "../db/errors.js";
+import { withDatabaseErrors } from "../db/errors.js";
+import { UUID_PATTERN } from "../validate.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Db, type Pool, type PoolClient } from "../db/pool.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -38,7 +39,6 @@ export const TOKEN_LIMITS = {
 export const REVOKE_ALL_CONFIRMATION = "REVOKE ALL SERVICE TOKENS";
 /** NOTIFY payload telling every replica to drop all cached tokens. */
 export const ALL_TOKENS = "*";
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNIQUE_VIOLATION = "23505";
 
 type TokenRow = IFindServiceTokenResult;
@@ -187,7 +187,7 @@ export class ServiceTokens {
     }
     const pageSize = request.pageSize === 0 ? TOKEN_LIMITS.pageSize.default : request.pageSize;
     const cursor = request.pageToken === "" ? undefined : decodeTimeKey(request.pageToken, "ListServiceTokens");
-    const rows = await this.query(() =>
+    const rows = await withDatabaseErrors(() =>
       listServiceTokens.run(
         {
           state: request.state === ServiceTokenState.UNSPECIFIED ? null : ServiceTokenState[request.state],
@@ -314,7 +314,7 @@ export class ServiceTokens {
   }
 
   private async find(db: Db, selector: { id: string | null; name: string | null }): Promise<TokenRow> {
-    const [row] = await this.query(() => findServiceToken.run(selector, db));
+    const [row] = await withDatabaseErrors(() => findServiceToken.run(selector, db));
     if (row === undefined) throw new NotFoundError(`no service token with ${describe(selector)}`);
     return row;
   }
@@ -366,15 +366,7 @@ export class ServiceTokens {
   }
 
   private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return this.query(() => withTransaction(this.pool, work));
-  }
-
-  private async query<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw classifyDatabaseError(error);
-    }
+    return withDatabaseErrors(() => withTransaction(this.pool, work));
   }
 }
 

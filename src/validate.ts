@@ -1,0 +1,18 @@
+import { InvalidArgumentError } from "./errors.js";
+
+/** A UUID in its canonical text form, any version. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type ProtoEnum = Record<string | number, string | number>;
+
+/**
+ * The name of a proto enum value (the database label where the two agree);
+ * null for UNSPECIFIED. INVALID_ARGUMENT naming `field` for values this build
+ * does not know.
+ */
+export function enumLabel<Label extends string>(enumObject: ProtoEnum, value: number, field: string): Label | null {
+  if (value === 0) return null;
+  const label = enumObject[value];
+  if (typeof label !== "string" || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
+  return label as Label;
+}
