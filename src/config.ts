@@ -8,6 +8,7 @@ import {
   type StuffingPolicy,
 } from "./lockout/policy.js";
 import { DEFAULT_RETENTION, type RetentionPolicy } from "./audit/retention.js";
+import { DEFAULT_SNAPSHOT_SETTINGS, type SnapshotSettings } from "./authz/snapshots.js";
 import { DEFAULT_RISK_SETTINGS, type RiskSettings, type RiskSignalName } from "./risk/settings.js";
 
 /** JWT signature algorithms Warden can be allowed to accept; "none" and HMAC are never among them. */
@@ -207,6 +208,12 @@ const environmentSchema = z.object({
   WARDEN_ALERT_DELIVERY_POLL_MS: milliseconds(1000),
   WARDEN_ALERT_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
 
+  WARDEN_AUTHZ_MAX_AGE_MS: milliseconds(DEFAULT_SNAPSHOT_SETTINGS.maxAgeMs),
+  WARDEN_AUTHZ_POLL_MS: milliseconds(DEFAULT_SNAPSHOT_SETTINGS.pollMs),
+  WARDEN_AUTHZ_MIN_VERSION_WAIT_MS: milliseconds(DEFAULT_SNAPSHOT_SETTINGS.minVersionWaitMs),
+  WARDEN_EXTAUTHZ_ROUTES_FILE: optionalText,
+  WARDEN_EXTAUTHZ_STRIP_AUTHORIZATION: flag.default(false),
+
   WARDEN_RETENTION: settingList(
     z
       .object({
@@ -279,6 +286,8 @@ export interface Config {
   risk: RiskSettings | undefined;
   /** Absent when alerting is turned off. */
   alerts: AlertConfig | undefined;
+  authz: SnapshotSettings;
+  extAuthz: ExtAuthzConfig;
   /** Days events (by severity) and audit records are kept; applied by `warden retention run`. */
   retention: RetentionPolicy;
   shutdownGraceMs: number;
@@ -290,6 +299,13 @@ export interface AlertConfig {
   rulesFile: string | undefined;
   evaluateMs: number;
   webhook: { url: string; secret: string; pollMs: number; maxAttempts: number } | undefined;
+}
+
+export interface ExtAuthzConfig {
+  /** The JSON file mapping method and path prefix to a permission; absent: every request is denied. */
+  routesFile: string | undefined;
+  /** Remove the `authorization` header from allowed requests before they go upstream. */
+  stripAuthorization: boolean;
 }
 
 export class ConfigError extends Error {
@@ -409,6 +425,15 @@ export function loadConfig(env: Environment = process.env): Config {
                 },
         }
       : undefined,
+    authz: {
+      maxAgeMs: e.WARDEN_AUTHZ_MAX_AGE_MS,
+      pollMs: e.WARDEN_AUTHZ_POLL_MS,
+      minVersionWaitMs: e.WARDEN_AUTHZ_MIN_VERSION_WAIT_MS,
+    },
+    extAuthz: {
+      routesFile: e.WARDEN_EXTAUTHZ_ROUTES_FILE,
+      stripAuthorization: e.WARDEN_EXTAUTHZ_STRIP_AUTHORIZATION,
+    },
     retention: e.WARDEN_RETENTION,
     shutdownGraceMs: e.WARDEN_SHUTDOWN_GRACE_MS,
     logLevel: e.WARDEN_LOG_LEVEL,

@@ -32,6 +32,14 @@ import { ServiceTokens, ALL_TOKENS } from "./tokens/tokens.js";
 import { UsageRecorder } from "./tokens/usage.js";
 import { ServiceTokenVerifier } from "./tokens/verifier.js";
 import { ping } from "../sql/queries/health.queries.js";
+import { Access } from "./authz/access.js";
+import { Roles } from "./authz/roles.js";
+import { RoleSnapshots } from "./authz/snapshots.js";
+import { accessService } from "./rpc/access-service.js";
+import { ExtAuthz } from "./authz/envoy.js";
+import { loadRoutes } from "./authz/routes.js";
+import { extAuthzService } from "./rpc/ext-authz-service.js";
+import { roleService } from "./rpc/role-service.js";
 
 export interface RunningWarden {
   grpcPort: number;
@@ -220,6 +228,33 @@ export async function startWarden(
       now,
     );
     const alerting = await startAlerting(config, pool, databaseUrl, log);
+    const snapshots = new RoleSnapshots(pool, config.authz, log);
+    const rbacChanges = new NotificationListener(
+      {
+        url: databaseUrl,
+        channel: "warden_rbac",
+        heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
+        connectTimeoutMs: config.database.connectTimeoutMs,
+      },
+      // A reconnect may have missed notifications, so it reloads in full; the poll covers the gaps in between.
+      {
+        onListening: () => void snapshots.reload(),
+        onLost: () => undefined,
+        onNotification: (version) => snapshots.notified(version),
+      },
+      log,
+    );
+    snapshots.start();
+    rbacChanges.start();
+    const roles = new Roles(pool, now, () => void snapshots.reload());
+    const access = new Access(authenticator, snapshots, recorder, now);
+    const extAuthz = new ExtAuthz(
+      access,
+      await loadRoutes(config.extAuthz.routesFile),
+      recorder,
+      { stripAuthorization: config.extAuthz.stripAuthorization },
+      now,
+    );
     const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk });
     const rpcOptions = { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs };
 
@@ -233,6 +268,9 @@ export async function startWarden(
       riskService: riskService({ authenticator, risk, now }, rpcOptions),
       alertService: alertService({ authenticator, alerts: alerting }, rpcOptions),
       auditService: auditService({ authenticator, audit: new AuditTrail(pool), db: pool }, rpcOptions),
+      roleService: roleService({ authenticator, roles }, rpcOptions),
+      accessService: accessService({ authenticator, access }, rpcOptions),
+      extAuthzService: extAuthzService(extAuthz, rpcOptions),
     });
     let serving = true;
     const ops = await startOpsServer({
@@ -269,6 +307,8 @@ export async function startWarden(
         clearInterval(partitionTimer);
         await tokenChanges.stop();
         await lockoutChanges?.stop();
+        await rbacChanges.stop();
+        await snapshots.stop();
         await lockouts?.settled();
         await risk?.close();
         await alerting?.stop();

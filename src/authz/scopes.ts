@@ -11,6 +11,9 @@ export const SCOPES = [
   "alerts:read",
   "alerts:write",
   "audit:read",
+  "roles:read",
+  "roles:write",
+  "access:check",
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

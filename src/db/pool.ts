@@ -68,10 +68,21 @@ export function createPool(options: PoolOptions, log: Logger): Pool {
   return pool;
 }
 
-export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export interface TransactionOptions {
+  isolation?: "READ COMMITTED" | "REPEATABLE READ" | "SERIALIZABLE";
+  readOnly?: boolean;
+}
+
+export async function withTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query("BEGIN");
+    await client.query(
+      `BEGIN ISOLATION LEVEL ${options.isolation ?? "READ COMMITTED"}${options.readOnly === true ? " READ ONLY" : ""}`,
+    );
     const result = await work(client);
     await client.query("COMMIT");
     return result;

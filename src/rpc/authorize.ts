@@ -12,7 +12,11 @@ import type { CallContext } from "./unary.js";
  * or a JWT) must authenticate and carry `scope` (or `admin`). Returns who the
  * caller is, for the records the change writes.
  */
-export async function authorize(authenticator: Authenticator, context: CallContext, scope: Scope): Promise<Actor> {
+export async function authorize(
+  authenticator: Authenticator,
+  context: Omit<CallContext, "timeoutMs">,
+  scope: Scope,
+): Promise<Actor> {
   const credential = bearerCredential(context.metadata);
   if (credential === "") throw new UnauthenticatedError("authorization: a Bearer credential is required");
   const result = await authenticator.authenticate({ credential, client: undefined, sourceService: "warden-admin" });

@@ -7,6 +7,9 @@ import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
+import { AuthorizationService, type AuthorizationServer } from "../gen/envoy/service/auth/v3/external_auth.js";
+import { AccessServiceService, type AccessServiceServer } from "../gen/warden/v1/access_service.js";
+import { RoleServiceService, type RoleServiceServer } from "../gen/warden/v1/role_service.js";
 import { AlertServiceService, type AlertServiceServer } from "../gen/warden/v1/alert_service.js";
 import { AuditServiceService, type AuditServiceServer } from "../gen/warden/v1/audit_service.js";
 import { AuthServiceService, type AuthServiceServer } from "../gen/warden/v1/auth_service.js";
@@ -25,6 +28,9 @@ export const SERVICE_NAMES = [
   "warden.v1.RiskService",
   "warden.v1.AlertService",
   "warden.v1.AuditService",
+  "warden.v1.RoleService",
+  "warden.v1.AccessService",
+  "envoy.service.auth.v3.Authorization",
 ] as const;
 
 export interface GrpcServer {
@@ -77,6 +83,9 @@ export async function startGrpcServer(options: {
   riskService: RiskServiceServer;
   alertService: AlertServiceServer;
   auditService: AuditServiceServer;
+  roleService: RoleServiceServer;
+  accessService: AccessServiceServer;
+  extAuthzService: AuthorizationServer;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   server.addService(AuthServiceService, options.authService);
@@ -85,6 +94,9 @@ export async function startGrpcServer(options: {
   server.addService(RiskServiceService, options.riskService);
   server.addService(AlertServiceService, options.alertService);
   server.addService(AuditServiceService, options.auditService);
+  server.addService(RoleServiceService, options.roleService);
+  server.addService(AccessServiceService, options.accessService);
+  server.addService(AuthorizationService, options.extAuthzService);
 
   const health = new HealthImplementation(
     Object.fromEntries(["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING" as const])),

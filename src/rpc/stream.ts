@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { toGrpcFailure, toServiceError } from "./errors.js";
 import { recordCall, requestIdOf, type CallContext, type UnaryOptions } from "./unary.js";
 
-export interface StreamContext extends CallContext {
+export interface StreamContext extends Omit<CallContext, "timeoutMs"> {
   /** Aborted when the client cancels or disconnects. */
   signal: AbortSignal;
 }

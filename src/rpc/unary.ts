@@ -11,6 +11,8 @@ export interface CallContext {
   metadata: Metadata;
   /** The caller's address and port as grpc-js reports it, e.g. "127.0.0.1:53210", "::1:53210". */
   peer: string;
+  /** How long the handler has before the call fails with DEADLINE_EXCEEDED. */
+  timeoutMs: number;
 }
 
 export type UnaryHandler<Request, Response> = (request: Request, context: CallContext) => Promise<Response>;
@@ -92,7 +94,10 @@ export function unary<Request, Response>(
       recorded(code, failure);
     };
 
-    Promise.race([handler(call.request, { requestId, metadata: call.metadata, peer: call.getPeer() }), deadline]).then(
+    Promise.race([
+      handler(call.request, { requestId, metadata: call.metadata, peer: call.getPeer(), timeoutMs }),
+      deadline,
+    ]).then(
       (response) => {
         finish(status.OK);
         callback(null, response);

@@ -55,6 +55,9 @@ import {
   type GetRiskProfileRequest,
   type GetRiskProfileResponse,
 } from "../../src/gen/warden/v1/risk_service.js";
+import { RoleServiceClient } from "../../src/gen/warden/v1/role_service.js";
+import { AccessServiceClient } from "../../src/gen/warden/v1/access_service.js";
+import { AuthorizationClient } from "../../src/gen/envoy/service/auth/v3/external_auth.js";
 import { startWarden, type RunningWarden, type WardenOverrides } from "../../src/main.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 
@@ -108,6 +111,62 @@ export function riskClient(address: string) {
     getRiskProfile: call<GetRiskProfileRequest, GetRiskProfileResponse>(client.getRiskProfile.bind(client)),
     close: () => client.close(),
   };
+}
+
+type UnaryFace<Client> = {
+  [
+    Method in keyof Client as Client[Method] extends (
+      request: infer _Request,
+      metadata: Metadata,
+      options: Partial<CallOptions>,
+      callback: Callback<infer _Response>,
+    ) => unknown
+      ? Method
+      : never
+  ]: Client[Method] extends (
+    request: infer Request,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: Callback<infer Response>,
+  ) => unknown
+    ? (request: Request, options?: { metadata?: Metadata; deadlineMs?: number }) => Promise<Response>
+    : never;
+};
+
+/** Promise-returning faces of every unary method of a generated client, plus close(). */
+function promised<Client extends { close(): void }>(client: Client, methods: (keyof Client & string)[]) {
+  const face = Object.fromEntries(
+    methods.map((name) => [name, call<unknown, unknown>((client[name] as UnaryMethod<unknown, unknown>).bind(client))]),
+  );
+  return { ...(face as UnaryFace<Client>), close: () => client.close() };
+}
+
+export function roleClient(address: string) {
+  return promised(new RoleServiceClient(address, credentials.createInsecure()), [
+    "createPermission",
+    "listPermissions",
+    "createRole",
+    "getRole",
+    "listRoles",
+    "updateRole",
+    "deleteRole",
+    "grantPermission",
+    "revokePermission",
+    "assignRole",
+    "unassignRole",
+    "listSubjectPermissions",
+  ]);
+}
+export type RoleClient = ReturnType<typeof roleClient>;
+
+export function accessClient(address: string) {
+  return promised(new AccessServiceClient(address, credentials.createInsecure()), ["check", "checkBatch"]);
+}
+export type AccessClient = ReturnType<typeof accessClient>;
+
+/** Envoy's ext_authz client, generated from Warden's wire-compatible subset of Envoy's protos. */
+export function extAuthzClient(address: string) {
+  return promised(new AuthorizationClient(address, credentials.createInsecure()), ["check"]);
 }
 
 /** The error a call failed with; throws if it succeeded. */
@@ -237,6 +296,7 @@ export async function eventually<T>(probe: () => T | undefined | Promise<T | und
 
 export interface Replica {
   process: ChildProcess;
+  port: number;
   client: AuthClient;
 }
 
@@ -263,5 +323,5 @@ export async function startReplica(databaseUrl: string, env: Record<string, stri
       if (entry.msg === "warden serving") resolve(entry.grpcPort!);
     });
   });
-  return { process: child, client: authClient(`127.0.0.1:${port}`) };
+  return { process: child, port, client: authClient(`127.0.0.1:${port}`) };
 }

@@ -34,6 +34,12 @@ export enum EventType {
   SECURITY_ALERT = 17,
   CONFIGURATION_CHANGED = 18,
   SYSTEM_ERROR = 19,
+  /** ACCESS_GRANTED - An authorization check (Check, CheckBatch or Envoy's ext_authz) allowed the request. */
+  ACCESS_GRANTED = 20,
+  /** ACCESS_DENIED - An authorization check refused the request; failure_reason says why. */
+  ACCESS_DENIED = 21,
+  /** AUTHORIZATION_CHANGED - A role, permission, grant or assignment changed. */
+  AUTHORIZATION_CHANGED = 22,
   UNRECOGNIZED = -1,
 }
 
@@ -99,6 +105,15 @@ export function eventTypeFromJSON(object: any): EventType {
     case 19:
     case "EVENT_TYPE_SYSTEM_ERROR":
       return EventType.SYSTEM_ERROR;
+    case 20:
+    case "EVENT_TYPE_ACCESS_GRANTED":
+      return EventType.ACCESS_GRANTED;
+    case 21:
+    case "EVENT_TYPE_ACCESS_DENIED":
+      return EventType.ACCESS_DENIED;
+    case 22:
+    case "EVENT_TYPE_AUTHORIZATION_CHANGED":
+      return EventType.AUTHORIZATION_CHANGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -148,6 +163,12 @@ export function eventTypeToJSON(object: EventType): string {
       return "EVENT_TYPE_CONFIGURATION_CHANGED";
     case EventType.SYSTEM_ERROR:
       return "EVENT_TYPE_SYSTEM_ERROR";
+    case EventType.ACCESS_GRANTED:
+      return "EVENT_TYPE_ACCESS_GRANTED";
+    case EventType.ACCESS_DENIED:
+      return "EVENT_TYPE_ACCESS_DENIED";
+    case EventType.AUTHORIZATION_CHANGED:
+      return "EVENT_TYPE_AUTHORIZATION_CHANGED";
     case EventType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -315,6 +336,10 @@ export enum FailureReason {
   RISK_TOO_HIGH = 20,
   MFA_FAILED = 21,
   OTHER = 22,
+  /** PERMISSION_DENIED - Authenticated, but nothing grants the permission asked for. */
+  PERMISSION_DENIED = 23,
+  /** AUTHORIZATION_UNAVAILABLE - Warden could not decide: no current role snapshot and no database. */
+  AUTHORIZATION_UNAVAILABLE = 24,
   UNRECOGNIZED = -1,
 }
 
@@ -389,6 +414,12 @@ export function failureReasonFromJSON(object: any): FailureReason {
     case 22:
     case "FAILURE_REASON_OTHER":
       return FailureReason.OTHER;
+    case 23:
+    case "FAILURE_REASON_PERMISSION_DENIED":
+      return FailureReason.PERMISSION_DENIED;
+    case 24:
+    case "FAILURE_REASON_AUTHORIZATION_UNAVAILABLE":
+      return FailureReason.AUTHORIZATION_UNAVAILABLE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -444,6 +475,10 @@ export function failureReasonToJSON(object: FailureReason): string {
       return "FAILURE_REASON_MFA_FAILED";
     case FailureReason.OTHER:
       return "FAILURE_REASON_OTHER";
+    case FailureReason.PERMISSION_DENIED:
+      return "FAILURE_REASON_PERMISSION_DENIED";
+    case FailureReason.AUTHORIZATION_UNAVAILABLE:
+      return "FAILURE_REASON_AUTHORIZATION_UNAVAILABLE";
     case FailureReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

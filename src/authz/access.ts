@@ -1,0 +1,160 @@
+import type { Authenticator } from "../authn/authenticator.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { EventSink } from "../events/recorder.js";
+import { AccessReason, type AccessDecision } from "../gen/warden/v1/access_service.js";
+import type { Principal } from "../gen/warden/v1/auth_service.js";
+import {
+  EventType,
+  FailureReason,
+  Outcome,
+  PrincipalKind,
+  Severity,
+  type ClientContext,
+} from "../gen/warden/v1/event.js";
+import { permissionName, resourceName } from "./roles.js";
+import { accessDecision } from "./snapshot.js";
+import type { CheckItem, RoleSnapshots } from "./snapshots.js";
+
+export const MAX_BATCH_ITEMS = 100;
+
+/** Who a check is for: a credential Warden authenticates, or a principal the caller vouches for. */
+export type Claimant = { credential: string } | { principal: Principal };
+
+export interface AccessRequest {
+  claimant: Claimant;
+  items: readonly CheckItem[];
+  minVersion: number;
+  client: ClientContext | undefined;
+  sourceService: string;
+  /** Extra context recorded on each decision's event, e.g. the HTTP method and path. */
+  details?: Record<string, string>;
+  /** How the request names each item's fields in errors, e.g. `items[3]`; "" for top-level fields. */
+  itemPath: (index: number) => string;
+}
+
+export interface AccessResult {
+  /** Absent when the credential was refused. */
+  principal: Principal | undefined;
+  /** In the order of the items. */
+  decisions: AccessDecision[];
+}
+
+/** The RBAC subject a principal is assigned roles as. */
+export function rbacSubject(principal: Principal): string {
+  return principal.kind === PrincipalKind.SERVICE_TOKEN
+    ? `service_token:${principal.serviceTokenName}`
+    : `user:${principal.subject}`;
+}
+
+function vouchedPrincipal(principal: Principal): Principal {
+  if (principal.kind === PrincipalKind.SERVICE_TOKEN) {
+    if (principal.serviceTokenName === "") throw new InvalidArgumentError("principal.service_token_name", "required");
+  } else if (principal.kind === PrincipalKind.USER) {
+    if (principal.subject === "") throw new InvalidArgumentError("principal.subject", "required");
+  } else {
+    throw new InvalidArgumentError("principal.kind", "must be USER or SERVICE_TOKEN");
+  }
+  return principal;
+}
+
+const UNAVAILABLE_REASONS = new Set([AccessReason.NO_SNAPSHOT, AccessReason.STALE_SNAPSHOT, AccessReason.UNAVAILABLE]);
+
+/** The failure reason an ACCESS_DENIED event carries. */
+function eventFailureReason(decision: AccessDecision): FailureReason {
+  if (decision.allowed) return FailureReason.UNSPECIFIED;
+  if (decision.reason === AccessReason.UNAUTHENTICATED) return decision.failureReason;
+  if (decision.reason === AccessReason.NO_PERMISSION) return FailureReason.PERMISSION_DENIED;
+  return FailureReason.AUTHORIZATION_UNAVAILABLE;
+}
+
+/**
+ * Authorization decisions: authenticates the claimant when it is a
+ * credential, decides every item from this replica's role snapshot, and
+ * records an ACCESS_GRANTED or ACCESS_DENIED event per decision.
+ */
+export class Access {
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly snapshots: RoleSnapshots,
+    private readonly events: EventSink,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async check(request: AccessRequest): Promise<AccessResult> {
+    request.items.forEach((item, index) => {
+      const path = request.itemPath(index);
+      permissionName(item.permission, `${path}permission`);
+      resourceName(item.resource, `${path}resource`);
+    });
+    let principal: Principal;
+    if ("credential" in request.claimant && request.claimant.credential === "") {
+      // Nothing to authenticate, and nothing to count against the caller's address.
+      return this.refuse(request, FailureReason.MALFORMED_CREDENTIAL);
+    } else if ("credential" in request.claimant) {
+      const result = await this.authenticator.authenticate({
+        credential: request.claimant.credential,
+        client: request.client,
+        sourceService: request.sourceService,
+      });
+      if (!result.authenticated) return this.refuse(request, result.failureReason);
+      principal = result.principal;
+    } else {
+      principal = vouchedPrincipal(request.claimant.principal);
+    }
+    const decisions = await this.snapshots.decide(
+      { subject: rbacSubject(principal), scopes: principal.scopes },
+      request.items,
+      request.minVersion,
+    );
+    this.record(request, principal, decisions);
+    return { principal, decisions };
+  }
+
+  private refuse(request: AccessRequest, failureReason: FailureReason): AccessResult {
+    const decisions = request.items.map(() =>
+      accessDecision(AccessReason.UNAUTHENTICATED, this.snapshots.version, { failureReason }),
+    );
+    this.record(request, undefined, decisions);
+    return { principal: undefined, decisions };
+  }
+
+  private record(request: AccessRequest, principal: Principal | undefined, decisions: AccessDecision[]): void {
+    const occurredAt = this.now();
+    decisions.forEach((decision, index) => {
+      const item = request.items[index]!;
+      const unavailable = UNAVAILABLE_REASONS.has(decision.reason);
+      this.events.record({
+        eventId: "",
+        occurredAt,
+        receivedAt: undefined,
+        type: decision.allowed ? EventType.ACCESS_GRANTED : EventType.ACCESS_DENIED,
+        severity: unavailable ? Severity.WARNING : Severity.INFO,
+        outcome: decision.allowed ? Outcome.SUCCESS : unavailable ? Outcome.ERROR : Outcome.FAILURE,
+        principal:
+          principal === undefined
+            ? undefined
+            : {
+                subject: principal.subject,
+                kind: principal.kind,
+                email: principal.email,
+                serviceTokenName: principal.serviceTokenName,
+                tokenId: principal.tokenId,
+              },
+        client: request.client,
+        sourceService: request.sourceService,
+        failureReason: eventFailureReason(decision),
+        riskScore: 0,
+        riskSignals: [],
+        details: {
+          ...request.details,
+          permission: item.permission,
+          access_reason: AccessReason[decision.reason] ?? String(decision.reason),
+          rbac_version: String(decision.version),
+          ...(item.resource === "" ? {} : { resource: item.resource }),
+          ...(decision.assignedRole === "" ? {} : { assigned_role: decision.assignedRole }),
+          ...(decision.grantedBy === "" ? {} : { granted_by: decision.grantedBy }),
+        },
+      });
+    });
+  }
+}

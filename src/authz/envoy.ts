@@ -1,0 +1,179 @@
+import { isIP } from "node:net";
+import { StatusCode } from "../gen/envoy/type/v3/http_status.js";
+import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from "../gen/envoy/config/core/v3/base.js";
+import type { CheckRequest, CheckResponse } from "../gen/envoy/service/auth/v3/external_auth.js";
+import { AccessReason, type AccessDecision } from "../gen/warden/v1/access_service.js";
+import type { Principal } from "../gen/warden/v1/auth_service.js";
+import { EventType, FailureReason, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/event.js";
+import type { EventSink } from "../events/recorder.js";
+import type { Access } from "./access.js";
+import type { RouteTable } from "./routes.js";
+
+/** google.rpc.Code values Envoy reads from CheckResponse.status. */
+const RPC_CODE = { OK: 0, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+
+const IDENTITY_HEADER_PREFIX = "x-warden-";
+export const REASON_HEADER = "x-warden-reason";
+const BEARER = /^bearer\s+(\S+)\s*$/i;
+/** Longest request path recorded on an event (the event limit for a detail value). */
+const MAX_RECORDED_PATH = 1024;
+
+export interface ExtAuthzSettings {
+  stripAuthorization: boolean;
+}
+
+/**
+ * The set, never appended: `append` is sent explicitly false because older
+ * Envoys read only that field, and a caller's own x-warden-* header must never
+ * survive next to Warden's.
+ */
+function header(key: string, value: string): HeaderValueOption {
+  return {
+    header: { key, value },
+    append: false,
+    appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD,
+  };
+}
+
+function denied(httpStatus: StatusCode, rpcCode: number, reason: string, headers: HeaderValueOption[] = []) {
+  const body = JSON.stringify({ error: StatusCode[httpStatus], reason });
+  return {
+    status: { code: rpcCode, message: reason, details: [] },
+    deniedResponse: {
+      status: { code: httpStatus },
+      headers: [header(REASON_HEADER, reason), header("content-type", "application/json"), ...headers],
+      body,
+    },
+    dynamicMetadata: undefined,
+  } satisfies CheckResponse;
+}
+
+/** A denied 503: what Envoy gets whenever Warden cannot decide, so failure_mode_allow never applies. */
+export function unavailableResponse(reason: string): CheckResponse {
+  return denied(StatusCode.ServiceUnavailable, RPC_CODE.UNAVAILABLE, reason);
+}
+
+function kindName(principal: Principal): string {
+  return principal.kind === PrincipalKind.SERVICE_TOKEN ? "service_token" : "user";
+}
+
+/**
+ * Envoy's external authorization: finds the permission the request's route
+ * needs, authenticates the `authorization` header and decides through the
+ * same path as AccessService.Check. Allowed requests go upstream with
+ * identity headers; refused ones get 401, 403 or 503 with a reason header.
+ */
+export class ExtAuthz {
+  constructor(
+    private readonly access: Access,
+    private readonly routes: RouteTable,
+    private readonly events: EventSink,
+    private readonly settings: ExtAuthzSettings,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async check(request: CheckRequest): Promise<CheckResponse> {
+    const attributes = request.attributes;
+    const http = attributes?.request?.http;
+    const headers = http?.headers ?? {};
+    const method = http?.method || headers[":method"] || "";
+    const path = http?.path || headers[":path"] || "";
+    const sourceAddress = attributes?.source?.address?.socketAddress?.address ?? "";
+    const client = {
+      ipAddress: isIP(sourceAddress) === 0 ? "" : sourceAddress,
+      userAgent: (headers["user-agent"] ?? "").slice(0, 512),
+      requestId: (http?.id || headers["x-request-id"] || "").slice(0, 128),
+      location: undefined,
+      country: "",
+    };
+    const details = {
+      http_method: method.slice(0, 16),
+      http_path: path.slice(0, MAX_RECORDED_PATH),
+      http_host: (http?.host || headers[":authority"] || "").slice(0, 256),
+    };
+
+    const requirement = this.routes.requirement(method, path, attributes?.contextExtensions ?? {});
+    if (requirement === undefined) {
+      this.events.record({
+        eventId: "",
+        occurredAt: this.now(),
+        receivedAt: undefined,
+        type: EventType.ACCESS_DENIED,
+        severity: Severity.INFO,
+        outcome: Outcome.FAILURE,
+        principal: undefined,
+        client,
+        sourceService: "envoy",
+        failureReason: FailureReason.PERMISSION_DENIED,
+        riskScore: 0,
+        riskSignals: [],
+        details: { ...details, access_reason: "NO_ROUTE" },
+      });
+      return denied(StatusCode.Forbidden, RPC_CODE.PERMISSION_DENIED, "no_route");
+    }
+
+    const credential = BEARER.exec(headers.authorization ?? "")?.[1] ?? "";
+    const result = await this.access.check({
+      claimant: { credential },
+      items: [requirement],
+      minVersion: 0,
+      client,
+      sourceService: "envoy",
+      details,
+      itemPath: () => "route.",
+    });
+    const decision = result.decisions[0]!;
+    if (decision.allowed && result.principal !== undefined) {
+      return this.allowed(result.principal, requirement.permission, decision, headers);
+    }
+    return this.refused(decision, credential);
+  }
+
+  private allowed(
+    principal: Principal,
+    permission: string,
+    decision: AccessDecision,
+    requestHeaders: Record<string, string>,
+  ): CheckResponse {
+    const identity: Record<string, string> = {
+      "x-warden-subject": principal.subject,
+      "x-warden-principal-kind": kindName(principal),
+      "x-warden-scopes": principal.scopes.join(" "),
+      "x-warden-permission": permission,
+    };
+    if (principal.serviceTokenName !== "") identity["x-warden-service-token-name"] = principal.serviceTokenName;
+    if (decision.assignedRole !== "") identity["x-warden-role"] = decision.assignedRole;
+    const remove = Object.keys(requestHeaders).filter(
+      (name) => name.startsWith(IDENTITY_HEADER_PREFIX) && !(name in identity),
+    );
+    if (this.settings.stripAuthorization) remove.push("authorization");
+    return {
+      status: { code: RPC_CODE.OK, message: "", details: [] },
+      okResponse: {
+        headers: Object.entries(identity).map(([key, value]) => header(key, value)),
+        headersToRemove: remove,
+      },
+      dynamicMetadata: {
+        subject: principal.subject,
+        principal_kind: kindName(principal),
+        service_token_name: principal.serviceTokenName,
+        scopes: principal.scopes,
+        permission,
+        assigned_role: decision.assignedRole,
+        rbac_version: decision.version,
+      },
+    };
+  }
+
+  private refused(decision: AccessDecision, credential: string): CheckResponse {
+    if (decision.reason === AccessReason.UNAUTHENTICATED) {
+      const reason = credential === "" ? "missing_credential" : FailureReason[decision.failureReason].toLowerCase();
+      const challenge = credential === "" ? 'Bearer realm="warden"' : 'Bearer realm="warden", error="invalid_token"';
+      return denied(StatusCode.Unauthorized, RPC_CODE.UNAUTHENTICATED, reason, [header("www-authenticate", challenge)]);
+    }
+    if (decision.reason === AccessReason.NO_PERMISSION) {
+      return denied(StatusCode.Forbidden, RPC_CODE.PERMISSION_DENIED, "no_permission");
+    }
+    return unavailableResponse(AccessReason[decision.reason].toLowerCase());
+  }
+}
