@@ -79,6 +79,13 @@ export async function withTransaction<T>(
   options: TransactionOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no error listener of the pool's: without this, a
+  // connection dying mid-transaction would be an uncaught error.
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", onError);
   try {
     await client.query(
       `BEGIN ISOLATION LEVEL ${options.isolation ?? "READ COMMITTED"}${options.readOnly === true ? " READ ONLY" : ""}`,
@@ -90,6 +97,8 @@ export async function withTransaction<T>(
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    client.off("error", onError);
+    // Released with the error, a broken connection is discarded rather than reused.
+    client.release(broken);
   }
 }
