@@ -142,8 +142,8 @@ describe("npm run check catches drift", { timeout: 120_000 }, () => {
     withScratch(async (dir) => {
       await edit(
         path.join(dir, EVENT_PROTO),
-        "EVENT_TYPE_SYSTEM_ERROR = 19;",
-        "EVENT_TYPE_SYSTEM_ERROR = 19;\n  EVENT_TYPE_PASSKEY_ADDED = 20;",
+        "EVENT_TYPE_AUTHORIZATION_CHANGED = 22;",
+        "EVENT_TYPE_AUTHORIZATION_CHANGED = 22;\n  EVENT_TYPE_PASSKEY_ADDED = 23;",
       );
       expect((await regenerateProto(dir)).code).toBe(0);
       const result = await check(dir, "tsc");
