@@ -331,6 +331,10 @@ describe("RBAC and Check", () => {
       { type: "ACCESS_GRANTED", failure_reason: null },
       { type: "ACCESS_DENIED", failure_reason: "PERMISSION_DENIED" },
     ]);
+    // The decision's event stands for the credential's authentication too.
+    expect(
+      await t.db.query("SELECT 1 FROM security_events WHERE subject = 'dan' AND type = 'TOKEN_AUTH_SUCCESS'"),
+    ).toEqual([]);
   });
 
   it("checks scopes and input on every RoleService call", async () => {

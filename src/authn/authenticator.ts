@@ -28,6 +28,12 @@ export type AuthenticationResult =
   | { authenticated: true; principal: Principal; eventId: string; risk?: RiskAssessment }
   | { authenticated: false; failureReason: FailureReason; eventId: string; retryAfter?: Date; risk?: RiskAssessment };
 
+/** What one attempt owes besides verification: where its event goes, and who scores its risk. */
+interface AttemptDuties {
+  events: EventSink;
+  risk: RiskDetector | undefined;
+}
+
 type EventBase = Omit<AuthenticationEvent, "type" | "outcome" | "principal" | "failureReason">;
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
@@ -49,7 +55,26 @@ export class Authenticator {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async authenticate(attempt: AuthenticationAttempt): Promise<AuthenticationResult> {
+  /**
+   * Authenticates for a login or a call (`attempt`): the one event it
+   * produces is recorded, and the risk of the attempt is scored.
+   */
+  authenticate(attempt: AuthenticationAttempt): Promise<AuthenticationResult> {
+    return this.attempt(attempt, { events: this.events, risk: this.risk });
+  }
+
+  /**
+   * Authenticates the credential of a request being authorized. Authorization
+   * sees a token at its callers' request rate, which is not a login: nothing
+   * is scored for risk (a busy service would read as a velocity anomaly), and
+   * the event goes to `events`, for the caller to fold into the decision's own.
+   */
+  authenticateForAccess(attempt: AuthenticationAttempt, events: EventSink): Promise<AuthenticationResult> {
+    return this.attempt(attempt, { events, risk: undefined });
+  }
+
+  private async attempt(attempt: AuthenticationAttempt, duties: AttemptDuties): Promise<AuthenticationResult> {
+    const { events } = duties;
     const occurredAt = this.now();
     const eventId = newEventId(occurredAt.getTime());
     const { credential } = attempt;
@@ -68,7 +93,7 @@ export class Authenticator {
     const ip = attempt.client?.ipAddress;
     const locked = (keys: LockoutKey[], refusal: Refusal): AuthenticationResult => {
       const subject = keys.find((k) => k.kind === "SUBJECT")?.key;
-      this.events.record({
+      events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,
         principal:
@@ -91,12 +116,12 @@ export class Authenticator {
     const sourceRefusal = await this.lockouts?.check(sourceKeys);
     if (sourceRefusal) return locked(sourceKeys, sourceRefusal);
 
-    if (looksLikeServiceToken(credential)) return this.authenticateServiceToken(credential, base, sourceKeys);
+    if (looksLikeServiceToken(credential)) return this.authenticateServiceToken(credential, base, sourceKeys, duties);
 
     const isJwt = credential.length <= MAX_CREDENTIAL_LENGTH && JWT_SHAPE.test(credential);
     if (!isJwt || this.jwt === undefined) {
       const failureReason = isJwt ? FailureReason.UNSUPPORTED_CREDENTIAL : FailureReason.MALFORMED_CREDENTIAL;
-      this.events.record({
+      events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,
         outcome: Outcome.FAILURE,
@@ -120,9 +145,9 @@ export class Authenticator {
       const couldNotDecide = verification.reason === FailureReason.KEYS_UNAVAILABLE;
       if (!couldNotDecide) {
         void this.lockouts?.countFailure(keys);
-        this.learnFailure(verification.subject, PrincipalKind.USER, base);
+        this.learnFailure(verification.subject, PrincipalKind.USER, base, duties.risk);
       }
-      this.events.record({
+      events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,
         severity: couldNotDecide ? Severity.WARNING : Severity.INFO,
@@ -140,6 +165,7 @@ export class Authenticator {
     this.lockouts?.rememberSuccess(claims.subject, ip);
     return this.succeed(
       base,
+      duties,
       {
         subject: claims.subject,
         kind: PrincipalKind.USER,
@@ -164,9 +190,14 @@ export class Authenticator {
    * A verified credential: scored for risk (and refused above the deny score),
    * learnt from, and recorded.
    */
-  private async succeed(base: EventBase, who: EventPrincipal, principal: Principal): Promise<AuthenticationResult> {
-    if (this.risk === undefined) {
-      this.events.record({
+  private async succeed(
+    base: EventBase,
+    { events, risk: detector }: AttemptDuties,
+    who: EventPrincipal,
+    principal: Principal,
+  ): Promise<AuthenticationResult> {
+    if (detector === undefined) {
+      events.record({
         ...base,
         type: EventType.TOKEN_AUTH_SUCCESS,
         outcome: Outcome.SUCCESS,
@@ -175,22 +206,22 @@ export class Authenticator {
       });
       return { authenticated: true, eventId: base.eventId, principal };
     }
-    const observation = this.risk.observation(
+    const observation = detector.observation(
       who.subject,
       who.kind,
       base.occurredAt!,
       true,
       observedClient(base.client),
     );
-    const scored = this.risk.assess(observation);
+    const scored = detector.assess(observation);
     const risk = scored instanceof Promise ? await scored : scored;
-    const denied = this.risk.denies(risk);
+    const denied = detector.denies(risk);
     // A refused attempt must not make its network or user agent familiar.
     const learnt = denied ? { ...observation, success: false } : observation;
-    this.risk.learn(learnt);
-    this.risk.persist(learnt);
+    detector.learn(learnt);
+    detector.persist(learnt);
     const outcome = denied ? Outcome.FAILURE : Outcome.SUCCESS;
-    this.events.record({
+    events.record({
       ...base,
       type: denied ? EventType.TOKEN_AUTH_FAILURE : EventType.TOKEN_AUTH_SUCCESS,
       outcome,
@@ -199,7 +230,7 @@ export class Authenticator {
       riskScore: risk.score,
       riskSignals: risk.signals.map((fired) => fired.signal),
     });
-    this.risk.reportIfSuspicious(
+    detector.reportIfSuspicious(
       risk,
       { eventId: base.eventId, outcome, principal: who, client: base.client, sourceService: base.sourceService },
       base.occurredAt!,
@@ -210,23 +241,30 @@ export class Authenticator {
   }
 
   /** A verification failure counts toward the subject's profile (velocity, failures before a success). */
-  private learnFailure(subject: string | undefined, kind: PrincipalKind, base: EventBase): void {
-    if (this.risk === undefined || subject === undefined || subject === "") return;
-    const observation = this.risk.observation(subject, kind, base.occurredAt!, false, observedClient(base.client));
-    this.risk.learn(observation);
-    this.risk.persist(observation);
+  private learnFailure(
+    subject: string | undefined,
+    kind: PrincipalKind,
+    base: EventBase,
+    detector: RiskDetector | undefined,
+  ): void {
+    if (detector === undefined || subject === undefined || subject === "") return;
+    const observation = detector.observation(subject, kind, base.occurredAt!, false, observedClient(base.client));
+    detector.learn(observation);
+    detector.persist(observation);
   }
 
   private async authenticateServiceToken(
     credential: string,
     base: EventBase,
     sourceKeys: LockoutKey[],
+    duties: AttemptDuties,
   ): Promise<AuthenticationResult> {
+    const { events } = duties;
     const verification = await this.serviceTokens.verify(credential);
     if (!verification.ok) {
       void this.lockouts?.countFailure(sourceKeys);
-      this.learnFailure(verification.token?.tokenId, PrincipalKind.SERVICE_TOKEN, base);
-      this.events.record({
+      this.learnFailure(verification.token?.tokenId, PrincipalKind.SERVICE_TOKEN, base, duties.risk);
+      events.record({
         ...base,
         type: EventType.TOKEN_AUTH_FAILURE,
         outcome: Outcome.FAILURE,
@@ -247,6 +285,7 @@ export class Authenticator {
     const token = verification.token;
     return this.succeed(
       base,
+      duties,
       {
         subject: token.tokenId,
         kind: PrincipalKind.SERVICE_TOKEN,

@@ -9,7 +9,9 @@ import {
   Outcome,
   PrincipalKind,
   Severity,
+  type AuthenticationEvent,
   type ClientContext,
+  type EventPrincipal,
 } from "../gen/warden/v1/event.js";
 import { permissionName, resourceName } from "./roles.js";
 import { accessDecision } from "./snapshot.js";
@@ -46,6 +48,16 @@ export function rbacSubject(principal: Principal): string {
     : `user:${principal.subject}`;
 }
 
+function eventPrincipal(principal: Principal): EventPrincipal {
+  return {
+    subject: principal.subject,
+    kind: principal.kind,
+    email: principal.email,
+    serviceTokenName: principal.serviceTokenName,
+    tokenId: principal.tokenId,
+  };
+}
+
 function vouchedPrincipal(principal: Principal): Principal {
   if (principal.kind === PrincipalKind.SERVICE_TOKEN) {
     if (principal.serviceTokenName === "") throw new InvalidArgumentError("principal.service_token_name", "required");
@@ -70,7 +82,8 @@ function eventFailureReason(decision: AccessDecision): FailureReason {
 /**
  * Authorization decisions: authenticates the claimant when it is a
  * credential, decides every item from this replica's role snapshot, and
- * records an ACCESS_GRANTED or ACCESS_DENIED event per decision.
+ * records an ACCESS_GRANTED or ACCESS_DENIED event per decision, which also
+ * stands for the authentication (its principal and failure reason).
  */
 export class Access {
   constructor(
@@ -89,14 +102,16 @@ export class Access {
     let principal: Principal;
     if ("credential" in request.claimant && request.claimant.credential === "") {
       // Nothing to authenticate, and nothing to count against the caller's address.
-      return this.refuse(request, FailureReason.MALFORMED_CREDENTIAL);
+      return this.refuse(request, FailureReason.MALFORMED_CREDENTIAL, undefined);
     } else if ("credential" in request.claimant) {
-      const result = await this.authenticator.authenticate({
-        credential: request.claimant.credential,
-        client: request.client,
-        sourceService: request.sourceService,
-      });
-      if (!result.authenticated) return this.refuse(request, result.failureReason);
+      // The decision's event carries what the authentication event would have
+      // (who, why it failed), so one event is recorded per decision, not two.
+      let captured: AuthenticationEvent | undefined;
+      const result = await this.authenticator.authenticateForAccess(
+        { credential: request.claimant.credential, client: request.client, sourceService: request.sourceService },
+        { record: (event) => (captured ??= event) },
+      );
+      if (!result.authenticated) return this.refuse(request, result.failureReason, captured?.principal);
       principal = result.principal;
     } else {
       principal = vouchedPrincipal(request.claimant.principal);
@@ -106,19 +121,19 @@ export class Access {
       request.items,
       request.minVersion,
     );
-    this.record(request, principal, decisions);
+    this.record(request, eventPrincipal(principal), decisions);
     return { principal, decisions };
   }
 
-  private refuse(request: AccessRequest, failureReason: FailureReason): AccessResult {
+  private refuse(request: AccessRequest, failureReason: FailureReason, who: EventPrincipal | undefined): AccessResult {
     const decisions = request.items.map(() =>
       accessDecision(AccessReason.UNAUTHENTICATED, this.snapshots.version, { failureReason }),
     );
-    this.record(request, undefined, decisions);
+    this.record(request, who, decisions);
     return { principal: undefined, decisions };
   }
 
-  private record(request: AccessRequest, principal: Principal | undefined, decisions: AccessDecision[]): void {
+  private record(request: AccessRequest, who: EventPrincipal | undefined, decisions: AccessDecision[]): void {
     const occurredAt = this.now();
     decisions.forEach((decision, index) => {
       const item = request.items[index]!;
@@ -130,16 +145,7 @@ export class Access {
         type: decision.allowed ? EventType.ACCESS_GRANTED : EventType.ACCESS_DENIED,
         severity: unavailable ? Severity.WARNING : Severity.INFO,
         outcome: decision.allowed ? Outcome.SUCCESS : unavailable ? Outcome.ERROR : Outcome.FAILURE,
-        principal:
-          principal === undefined
-            ? undefined
-            : {
-                subject: principal.subject,
-                kind: principal.kind,
-                email: principal.email,
-                serviceTokenName: principal.serviceTokenName,
-                tokenId: principal.tokenId,
-              },
+        principal: who,
         client: request.client,
         sourceService: request.sourceService,
         failureReason: eventFailureReason(decision),

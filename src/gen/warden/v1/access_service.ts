@@ -962,7 +962,10 @@ export const AccessDecision: MessageFns<AccessDecision> = {
  * than WARDEN_AUTHZ_MAX_AGE_MS, every check is denied with a distinct reason.
  * A permission is granted by a role assigned to the subject, or by a scope of
  * the same name carried by the credential. Every decision records an
- * ACCESS_GRANTED or ACCESS_DENIED event.
+ * ACCESS_GRANTED or ACCESS_DENIED event, which also stands for the
+ * credential's authentication (principal, failure reason): no separate
+ * TOKEN_AUTH event is recorded. Authorization traffic is not scored for risk:
+ * a token used at its service's request rate is not a login.
  */
 export type AccessServiceService = typeof AccessServiceService;
 export const AccessServiceService = {
