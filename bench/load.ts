@@ -41,7 +41,10 @@ function runWorker({ spec, index }: WorkerInput): Promise<LoadResult> {
   const client = new Client(spec.address, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(spec.metadata ?? {})) metadata.set(key, value);
-  const mine = spec.payloads.filter((_, i) => i % spec.workers === index).map((payload) => Buffer.from(payload));
+  // Payloads sent once are split between workers; repeated ones are all sent by every worker.
+  const mine = spec.payloads
+    .filter((_, i) => !spec.once || i % spec.workers === index)
+    .map((payload) => Buffer.from(payload));
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let ok = 0;

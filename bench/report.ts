@@ -1,5 +1,6 @@
 /** Turns one bench run into the printed table, docs/benchmarks.md and its chart. */
 import type { VerifyBaseline } from "./baselines.js";
+import type { DecisionTimes } from "./decisions.js";
 
 export interface PhaseResult {
   name: string;
@@ -13,6 +14,8 @@ export interface PhaseResult {
   p50Ms: number;
   p99Ms: number;
   serverCpuMicrosPerCall: number;
+  /** Who sent the load; absent in runs saved before h2load was used. */
+  loadGenerator?: "grpc-js" | "h2load";
 }
 
 export interface BenchResults {
@@ -28,6 +31,8 @@ export interface BenchResults {
     cryptoEs256: VerifyBaseline;
     copyRowsPerSecond: number;
   };
+  /** Absent from runs saved before authorization existed. */
+  decision?: DecisionTimes;
   events: { expected: number; stored: number; acknowledged: number };
 }
 
@@ -116,6 +121,27 @@ export function targets(results: BenchResults): Target[] {
       goal: "< 20 ms",
       met: half.p99Ms < 20,
     },
+    {
+      name: "authorization decision in process: p50",
+      measured: `${fmt(results.decision?.p50Micros ?? NaN, 2)} µs`,
+      ratio: (results.decision?.p50Micros ?? NaN) / 50,
+      goal: "≤ 50 µs",
+      met: (results.decision?.p50Micros ?? NaN) <= 50,
+    },
+    {
+      name: "authorization decision in process: p99",
+      measured: `${fmt(results.decision?.p99Micros ?? NaN, 2)} µs`,
+      ratio: (results.decision?.p99Micros ?? NaN) / 200,
+      goal: "≤ 200 µs",
+      met: (results.decision?.p99Micros ?? NaN) <= 200,
+    },
+    {
+      name: "AccessService.Check at 2,000/s: p99",
+      measured: `${fmt(phase(results, "check-rpc-2000rps").p99Ms, 2)} ms`,
+      ratio: phase(results, "check-rpc-2000rps").p99Ms / 2,
+      goal: "≤ 2 ms",
+      met: phase(results, "check-rpc-2000rps").p99Ms <= 2,
+    },
     riskCost("profile cached (repeated ES256 JWT)", "jwt-es256-repeated"),
     riskCost("new subject, profile read (unique ES256 JWTs)", "jwt-es256-unique"),
     {
@@ -141,7 +167,7 @@ function phaseTable(results: BenchResults): string {
       Object.entries(p.errors)
         .map(([code, n]) => `${code} ${n}`)
         .join(", ") || "0";
-    return `| ${p.name} | ${fmt(perSecond)}${p.eventsPerSecond === undefined ? "" : " events"} | ${limit === undefined ? "—" : `${fmt((perSecond / limit) * 100)}%`} | ${fmt(p.p50Ms, 2)} | ${fmt(p.p99Ms, 2)} | ${fmt(p.serverCpuMicrosPerCall, 1)} | ${fmt(p.serverCpuMicrosPerCall / noopCpu, 2)}× | ${errors} |`;
+    return `| ${p.name}${p.loadGenerator === "h2load" ? " (h2load)" : ""} | ${fmt(perSecond)}${p.eventsPerSecond === undefined ? "" : " events"} | ${limit === undefined ? "—" : `${fmt((perSecond / limit) * 100)}%`} | ${fmt(p.p50Ms, 2)} | ${fmt(p.p99Ms, 2)} | ${fmt(p.serverCpuMicrosPerCall, 1)} | ${fmt(p.serverCpuMicrosPerCall / noopCpu, 2)}× | ${errors} |`;
   });
   return [
     "| phase | per second | of its limit | p50 ms | p99 ms | server CPU µs/call | CPU vs no-op | errors |",

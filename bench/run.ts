@@ -18,6 +18,11 @@ import { createPool } from "../src/db/pool.js";
 import { AuthenticateRequest, LogEventRequest, LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
 import { ServiceTokens } from "../src/tokens/tokens.js";
+import { Roles } from "../src/authz/roles.js";
+import { CheckRequest as AccessCheckRequest } from "../src/gen/warden/v1/access_service.js";
+import { CheckRequest as EnvoyCheckRequest } from "../src/gen/envoy/service/auth/v3/external_auth.js";
+import { decisionTimes } from "./decisions.js";
+import { h2loadAvailable, h2loadOpenLoop } from "./h2load.js";
 import { adminDatabase, databaseUrl } from "../scripts/lib/scratch-db.js";
 import { copyRate, verificationRate } from "./baselines.js";
 import type { LoadResult, LoadSpec } from "./load.js";
@@ -95,18 +100,25 @@ function request(ask: ChildProcess, message: string, answer: string): Promise<Re
   });
 }
 
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+interface BenchServer {
+  child: ChildProcess;
+  port: number;
+  /** Where the server's /metrics is served. */
+  httpPort: number;
+}
+
+async function startServer(env: Record<string, string>): Promise<BenchServer> {
   const profile = options.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profile}`];
   const child = fork(path.join("bench", "server.ts"), [], {
     execArgv: ["--import", "tsx", ...profile],
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const ready = await new Promise<{ grpcPort: number; httpPort: number }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-    child.once("message", (message: { ready: { grpcPort: number } }) => resolve(message.ready.grpcPort));
+    child.once("message", (message: { ready: { grpcPort: number; httpPort: number } }) => resolve(message.ready));
   });
-  return { child, port };
+  return { child, port: ready.grpcPort, httpPort: ready.httpPort };
 }
 
 function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
@@ -132,21 +144,42 @@ async function cpuMicros(server: ChildProcess): Promise<number> {
 }
 
 const phases: PhaseResult[] = [];
+const useH2load = !smoke && (await h2loadAvailable());
+/** The method names the server's metrics use, for the methods h2load may drive. */
+const METRICS_METHOD: Record<string, string> = {
+  "/warden.v1.AccessService/Check": "Check",
+  "/envoy.service.auth.v3.Authorization/Check": "ExtAuthzCheck",
+};
 
 /** Runs one phase (unless --only leaves it out) and adds its result to `phases`. */
 async function phase(
-  server: { child: ChildProcess; port: number },
+  server: BenchServer,
   name: string,
   spec: Omit<LoadSpec, "address" | "workers" | "durationMs"> & { durationMs?: number },
 ): Promise<PhaseResult | undefined> {
   if (only !== undefined && !only.includes(name)) return undefined;
   const before = await cpuMicros(server.child);
-  const result = await runLoadProcess({
-    address: `127.0.0.1:${server.port}`,
-    workers: cores,
-    durationMs: phaseMs,
-    ...spec,
-  });
+  // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts).
+  const metricsMethod = METRICS_METHOD[spec.method];
+  const byH2load =
+    useH2load && spec.mode.kind === "open" && !spec.once && spec.payloads.length === 1 && metricsMethod !== undefined;
+  const result = byH2load
+    ? await h2loadOpenLoop({
+        grpcPort: server.port,
+        httpPort: server.httpPort,
+        path: spec.method,
+        metricsMethod: metricsMethod!,
+        payload: spec.payloads[0]!,
+        ratePerSecond: (spec.mode as { ratePerSecond: number }).ratePerSecond,
+        durationMs: spec.durationMs ?? phaseMs,
+        clients: 4,
+      })
+    : await runLoadProcess({
+        address: `127.0.0.1:${server.port}`,
+        workers: cores,
+        durationMs: phaseMs,
+        ...spec,
+      });
   const cpu = (await cpuMicros(server.child)) - before;
   const calls = result.ok + Object.values(result.errors).reduce((sum, count) => sum + count, 0);
   const outcome: PhaseResult = {
@@ -158,6 +191,7 @@ async function phase(
     p50Ms: percentile(result.latenciesMs, 50),
     p99Ms: percentile(result.latenciesMs, 99),
     serverCpuMicrosPerCall: calls === 0 ? Number.NaN : cpu / calls,
+    loadGenerator: byH2load ? "h2load" : "grpc-js",
   };
   phases.push(outcome);
   log(
@@ -232,7 +266,7 @@ async function main(): Promise<void> {
       { name: "bench-cached", scopes: ["events:write"], expiresAt: undefined, description: "" },
       actor,
     );
-    const coldCount = smoke ? 50 : 4000;
+    const coldCount = only !== undefined && !only.includes("service-token-cold") ? 0 : smoke ? 50 : 4000;
     const cold: string[] = [];
     for (let i = 0; i < coldCount; i += 50) {
       const batch = await Promise.all(
@@ -245,8 +279,25 @@ async function main(): Promise<void> {
       );
       cold.push(...batch.map((created) => created.secret));
     }
+    // Check traffic: the cached token holds a role granting orders:read, which
+    // the ext_authz route table also asks for.
+    const roles = new Roles(pool);
+    await roles.createPermission("orders:read", "", actor);
+    await roles.createRole(
+      { name: "order_viewer", description: "", parent: "api_user", permissions: ["orders:read"] },
+      actor,
+    );
+    await roles.assignRole({ subject: "service_token:bench-cached", role: "order_viewer", resource: "" }, actor);
+    const rbacChanges = 3;
+    const decision = await decisionTimes(pool, smoke ? 10_000 : 1_000_000);
+    log(`in-process decision: p50 ${decision.p50Micros.toFixed(2)} µs, p99 ${decision.p99Micros.toFixed(2)} µs`);
     await pool.end();
     const tokensCreated = 1 + coldCount;
+    const routesFile = path.join(dir, "routes.json");
+    await writeFile(
+      routesFile,
+      JSON.stringify({ routes: [{ method: "GET", path_prefix: "/orders", permission: "orders:read" }] }),
+    );
 
     const serverEnv = {
       DATABASE_URL: url,
@@ -259,6 +310,7 @@ async function main(): Promise<void> {
       WARDEN_JWT_ISSUER: ISSUER,
       WARDEN_JWT_AUDIENCE: AUDIENCE,
       WARDEN_LOG_LEVEL: "info",
+      WARDEN_EXTAUTHZ_ROUTES_FILE: routesFile,
     };
     const server = await startServer(serverEnv);
 
@@ -318,6 +370,69 @@ async function main(): Promise<void> {
       once: true,
       mode: closed(16),
     });
+
+    // Authorization at a steady rate, open loop: each call authenticates the
+    // cached token, decides from the snapshot and records the decision's event.
+    const checkRate = 2000;
+    const accessCheck = AccessCheckRequest.encode(
+      AccessCheckRequest.fromPartial({ credential: cached.secret, permission: "orders:read", sourceService: "bench" }),
+    ).finish();
+    const envoyCheck = EnvoyCheckRequest.encode(
+      EnvoyCheckRequest.fromPartial({
+        attributes: {
+          source: { address: { socketAddress: { address: "10.1.2.3", portValue: 40000 } } },
+          request: {
+            http: {
+              method: "GET",
+              path: "/orders/42",
+              host: "shop.internal",
+              headers: {
+                ":authority": "shop.internal",
+                ":method": "GET",
+                ":path": "/orders/42",
+                authorization: `Bearer ${cached.secret}`,
+                "user-agent": "bench/1.0",
+              },
+            },
+          },
+        },
+      }),
+    ).finish();
+    // Both paths warmed up first, unrecorded, so the timed phases do not pay for compiling them.
+    let authorizationEvents = 0;
+    for (const [method, payload] of [
+      ["/warden.v1.AccessService/Check", accessCheck],
+      ["/envoy.service.auth.v3.Authorization/Check", envoyCheck],
+    ] as const) {
+      if (
+        only !== undefined &&
+        !only.some((name) => name.startsWith(method.includes("envoy") ? "ext-authz" : "check-"))
+      ) {
+        continue;
+      }
+      const warm = await runLoadProcess({
+        address: `127.0.0.1:${server.port}`,
+        workers: cores,
+        durationMs: smoke ? 100 : 2000,
+        method,
+        payloads: [payload],
+        once: false,
+        mode: closed(8),
+      });
+      authorizationEvents += warm.ok;
+    }
+    for (const [name, method, payload] of [
+      ["check-rpc-2000rps", "/warden.v1.AccessService/Check", accessCheck],
+      ["ext-authz-2000rps", "/envoy.service.auth.v3.Authorization/Check", envoyCheck],
+    ] as const) {
+      const measured = await phase(server, name, {
+        method,
+        payloads: [payload],
+        once: false,
+        mode: { kind: "open", ratePerSecond: checkRate },
+      });
+      authorizationEvents += measured?.ok ?? 0;
+    }
 
     const eventsNeeded = smoke ? 2000 : 150_000;
     const single = Array.from({ length: eventsNeeded }, (_, i) =>
@@ -421,10 +536,10 @@ async function main(): Promise<void> {
       (logEvents?.ok ?? 0) * batchSize;
     const check = new pg.Client({ connectionString: url });
     await check.connect();
-    // Lockout's own events depend on timing; every other row is accounted for.
+    // Lockout's and risk's own events depend on timing; every other row is accounted for.
     const rows = (
       await check.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM security_events WHERE type NOT IN ('ACCOUNT_LOCKED', 'BRUTE_FORCE_DETECTED')",
+        "SELECT count(*)::int AS n FROM security_events WHERE type NOT IN ('ACCOUNT_LOCKED', 'BRUTE_FORCE_DETECTED', 'SUSPICIOUS_ACTIVITY')",
       )
     ).rows[0]!.n;
     const version = (await check.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
@@ -443,7 +558,12 @@ async function main(): Promise<void> {
       },
       phases,
       baselines,
-      events: { expected: acknowledged + authCalls + tokensCreated, stored: rows, acknowledged },
+      decision,
+      events: {
+        expected: acknowledged + authCalls + tokensCreated + rbacChanges + authorizationEvents,
+        stored: rows,
+        acknowledged,
+      },
     };
     await mkdir(options.out, { recursive: true });
     const file = path.join(options.out, `${results.at.replace(/[:.]/g, "-")}.json`);

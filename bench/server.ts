@@ -10,7 +10,7 @@ import { startWarden } from "../src/main.js";
 
 const config = loadConfig();
 const warden = await startWarden(config, createLogger(config.logLevel));
-process.send!({ ready: { grpcPort: warden.grpcPort } });
+process.send!({ ready: { grpcPort: warden.grpcPort, httpPort: warden.httpPort } });
 process.on("message", (message: string) => {
   if (message === "cpu") process.send!({ cpu: process.cpuUsage() });
   if (message === "stop") {
