@@ -168,7 +168,7 @@ async function phase(
         grpcPort: server.port,
         httpPort: server.httpPort,
         path: spec.method,
-        metricsMethod: metricsMethod!,
+        metricsMethod,
         payload: spec.payloads[0]!,
         ratePerSecond: (spec.mode as { ratePerSecond: number }).ratePerSecond,
         durationMs: spec.durationMs ?? phaseMs,
