@@ -166,6 +166,13 @@ describe("Envoy ext_authz", () => {
     await roles.createRole(CreateRoleRequest.fromPartial({ name: "order_viewer", permissions: ["orders:read"] }), {
       metadata: admin,
     });
+    await roles.createRole(CreateRoleRequest.fromPartial({ name: "order_editor", permissions: ["orders:write"] }), {
+      metadata: admin,
+    });
+    await roles.assignRole(
+      AssignRoleRequest.fromPartial({ subject: "user:alice", role: "order_editor", resource: "stores/9" }),
+      { metadata: admin },
+    );
     bot = await createTokenWithCli(t.warden.databaseUrl, "orders-bot", "events:write");
     for (const subject of ["user:alice", "service_token:orders-bot"]) {
       await roles.assignRole(AssignRoleRequest.fromPartial({ subject, role: "order_viewer" }), { metadata: admin });
@@ -199,6 +206,14 @@ describe("Envoy ext_authz", () => {
     });
     expect(upstream).not.toHaveProperty("authorization");
     expect(upstream).not.toHaveProperty("x-warden-service-token-name");
+    // Identity headers Warden did not set are removed even when Envoy did not show them to Warden.
+    expect(response.okResponse!.headersToRemove).toEqual(expect.arrayContaining(["x-warden-service-token-name"]));
+    const byScope = await ask("GET", "/orders", {
+      authorization: `Bearer ${await signJwt(key, { sub: "scoped", scope: "orders:read" })}`,
+    });
+    expect(byScope.response.okResponse!.headersToRemove).toEqual(
+      expect.arrayContaining(["x-warden-role", "x-warden-service-token-name"]),
+    );
     expect(outcome.dynamicMetadata).toMatchObject({
       subject: "alice",
       principal_kind: "user",
@@ -226,6 +241,19 @@ describe("Envoy ext_authz", () => {
     expect(admin.outcome.httpStatus).toBe(403);
     const unrouted = await ask("GET", "/billing", { authorization: `Bearer ${alice}` });
     expect(unrouted.outcome.responseHeaders!.get("x-warden-reason")).toEqual(["no_route"]);
+    // A prefix covers whole segments only.
+    const sibling = await ask("GET", "/ordersexport", { authorization: `Bearer ${alice}` });
+    expect(sibling.outcome.responseHeaders!.get("x-warden-reason")).toEqual(["no_route"]);
+  });
+
+  it("refuses a path the upstream could resolve outside its route", async () => {
+    const alice = await signJwt(key, { sub: "alice" });
+    for (const path of ["/orders/../admin", "/orders/./7", "//orders", "/orders/%2e%2e/admin", "/orders%2Fx"]) {
+      const { response, outcome } = await ask("GET", path, { authorization: `Bearer ${alice}` });
+      expect([path, response.status?.code, outcome.httpStatus]).toEqual([path, 3, 400]);
+      expect(outcome.responseHeaders!.get("x-warden-reason")).toEqual(["unnormalized_path"]);
+    }
+    expect((await ask("GET", "/orders/7/?page=2", { authorization: `Bearer ${alice}` })).outcome.allowed).toBe(true);
   });
 
   it("lets context_extensions name the permission and resource for a route", async () => {
@@ -237,13 +265,17 @@ describe("Envoy ext_authz", () => {
       { warden_permission: "reports:read" },
     );
     expect(byExtension.outcome.allowed).toBe(true);
-    const overridden = await ask(
-      "GET",
-      "/orders",
-      { authorization: `Bearer ${alice}` },
-      { warden_permission: "orders:write", warden_resource: "stores/9" },
-    );
-    expect(overridden.outcome.httpStatus).toBe(403);
+    // alice may write orders of store 9 only: the resource comes from the route's extensions.
+    const onStore = (store: string) =>
+      ask(
+        "GET",
+        "/orders",
+        { authorization: `Bearer ${alice}` },
+        { warden_permission: "orders:write", warden_resource: store },
+      );
+    expect((await onStore("stores/9")).outcome.allowed).toBe(true);
+    expect((await onStore("stores/9/tills/2")).outcome.allowed).toBe(true);
+    expect((await onStore("stores/10")).outcome.httpStatus).toBe(403);
   });
 
   it("denies 401 with a challenge when the credential is missing or refused", async () => {
@@ -272,10 +304,10 @@ describe("Envoy ext_authz", () => {
       }>(
         "SELECT type, failure_reason, host(client_ip) AS client_ip, details FROM security_events WHERE source_service = 'envoy' AND type IN ('ACCESS_GRANTED', 'ACCESS_DENIED')",
       );
-      return found.length >= 9 ? found : undefined;
+      return found.length >= 19 ? found : undefined;
     });
     expect(rows.every((row) => row.client_ip === "10.0.0.7")).toBe(true);
-    expect(rows.filter((row) => row.type === "ACCESS_GRANTED")).toHaveLength(3);
+    expect(rows.filter((row) => row.type === "ACCESS_GRANTED")).toHaveLength(7);
     expect(rows.map((row) => row.failure_reason)).toEqual(
       expect.arrayContaining(["PERMISSION_DENIED", "MALFORMED_CREDENTIAL", "INVALID_SIGNATURE"]),
     );

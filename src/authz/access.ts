@@ -1,5 +1,6 @@
 import type { Authenticator } from "../authn/authenticator.js";
 import { InvalidArgumentError } from "../errors.js";
+import { text, validateClientContext } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
 import { AccessReason, type AccessDecision } from "../gen/warden/v1/access_service.js";
 import type { Principal } from "../gen/warden/v1/auth_service.js";
@@ -94,6 +95,9 @@ export class Access {
   ) {}
 
   async check(request: AccessRequest): Promise<AccessResult> {
+    // Checked before anything is decided: a client the event would refuse would leave the decision unrecorded.
+    validateClientContext(request.client, "client");
+    text(request.sourceService, "source_service", "");
     request.items.forEach((item, index) => {
       const path = request.itemPath(index);
       permissionName(item.permission, `${path}permission`);

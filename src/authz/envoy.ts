@@ -4,15 +4,31 @@ import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from "..
 import type { CheckRequest, CheckResponse } from "../gen/envoy/service/auth/v3/external_auth.js";
 import { AccessReason, type AccessDecision } from "../gen/warden/v1/access_service.js";
 import type { Principal } from "../gen/warden/v1/auth_service.js";
-import { EventType, FailureReason, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/event.js";
+import {
+  EventType,
+  FailureReason,
+  Outcome,
+  PrincipalKind,
+  Severity,
+  type ClientContext,
+} from "../gen/warden/v1/event.js";
 import type { EventSink } from "../events/recorder.js";
 import type { Access } from "./access.js";
-import type { RouteTable } from "./routes.js";
+import { isNormalizedPath, type RouteTable } from "./routes.js";
 
 /** google.rpc.Code values Envoy reads from CheckResponse.status. */
-const RPC_CODE = { OK: 0, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+const RPC_CODE = { OK: 0, INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
 
 const IDENTITY_HEADER_PREFIX = "x-warden-";
+/** Every header Warden may set for the upstream; those it does not set on a request are removed from it. */
+const IDENTITY_HEADERS = [
+  "x-warden-subject",
+  "x-warden-principal-kind",
+  "x-warden-scopes",
+  "x-warden-permission",
+  "x-warden-service-token-name",
+  "x-warden-role",
+] as const;
 export const REASON_HEADER = "x-warden-reason";
 const BEARER = /^bearer\s+(\S+)\s*$/i;
 /** Longest request path recorded on an event (the event limit for a detail value). */
@@ -92,23 +108,14 @@ export class ExtAuthz {
       http_host: (http?.host || headers[":authority"] || "").slice(0, 256),
     };
 
-    const requirement = this.routes.requirement(method, path, attributes?.contextExtensions ?? {});
+    const pathOnly = path.split("?", 1)[0]!;
+    if (!isNormalizedPath(pathOnly)) {
+      this.recordRefusal(client, details, "UNNORMALIZED_PATH");
+      return denied(StatusCode.BadRequest, RPC_CODE.INVALID_ARGUMENT, "unnormalized_path");
+    }
+    const requirement = this.routes.requirement(method, pathOnly, attributes?.contextExtensions ?? {});
     if (requirement === undefined) {
-      this.events.record({
-        eventId: "",
-        occurredAt: this.now(),
-        receivedAt: undefined,
-        type: EventType.ACCESS_DENIED,
-        severity: Severity.INFO,
-        outcome: Outcome.FAILURE,
-        principal: undefined,
-        client,
-        sourceService: "envoy",
-        failureReason: FailureReason.PERMISSION_DENIED,
-        riskScore: 0,
-        riskSignals: [],
-        details: { ...details, access_reason: "NO_ROUTE" },
-      });
+      this.recordRefusal(client, details, "NO_ROUTE");
       return denied(StatusCode.Forbidden, RPC_CODE.PERMISSION_DENIED, "no_route");
     }
 
@@ -129,6 +136,25 @@ export class ExtAuthz {
     return this.refused(decision, credential);
   }
 
+  /** The event of a request refused before any credential was looked at. */
+  private recordRefusal(client: ClientContext, details: Record<string, string>, reason: string): void {
+    this.events.record({
+      eventId: "",
+      occurredAt: this.now(),
+      receivedAt: undefined,
+      type: EventType.ACCESS_DENIED,
+      severity: Severity.INFO,
+      outcome: Outcome.FAILURE,
+      principal: undefined,
+      client,
+      sourceService: "envoy",
+      failureReason: FailureReason.PERMISSION_DENIED,
+      riskScore: 0,
+      riskSignals: [],
+      details: { ...details, access_reason: reason },
+    });
+  }
+
   private allowed(
     principal: Principal,
     permission: string,
@@ -143,9 +169,13 @@ export class ExtAuthz {
     };
     if (principal.serviceTokenName !== "") identity["x-warden-service-token-name"] = principal.serviceTokenName;
     if (decision.assignedRole !== "") identity["x-warden-role"] = decision.assignedRole;
-    const remove = Object.keys(requestHeaders).filter(
-      (name) => name.startsWith(IDENTITY_HEADER_PREFIX) && !(name in identity),
-    );
+    // Removed whether or not Envoy passed them on to Warden (allowed_headers may leave them out).
+    const remove = [
+      ...new Set([
+        ...IDENTITY_HEADERS,
+        ...Object.keys(requestHeaders).filter((name) => name.startsWith(IDENTITY_HEADER_PREFIX)),
+      ]),
+    ].filter((name) => !(name in identity));
     if (this.settings.stripAuthorization) remove.push("authorization");
     return {
       status: { code: RPC_CODE.OK, message: "", details: [] },

@@ -23,6 +23,7 @@ import { recordAudit, type Actor, type AuditEntry } from "../audit/audit.js";
 import { withDatabaseErrors } from "../db/errors.js";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import { withTransaction, type Db, type Pool, type PoolClient } from "../db/pool.js";
+import { TOKEN_LIMITS } from "../tokens/tokens.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import { toEventRecord } from "../events/event.js";
 import { insertEventRecords } from "../events/insert.js";
@@ -37,13 +38,22 @@ import {
 export const RBAC_LIMITS = {
   role: /^[a-z][a-z0-9_.-]{0,63}$/,
   permission: /^[a-z][a-z0-9_.-]{0,62}:[a-z][a-z0-9_.-]{0,62}$/,
-  subject: /^(user|service_token):.{1,256}$/s,
+  /** A JWT subject, as long as the event's principal.subject may be (and printable). */
+  userSubject: /^user:.{1,256}$/s,
   resource: 256,
   description: 512,
   /** Roles in one chain of inheritance, the role itself included. */
   maxDepth: 10,
   pageSize: { default: 100, max: 1000 },
 } as const;
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 function roleName(name: string, field: string): string {
   if (!RBAC_LIMITS.role.test(name)) {
@@ -63,22 +73,49 @@ function description(text: string): string {
   if (text.length > RBAC_LIMITS.description) {
     throw new InvalidArgumentError("description", `longer than ${RBAC_LIMITS.description} characters`);
   }
+  if (text.includes("\u0000")) throw new InvalidArgumentError("description", "contains a NUL character");
   return text;
 }
 
 export function subjectName(subject: string, field = "subject"): string {
-  if (!RBAC_LIMITS.subject.test(subject)) {
+  const tokenName = subject.startsWith("service_token:") ? subject.slice("service_token:".length) : undefined;
+  const valid =
+    tokenName === undefined
+      ? RBAC_LIMITS.userSubject.test(subject) && !hasControlCharacter(subject)
+      : TOKEN_LIMITS.name.test(tokenName);
+  if (!valid) {
     throw new InvalidArgumentError(field, 'must be "user:<JWT subject>" or "service_token:<token name>"');
   }
   return subject;
 }
 
-export function resourceName(resource: string, field = "resource"): string {
-  if (resource.length > RBAC_LIMITS.resource) {
-    throw new InvalidArgumentError(field, `longer than ${RBAC_LIMITS.resource} characters`);
+/**
+ * Why `resource` is not a resource name, or undefined when it is: at most 256
+ * printable characters in `/`-separated segments, none of them empty, "." or
+ * "..", so that "projects/42/../43" cannot pass for something under "projects/42".
+ */
+export function resourceProblem(resource: string): string | undefined {
+  if (resource === "") return undefined;
+  if (resource.length > RBAC_LIMITS.resource) return `longer than ${RBAC_LIMITS.resource} characters`;
+  if (hasControlCharacter(resource)) return "contains a control character";
+  if (resource.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+    return "segments separated by '/' must not be empty, '.' or '..'";
   }
-  if (resource.endsWith("/")) throw new InvalidArgumentError(field, "must not end with '/'");
+  return undefined;
+}
+
+export function resourceName(resource: string, field = "resource"): string {
+  const problem = resourceProblem(resource);
+  if (problem !== undefined) throw new InvalidArgumentError(field, problem);
   return resource;
+}
+
+/** The name a List page token holds, checked like the names it stands for. */
+function pageAfter(token: string, rpc: string, pattern: RegExp): string {
+  if (token === "") return "";
+  const [after] = decodePageToken(token, 1, rpc);
+  if (!pattern.test(after!)) throw new InvalidArgumentError("page_token", `not a ${rpc} page token`);
+  return after!;
 }
 
 function pageSize(requested: number): number {
@@ -141,7 +178,7 @@ export class Roles {
     pageToken: string;
   }): Promise<{ permissions: Permission[]; nextPageToken: string }> {
     const limit = pageSize(request.pageSize);
-    const after = request.pageToken === "" ? "" : decodePageToken(request.pageToken, 1, "ListPermissions")[0]!;
+    const after = pageAfter(request.pageToken, "ListPermissions", RBAC_LIMITS.permission);
     const rows = await withDatabaseErrors(() => listPermissions.run({ after, limit: limit + 1 }, this.pool));
     const page = rows.slice(0, limit);
     return {
@@ -162,7 +199,8 @@ export class Roles {
       const [row] = await insertRole.run({ name: input.name, description: input.description }, client);
       if (row === undefined) throw new AlreadyExistsError("name", `a role named "${input.name}" already exists`);
       if (input.parent !== "") await this.setParent(client, input.name, input.parent);
-      for (const [index, permission] of [...new Set(input.permissions)].entries()) {
+      for (const [index, permission] of input.permissions.entries()) {
+        if (input.permissions.indexOf(permission) !== index) continue;
         await this.requirePermission(client, permission, `permissions[${index}]`);
         await grantPermission.run({ role: input.name, permission }, client);
       }
@@ -179,7 +217,7 @@ export class Roles {
 
   async listRoles(request: { pageSize: number; pageToken: string }): Promise<{ roles: Role[]; nextPageToken: string }> {
     const limit = pageSize(request.pageSize);
-    const after = request.pageToken === "" ? "" : decodePageToken(request.pageToken, 1, "ListRoles")[0]!;
+    const after = pageAfter(request.pageToken, "ListRoles", RBAC_LIMITS.role);
     return withDatabaseErrors(async () => {
       const names = (await listRoleNames.run({ after, limit: limit + 1 }, this.pool)).map((row) => row.name);
       const page = names.slice(0, limit);

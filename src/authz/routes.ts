@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { ConfigError } from "../config.js";
-import { RBAC_LIMITS } from "./roles.js";
+import { RBAC_LIMITS, resourceProblem } from "./roles.js";
 
 /** One line of the route table: requests with this method and path prefix need this permission. */
 export interface Route {
@@ -31,7 +31,13 @@ const routeSchema = z
       .transform((method) => method.toUpperCase()),
     path_prefix: z.string().startsWith("/"),
     permission: z.string().regex(RBAC_LIMITS.permission, "resource:action in lower case"),
-    resource: z.string().max(RBAC_LIMITS.resource).default(""),
+    resource: z
+      .string()
+      .default("")
+      .superRefine((resource, context) => {
+        const problem = resourceProblem(resource);
+        if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+      }),
   })
   .strict();
 const fileSchema = z.object({ routes: z.array(z.unknown()) }).strict();
@@ -68,6 +74,26 @@ export async function loadRoutes(file: string | undefined): Promise<RouteTable> 
   return new RouteTable(routes);
 }
 
+/**
+ * Whether a request path (its query left out) is in the one spelling routes
+ * are matched against: no "." or ".." segment, no empty segment but a
+ * trailing one, no backslash and no percent-encoded '.', '/' or '\\'. Another
+ * spelling could reach, after the upstream's own normalisation, a path its
+ * route does not cover. Envoy's normalize_path and merge_slashes produce it.
+ */
+export function isNormalizedPath(path: string): boolean {
+  if (!path.startsWith("/") || /%2e|%2f|%5c|\\/i.test(path)) return false;
+  const segments = path.slice(1).split("/");
+  return segments.every(
+    (segment, index) => segment !== "." && segment !== ".." && (segment !== "" || index === segments.length - 1),
+  );
+}
+
+/** `path` is `prefix` itself or lies under it: "/orders" covers "/orders" and "/orders/7", not "/ordersX". */
+function covers(prefix: string, path: string): boolean {
+  return prefix.endsWith("/") ? path.startsWith(prefix) : path === prefix || path.startsWith(`${prefix}/`);
+}
+
 /** Finds a request's route: the longest matching path prefix, a route for its method before one for any. */
 export class RouteTable {
   private readonly routes: Route[];
@@ -78,13 +104,14 @@ export class RouteTable {
     );
   }
 
-  /** What the request needs; undefined when no route matches and no extension names a permission. */
+  /**
+   * What a request for `path` (without its query) needs; undefined when no
+   * route matches and no extension names a permission.
+   */
   requirement(method: string, path: string, extensions: Record<string, string>): RouteRequirement | undefined {
-    const withoutQuery = path.split("?", 1)[0]!;
     const upper = method.toUpperCase();
     const route = this.routes.find(
-      (candidate) =>
-        (candidate.method === "*" || candidate.method === upper) && withoutQuery.startsWith(candidate.pathPrefix),
+      (candidate) => (candidate.method === "*" || candidate.method === upper) && covers(candidate.pathPrefix, path),
     );
     const permission = extensions[EXTENSION_PERMISSION] ?? route?.permission;
     if (permission === undefined) return undefined;

@@ -72,9 +72,13 @@ export class RoleSnapshots {
     await this.loading;
   }
 
-  /** A notification: `payload` is the version a change committed. */
+  /**
+   * A notification: `payload` is the version a change committed. Any other
+   * version than the snapshot's means a reload, a lower one too (a database
+   * restored from a backup must not leave replicas on the newer, lost state).
+   */
   notified(payload: string): void {
-    if (Number(payload) > this.version) void this.reload();
+    if (Number(payload) !== this.version) void this.reload();
   }
 
   /** Loads the whole snapshot; a load asked for while one runs is run once after it. */
@@ -108,7 +112,8 @@ export class RoleSnapshots {
       },
       { isolation: "REPEATABLE READ", readOnly: true },
     );
-    if (rows.version >= this.version) this.snapshot = buildSnapshot(rows);
+    // Loads run one at a time, so this is never older than the snapshot it replaces.
+    this.snapshot = buildSnapshot(rows);
     this.confirmedAt = startedAt;
     for (const wake of this.waiters) wake();
   }
@@ -116,7 +121,7 @@ export class RoleSnapshots {
   private async checkVersion(): Promise<void> {
     const startedAt = this.clock();
     const [row] = await rbacVersion.run(undefined, this.pool);
-    if (Number(row!.version) > this.version) await this.reload();
+    if (this.snapshot === undefined || Number(row!.version) !== this.version) await this.reload();
     else this.confirmedAt = Math.max(this.confirmedAt, startedAt);
   }
 

@@ -94,7 +94,10 @@ export async function withTransaction<T>(
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    // A client that cannot even roll back may still be inside the transaction: it must not be reused.
+    await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+      broken ??= rollbackError instanceof Error ? rollbackError : new Error("ROLLBACK failed");
+    });
     throw error;
   } finally {
     client.off("error", onError);
