@@ -145,11 +145,12 @@ async function cpuMicros(server: ChildProcess): Promise<number> {
 
 const phases: PhaseResult[] = [];
 const useH2load = !smoke && (await h2loadAvailable());
-/** The method names the server's metrics use, for the methods h2load may drive. */
-const METRICS_METHOD: Record<string, string> = {
-  "/warden.v1.AccessService/Check": "Check",
-  "/envoy.service.auth.v3.Authorization/Check": "ExtAuthzCheck",
-};
+/** The methods h2load may drive, with the names the server's metrics count them under (none for the health check). */
+const H2LOAD_METHODS = new Map<string, string | undefined>([
+  ["/grpc.health.v1.Health/Check", undefined],
+  ["/warden.v1.AccessService/Check", "Check"],
+  ["/envoy.service.auth.v3.Authorization/Check", "ExtAuthzCheck"],
+]);
 
 /** Runs one phase (unless --only leaves it out) and adds its result to `phases`. */
 async function phase(
@@ -160,15 +161,18 @@ async function phase(
   if (only !== undefined && !only.includes(name)) return undefined;
   const before = await cpuMicros(server.child);
   // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts).
-  const metricsMethod = METRICS_METHOD[spec.method];
   const byH2load =
-    useH2load && spec.mode.kind === "open" && !spec.once && spec.payloads.length === 1 && metricsMethod !== undefined;
+    useH2load &&
+    spec.mode.kind === "open" &&
+    !spec.once &&
+    spec.payloads.length === 1 &&
+    H2LOAD_METHODS.has(spec.method);
   const result = byH2load
     ? await h2loadOpenLoop({
         grpcPort: server.port,
         httpPort: server.httpPort,
         path: spec.method,
-        metricsMethod,
+        metricsMethod: H2LOAD_METHODS.get(spec.method),
         payload: spec.payloads[0]!,
         ratePerSecond: (spec.mode as { ratePerSecond: number }).ratePerSecond,
         durationMs: spec.durationMs ?? phaseMs,
@@ -421,6 +425,13 @@ async function main(): Promise<void> {
       });
       authorizationEvents += warm.ok;
     }
+    // The no-op at the same steady rate: the floor this machine and load generator set for any RPC's tail.
+    await phase(server, "noop-2000rps", {
+      method: "/grpc.health.v1.Health/Check",
+      payloads: [new Uint8Array()],
+      once: false,
+      mode: { kind: "open", ratePerSecond: checkRate },
+    });
     for (const [name, method, payload] of [
       ["check-rpc-2000rps", "/warden.v1.AccessService/Check", accessCheck],
       ["ext-authz-2000rps", "/envoy.service.auth.v3.Authorization/Check", envoyCheck],
