@@ -190,6 +190,19 @@ describe("RBAC and Check", () => {
       ),
     );
     expect([tooMany.code, tooMany.details]).toEqual([status.INVALID_ARGUMENT, "items: 1 to 100 items"]);
+    const longSubject = await callError(
+      access.check(
+        CheckRequest.fromPartial({
+          principal: { kind: PrincipalKind.USER, subject: "u".repeat(300) },
+          permission: "a:b",
+        }),
+        { metadata: admin },
+      ),
+    );
+    expect([longSubject.code, longSubject.details.split(":")[0]]).toEqual([
+      status.INVALID_ARGUMENT,
+      "principal.subject",
+    ]);
     const badItem = await callError(
       access.checkBatch(
         CheckBatchRequest.fromPartial({ principal, items: [{ permission: "a:b" }, { permission: "nope" }] }),

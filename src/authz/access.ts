@@ -60,6 +60,11 @@ function eventPrincipal(principal: Principal): EventPrincipal {
 }
 
 function vouchedPrincipal(principal: Principal): Principal {
+  // Bounded as an event's principal is, so the decision's event is never refused.
+  text(principal.subject, "subject", "principal");
+  text(principal.email, "email", "principal");
+  text(principal.serviceTokenName, "service_token_name", "principal");
+  text(principal.tokenId, "token_id", "principal");
   if (principal.kind === PrincipalKind.SERVICE_TOKEN) {
     if (principal.serviceTokenName === "") throw new InvalidArgumentError("principal.service_token_name", "required");
   } else if (principal.kind === PrincipalKind.USER) {

@@ -31,7 +31,7 @@ export interface CheckItem {
 
 /**
  * This replica's copy of the RBAC state. It is reloaded when a notification
- * names a newer version, whenever the notification connection (re)connects,
+ * names another version, whenever the notification connection (re)connects,
  * and when the poll finds the version moved; each load or poll that finds it
  * current confirms it. Decisions are made from it in memory, and refused when
  * there is none or it has gone unconfirmed for longer than maxAgeMs.
