@@ -125,10 +125,7 @@ token
   .option("--description <text>", "what it is for", "")
   .action((options: { name: string; scopes: string; expiresAt?: string; description: string }) =>
     withServiceTokens(async (tokens) => {
-      const expiresAt = options.expiresAt === undefined ? undefined : new Date(options.expiresAt);
-      if (expiresAt !== undefined && Number.isNaN(expiresAt.getTime())) {
-        throw new InvalidArgumentError("expires_at", "not an ISO 8601 time");
-      }
+      const expiresAt = options.expiresAt === undefined ? undefined : time(options.expiresAt, "expires_at");
       const { token: created, secret } = await tokens.create(
         {
           name: options.name,

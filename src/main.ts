@@ -15,6 +15,7 @@ import { alertService } from "./rpc/alert-service.js";
 import { auditService } from "./rpc/audit-service.js";
 import { AuditTrail } from "./audit/audit.js";
 import { addEventPartitions } from "./audit/retention.js";
+import { PeriodicTask } from "./ops/periodic.js";
 import { Alerts } from "./alerts/alerts.js";
 import { AlertEvaluator } from "./alerts/evaluator.js";
 import { AlertFeed } from "./alerts/feed.js";
@@ -27,7 +28,7 @@ import { authService } from "./rpc/auth-service.js";
 import { setHealth, startGrpcServer, stopGrpcServer } from "./rpc/server.js";
 import { lockoutService } from "./rpc/lockout-service.js";
 import { tokenService } from "./rpc/token-service.js";
-import { NotificationListener } from "./db/listener.js";
+import { NotificationListener, type ListenerHandlers } from "./db/listener.js";
 import { ServiceTokens, ALL_TOKENS } from "./tokens/tokens.js";
 import { UsageRecorder } from "./tokens/usage.js";
 import { ServiceTokenVerifier } from "./tokens/verifier.js";
@@ -73,8 +74,11 @@ async function jwtVerifier(config: Config, log: Logger, overrides: WardenOverrid
   return new JwtVerifier(keys, jwt, overrides.now);
 }
 
+/** Starts following one NOTIFY channel of the database. */
+type Listen = (channel: string, handlers: ListenerHandlers) => NotificationListener;
+
 /** Rule evaluation, the webhook outbox and the change feed WatchAlerts follows; absent when turned off. */
-async function startAlerting(config: Config, pool: Pool, databaseUrl: string, log: Logger) {
+async function startAlerting(config: Config, pool: Pool, listen: Listen, log: Logger) {
   const settings = config.alerts;
   if (settings === undefined) return undefined;
   const rules = await loadRules(settings.rulesFile);
@@ -87,16 +91,10 @@ async function startAlerting(config: Config, pool: Pool, databaseUrl: string, lo
     log,
   );
   const webhook = settings.webhook === undefined ? undefined : new WebhookDeliverer(pool, store, settings.webhook, log);
-  const changes = new NotificationListener(
-    {
-      url: databaseUrl,
-      channel: "warden_alerts",
-      heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
-      connectTimeoutMs: config.database.connectTimeoutMs,
-    },
+  const changes = listen(
+    "warden_alerts",
     // After a reconnect, streams re-read in case they missed a notification.
     { onListening: () => feed.changed(), onLost: () => undefined, onNotification: () => feed.changed() },
-    log,
   );
   changes.start();
   evaluator.start();
@@ -105,7 +103,6 @@ async function startAlerting(config: Config, pool: Pool, databaseUrl: string, lo
     store,
     feed,
     async stop() {
-      feed.close();
       await changes.stop();
       await evaluator.stop();
       await webhook?.stop();
@@ -138,6 +135,17 @@ export async function startWarden(
 
   try {
     if (config.database.migrateOnStart) await migrate(databaseUrl, log);
+    const listen: Listen = (channel, handlers) =>
+      new NotificationListener(
+        {
+          url: databaseUrl,
+          channel,
+          heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
+          connectTimeoutMs: config.database.connectTimeoutMs,
+        },
+        handlers,
+        log,
+      );
     const pool = createPool(
       {
         url: databaseUrl,
@@ -148,11 +156,15 @@ export async function startWarden(
       log,
     );
     // Partitions for the months ahead, now and daily, so no event lands in the default partition.
-    const addPartitions = () =>
-      addEventPartitions(pool).catch((error: unknown) => log.warn({ err: error }, "could not add event partitions"));
-    await addPartitions();
-    const partitionTimer = setInterval(() => void addPartitions(), 86_400_000);
-    partitionTimer.unref();
+    const partitions = new PeriodicTask(
+      async () => {
+        await addEventPartitions(pool);
+      },
+      86_400_000,
+      (error) => log.warn({ err: error }, "could not add event partitions"),
+    );
+    await partitions.run();
+    partitions.start();
     const events = new EventWriter(pool, config.events, log);
     const usage = new UsageRecorder(pool, log);
     const serviceTokenVerifier = new ServiceTokenVerifier(
@@ -161,20 +173,11 @@ export async function startWarden(
       { maxEntries: config.serviceTokens.cacheMax, ttlMs: config.serviceTokens.cacheTtlMs },
       now,
     );
-    const tokenChanges = new NotificationListener(
-      {
-        url: databaseUrl,
-        channel: "warden_service_tokens",
-        heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
-        connectTimeoutMs: config.database.connectTimeoutMs,
-      },
-      {
-        onListening: () => serviceTokenVerifier.setCacheTrusted(true),
-        onLost: () => serviceTokenVerifier.setCacheTrusted(false),
-        onNotification: (tokenId) => serviceTokenVerifier.invalidate(tokenId || ALL_TOKENS),
-      },
-      log,
-    );
+    const tokenChanges = listen("warden_service_tokens", {
+      onListening: () => serviceTokenVerifier.setCacheTrusted(true),
+      onLost: () => serviceTokenVerifier.setCacheTrusted(false),
+      onNotification: (tokenId) => serviceTokenVerifier.invalidate(tokenId || ALL_TOKENS),
+    });
     tokenChanges.start();
     const tokens = new ServiceTokens(pool, now, (tokenId) => serviceTokenVerifier.invalidate(tokenId));
     const expirySweep = setInterval(() => {
@@ -191,22 +194,13 @@ export async function startWarden(
       await lockouts
         .writePolicies()
         .catch((error: unknown) => log.warn({ err: error }, "could not write lockout policies"));
-      lockoutChanges = new NotificationListener(
-        {
-          url: databaseUrl,
-          channel: "warden_lockouts",
-          heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
-          connectTimeoutMs: config.database.connectTimeoutMs,
+      lockoutChanges = listen("warden_lockouts", {
+        onListening: () => {
+          lockouts.listening().catch((error: unknown) => log.warn({ err: error }, "could not load active lockouts"));
         },
-        {
-          onListening: () => {
-            lockouts.listening().catch((error: unknown) => log.warn({ err: error }, "could not load active lockouts"));
-          },
-          onLost: () => lockouts.lost(),
-          onNotification: (payload) => lockouts.changed(payload),
-        },
-        log,
-      );
+        onLost: () => lockouts.lost(),
+        onNotification: (payload) => lockouts.changed(payload),
+      });
       lockoutChanges.start();
     }
     const risk =
@@ -227,34 +221,24 @@ export async function startWarden(
       risk,
       now,
     );
-    const alerting = await startAlerting(config, pool, databaseUrl, log);
+    const alerting = await startAlerting(config, pool, listen, log);
     const snapshots = new RoleSnapshots(pool, config.authz, log);
-    const rbacChanges = new NotificationListener(
-      {
-        url: databaseUrl,
-        channel: "warden_rbac",
-        heartbeatMs: config.serviceTokens.notifyHeartbeatMs,
-        connectTimeoutMs: config.database.connectTimeoutMs,
-      },
+    const rbacChanges = listen(
+      "warden_rbac",
       // A reconnect may have missed notifications, so it reloads in full; the poll covers the gaps in between.
       {
         onListening: () => void snapshots.reload(),
         onLost: () => undefined,
         onNotification: (version) => snapshots.notified(version),
       },
-      log,
     );
     snapshots.start();
     rbacChanges.start();
     const roles = new Roles(pool, now, () => void snapshots.reload());
     const access = new Access(authenticator, snapshots, recorder, now);
-    const extAuthz = new ExtAuthz(
-      access,
-      await loadRoutes(config.extAuthz.routesFile),
-      recorder,
-      { stripAuthorization: config.extAuthz.stripAuthorization },
-      now,
-    );
+    const extAuthz = new ExtAuthz(access, await loadRoutes(config.extAuthz.routesFile), {
+      stripAuthorization: config.extAuthz.stripAuthorization,
+    });
     const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk });
     const rpcOptions = { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs };
 
@@ -304,7 +288,7 @@ export async function startWarden(
         alerting?.feed.close();
         await stopGrpcServer(grpc.server, config.shutdownGraceMs);
         clearInterval(expirySweep);
-        clearInterval(partitionTimer);
+        await partitions.stop();
         await tokenChanges.stop();
         await lockoutChanges?.stop();
         await rbacChanges.stop();

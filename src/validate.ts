@@ -1,5 +1,8 @@
 import { InvalidArgumentError } from "./errors.js";
 
+/** A position in a sequence (an audit record's or an alert change's seq), as cursors carry it. */
+export const SEQ_PATTERN = /^\d{1,18}$/;
+
 /** A UUID in its canonical text form, any version. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -82,7 +82,6 @@ export interface ICountExpiredAuditParams {
 /** 'CountExpiredAudit' return type */
 export interface ICountExpiredAuditResult {
   count: number;
-  lastSeq: string | null;
 }
 
 /** 'CountExpiredAudit' query type */
@@ -91,12 +90,12 @@ export interface ICountExpiredAuditQuery {
   result: ICountExpiredAuditResult;
 }
 
-const countExpiredAuditIR: any = {"usedParamSet":{"before":true},"params":[{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":105,"b":112}]}],"statement":"SELECT count(*)::integer AS \"count!\", max(seq)::text AS \"lastSeq\"\nFROM audit_records\nWHERE recorded_at < :before!"};
+const countExpiredAuditIR: any = {"usedParamSet":{"before":true},"params":[{"name":"before","required":true,"transform":{"type":"scalar"},"locs":[{"a":76,"b":83}]}],"statement":"SELECT count(*)::integer AS \"count!\"\nFROM audit_records\nWHERE recorded_at < :before!"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT count(*)::integer AS "count!", max(seq)::text AS "lastSeq"
+ * SELECT count(*)::integer AS "count!"
  * FROM audit_records
  * WHERE recorded_at < :before!
  * ```

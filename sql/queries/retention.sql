@@ -15,7 +15,7 @@ DELETE FROM security_events e USING doomed WHERE e.event_id = doomed.event_id
 RETURNING e.event_id;
 
 /* @name CountExpiredAudit */
-SELECT count(*)::integer AS "count!", max(seq)::text AS "lastSeq"
+SELECT count(*)::integer AS "count!"
 FROM audit_records
 WHERE recorded_at < :before!;
 

@@ -71,6 +71,8 @@ export class AlertEvaluator {
   private lastPrune = 0;
   /** The event types some rule reads; null when a rule reads every type. */
   private readonly types: event_type[] | null;
+  /** The longest window any rule counts over, in seconds: older hits can go. */
+  private readonly longestWindowSeconds: number;
 
   constructor(
     private readonly pool: Pool,
@@ -80,6 +82,11 @@ export class AlertEvaluator {
   ) {
     const types = rules.threshold.map((rule) => rule.match.type);
     this.types = types.every((list) => list !== undefined) ? [...new Set(types.flat())] : null;
+    this.longestWindowSeconds = Math.max(
+      0,
+      ...rules.threshold.map((rule) => rule.window_seconds),
+      rules.escalation?.escalation.window_seconds ?? 0,
+    );
     this.task = new PeriodicTask(
       () => this.evaluate(),
       options.intervalMs,
@@ -106,12 +113,10 @@ export class AlertEvaluator {
     }
     if (Date.now() - this.lastPrune > 60_000) {
       this.lastPrune = Date.now();
-      const longest = Math.max(
-        0,
-        ...this.rules.threshold.map((rule) => rule.window_seconds),
-        this.rules.escalation?.escalation.window_seconds ?? 0,
+      await pruneAlertHits.run(
+        { before: new Date(Date.now() - (this.longestWindowSeconds + 86_400) * 1000) },
+        this.pool,
       );
-      await pruneAlertHits.run({ before: new Date(Date.now() - (longest + 86_400) * 1000) }, this.pool);
     }
   }
 

@@ -17,6 +17,7 @@ import type {
   VerifyAuditChainRequest,
   VerifyAuditChainResponse,
 } from "../gen/warden/v1/audit_service.js";
+import { SEQ_PATTERN } from "../validate.js";
 
 /** Who performs an administrative action, for the records it writes. */
 export interface Actor {
@@ -86,7 +87,7 @@ export class AuditTrail {
     }
     const pageSize = request.pageSize === 0 ? AUDIT_PAGE_SIZE.default : request.pageSize;
     const [cursor] = request.pageToken === "" ? [undefined] : decodePageToken(request.pageToken, 1, "ListAuditRecords");
-    if (cursor !== undefined && !/^\d{1,18}$/.test(cursor)) {
+    if (cursor !== undefined && !SEQ_PATTERN.test(cursor)) {
       throw new InvalidArgumentError("page_token", "not a token returned by ListAuditRecords");
     }
     const rows = await withDatabaseErrors(() =>

@@ -46,12 +46,24 @@ export interface RetentionLine {
 
 const cutoff = (now: Date, days: number) => new Date(now.getTime() - days * DAY_MS);
 
+/** The monthly partitions every severity has outlived (dropped when `dropThem`), as lines of the report. */
+async function expiredPartitions(
+  pool: Pool,
+  policy: RetentionPolicy,
+  now: Date,
+  dropThem: boolean,
+): Promise<RetentionLine[]> {
+  const whole = cutoff(now, longestEventDays(policy));
+  return (await expiredEventPartitions.run({ cutoff: whole, dropThem }, pool)).map((row) => ({
+    what: `partition:${row.partition}`,
+    before: whole,
+    rows: row.rows,
+  }));
+}
+
 /** What retention would remove now, without removing anything. */
 export async function planRetention(pool: Pool, policy: RetentionPolicy, now: Date): Promise<RetentionLine[]> {
-  const whole = cutoff(now, longestEventDays(policy));
-  const lines: RetentionLine[] = (await expiredEventPartitions.run({ cutoff: whole, dropThem: false }, pool)).map(
-    (row) => ({ what: `partition:${row.partition}`, before: whole, rows: row.rows }),
-  );
+  const lines = await expiredPartitions(pool, policy, now, false);
   for (const [severity, days] of Object.entries(policy.events) as [event_severity, number][]) {
     const before = cutoff(now, days);
     const [row] = await countExpiredEvents.run({ severity, before }, pool);
@@ -75,24 +87,20 @@ export async function runRetention(
   policy: RetentionPolicy,
   now: Date,
   actor: Actor,
-  onBatch: (what: string, removed: number) => void = () => undefined,
 ): Promise<RetentionLine[]> {
   await addEventPartitions(pool);
-  const whole = cutoff(now, longestEventDays(policy));
-  const lines: RetentionLine[] = (await expiredEventPartitions.run({ cutoff: whole, dropThem: true }, pool)).map(
-    (row) => ({ what: `partition:${row.partition}`, before: whole, rows: row.rows }),
-  );
+  const lines = await expiredPartitions(pool, policy, now, true);
   for (const [severity, days] of Object.entries(policy.events) as [event_severity, number][]) {
     const before = cutoff(now, days);
     let rows = 0;
     for (;;) {
       const removed = (await deleteExpiredEvents.run({ severity, before, batch: BATCH }, pool)).length;
       rows += removed;
-      if (removed > 0) onBatch(`events:${severity}`, removed);
       if (removed < BATCH) break;
     }
     lines.push({ what: `events:${severity}`, before, rows });
   }
+  const whole = cutoff(now, longestEventDays(policy));
   while ((await deleteExpiredEventIds.run({ before: whole, batch: BATCH }, pool)).length === BATCH);
   const before = cutoff(now, policy.auditDays);
   let rows = 0;
@@ -109,7 +117,6 @@ export async function runRetention(
       return pruned.length;
     });
     rows += removed;
-    if (removed > 0) onBatch("audit", removed);
     if (removed < BATCH) break;
   }
   lines.push({ what: "audit", before, rows });

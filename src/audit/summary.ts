@@ -1,5 +1,5 @@
 import { alertsBySeverity, countLockouts, summaryCounts, topFailing } from "../../sql/queries/summary.queries.js";
-import { classifyDatabaseError } from "../db/errors.js";
+import { withDatabaseErrors } from "../db/errors.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import {
@@ -37,37 +37,35 @@ export async function securitySummary(db: Db, request: GetSecuritySummaryRequest
   if (bucket === undefined) throw new InvalidArgumentError("bucket", `unknown enum value ${request.bucket}`);
   if (request.top > SUMMARY_LIMITS.top.max) throw new InvalidArgumentError("top", `at most ${SUMMARY_LIMITS.top.max}`);
   const top = request.top === 0 ? SUMMARY_LIMITS.top.default : request.top;
-  try {
-    const [counts, failing, [lockouts], alerts] = await Promise.all([
+  const [counts, failing, [lockouts], alerts] = await withDatabaseErrors(() =>
+    Promise.all([
       summaryCounts.run({ bucket, ...range }, db),
       topFailing.run({ ...range, top }, db),
       countLockouts.run(range, db),
       alertsBySeverity.run(range, db),
-    ]);
-    const buckets = new Map<number, SummaryBucketCounts>();
-    for (const row of counts) {
-      const start = row.bucketStart.getTime();
-      let entry = buckets.get(start);
-      if (entry === undefined) {
-        entry = { start: row.bucketStart, byType: [], byOutcome: [], bySeverity: [] };
-        buckets.set(start, entry);
-      }
-      const list = { type: entry.byType, outcome: entry.byOutcome, severity: entry.bySeverity }[
-        row.dimension as "type" | "outcome" | "severity"
-      ];
-      list.push({ key: row.key, count: row.count });
+    ]),
+  );
+  const buckets = new Map<number, SummaryBucketCounts>();
+  for (const row of counts) {
+    const start = row.bucketStart.getTime();
+    let entry = buckets.get(start);
+    if (entry === undefined) {
+      entry = { start: row.bucketStart, byType: [], byOutcome: [], bySeverity: [] };
+      buckets.set(start, entry);
     }
-    const topOf = (dimension: string): KeyCount[] =>
-      failing.filter((row) => row.dimension === dimension).map((row) => ({ key: row.key, count: row.count }));
-    return {
-      buckets: [...buckets.values()],
-      topFailingSubjects: topOf("subject"),
-      topFailingIps: topOf("ip"),
-      topFailingServiceTokens: topOf("service_token"),
-      lockouts: lockouts!.count,
-      alertsBySeverity: alerts.map((row) => ({ key: row.key, count: row.count })),
-    };
-  } catch (error) {
-    throw classifyDatabaseError(error);
+    const list = { type: entry.byType, outcome: entry.byOutcome, severity: entry.bySeverity }[
+      row.dimension as "type" | "outcome" | "severity"
+    ];
+    list.push({ key: row.key, count: row.count });
   }
+  const topOf = (dimension: string): KeyCount[] =>
+    failing.filter((row) => row.dimension === dimension).map((row) => ({ key: row.key, count: row.count }));
+  return {
+    buckets: [...buckets.values()],
+    topFailingSubjects: topOf("subject"),
+    topFailingIps: topOf("ip"),
+    topFailingServiceTokens: topOf("service_token"),
+    lockouts: lockouts!.count,
+    alertsBySeverity: alerts.map((row) => ({ key: row.key, count: row.count })),
+  };
 }

@@ -134,6 +134,35 @@ export class Access {
     return { principal, decisions };
   }
 
+  /**
+   * Records the refusal of a request denied before any credential was looked
+   * at (ext_authz's unroutable or unnormalised paths), as ACCESS_DENIED with
+   * `accessReason` in its details.
+   */
+  recordUnchecked(request: Pick<AccessRequest, "client" | "sourceService" | "details">, accessReason: string): void {
+    this.events.record({
+      ...this.eventBase(request),
+      type: EventType.ACCESS_DENIED,
+      severity: Severity.INFO,
+      outcome: Outcome.FAILURE,
+      principal: undefined,
+      failureReason: FailureReason.PERMISSION_DENIED,
+      details: { ...request.details, access_reason: accessReason },
+    });
+  }
+
+  private eventBase(request: Pick<AccessRequest, "client" | "sourceService">) {
+    return {
+      eventId: "",
+      occurredAt: this.now(),
+      receivedAt: undefined,
+      client: request.client,
+      sourceService: request.sourceService,
+      riskScore: 0,
+      riskSignals: [],
+    };
+  }
+
   private refuse(request: AccessRequest, failureReason: FailureReason, who: EventPrincipal | undefined): AccessResult {
     const decisions = request.items.map(() =>
       accessDecision(AccessReason.UNAUTHENTICATED, this.snapshots.version, { failureReason }),
@@ -143,23 +172,17 @@ export class Access {
   }
 
   private record(request: AccessRequest, who: EventPrincipal | undefined, decisions: AccessDecision[]): void {
-    const occurredAt = this.now();
+    const base = this.eventBase(request);
     decisions.forEach((decision, index) => {
       const item = request.items[index]!;
       const unavailable = UNAVAILABLE_REASONS.has(decision.reason);
       this.events.record({
-        eventId: "",
-        occurredAt,
-        receivedAt: undefined,
+        ...base,
         type: decision.allowed ? EventType.ACCESS_GRANTED : EventType.ACCESS_DENIED,
         severity: unavailable ? Severity.WARNING : Severity.INFO,
         outcome: decision.allowed ? Outcome.SUCCESS : unavailable ? Outcome.ERROR : Outcome.FAILURE,
         principal: who,
-        client: request.client,
-        sourceService: request.sourceService,
         failureReason: eventFailureReason(decision),
-        riskScore: 0,
-        riskSignals: [],
         details: {
           ...request.details,
           permission: item.permission,

@@ -4,15 +4,7 @@ import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from "..
 import type { CheckRequest, CheckResponse } from "../gen/envoy/service/auth/v3/external_auth.js";
 import { AccessReason, type AccessDecision } from "../gen/warden/v1/access_service.js";
 import type { Principal } from "../gen/warden/v1/auth_service.js";
-import {
-  EventType,
-  FailureReason,
-  Outcome,
-  PrincipalKind,
-  Severity,
-  type ClientContext,
-} from "../gen/warden/v1/event.js";
-import type { EventSink } from "../events/recorder.js";
+import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
 import type { Access } from "./access.js";
 import { isNormalizedPath, type RouteTable } from "./routes.js";
 
@@ -30,6 +22,8 @@ const IDENTITY_HEADERS = [
   "x-warden-role",
 ] as const;
 export const REASON_HEADER = "x-warden-reason";
+/** The source_service of ext_authz's events. */
+const SOURCE_SERVICE = "envoy";
 const BEARER = /^bearer\s+(\S+)\s*$/i;
 /** Longest request path recorded on an event (the event limit for a detail value). */
 const MAX_RECORDED_PATH = 1024;
@@ -83,9 +77,7 @@ export class ExtAuthz {
   constructor(
     private readonly access: Access,
     private readonly routes: RouteTable,
-    private readonly events: EventSink,
     private readonly settings: ExtAuthzSettings,
-    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async check(request: CheckRequest): Promise<CheckResponse> {
@@ -110,12 +102,12 @@ export class ExtAuthz {
 
     const pathOnly = path.split("?", 1)[0]!;
     if (!isNormalizedPath(pathOnly)) {
-      this.recordRefusal(client, details, "UNNORMALIZED_PATH");
+      this.access.recordUnchecked({ client, sourceService: SOURCE_SERVICE, details }, "UNNORMALIZED_PATH");
       return denied(StatusCode.BadRequest, RPC_CODE.INVALID_ARGUMENT, "unnormalized_path");
     }
     const requirement = this.routes.requirement(method, pathOnly, attributes?.contextExtensions ?? {});
     if (requirement === undefined) {
-      this.recordRefusal(client, details, "NO_ROUTE");
+      this.access.recordUnchecked({ client, sourceService: SOURCE_SERVICE, details }, "NO_ROUTE");
       return denied(StatusCode.Forbidden, RPC_CODE.PERMISSION_DENIED, "no_route");
     }
 
@@ -125,7 +117,7 @@ export class ExtAuthz {
       items: [requirement],
       minVersion: 0,
       client,
-      sourceService: "envoy",
+      sourceService: SOURCE_SERVICE,
       details,
       itemPath: () => "route.",
     });
@@ -134,25 +126,6 @@ export class ExtAuthz {
       return this.allowed(result.principal, requirement.permission, decision, headers);
     }
     return this.refused(decision, credential);
-  }
-
-  /** The event of a request refused before any credential was looked at. */
-  private recordRefusal(client: ClientContext, details: Record<string, string>, reason: string): void {
-    this.events.record({
-      eventId: "",
-      occurredAt: this.now(),
-      receivedAt: undefined,
-      type: EventType.ACCESS_DENIED,
-      severity: Severity.INFO,
-      outcome: Outcome.FAILURE,
-      principal: undefined,
-      client,
-      sourceService: "envoy",
-      failureReason: FailureReason.PERMISSION_DENIED,
-      riskScore: 0,
-      riskSignals: [],
-      details: { ...details, access_reason: reason },
-    });
   }
 
   private allowed(

@@ -1,5 +1,5 @@
 import { listEvents as listEventsQuery } from "../../sql/queries/events.queries.js";
-import { classifyDatabaseError } from "../db/errors.js";
+import { withDatabaseErrors } from "../db/errors.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { enumLabel } from "../validate.js";
 import type { Db } from "../db/pool.js";
@@ -40,12 +40,7 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
     // One extra row says whether another page follows.
     limit: pageSize + 1,
   };
-  let rows;
-  try {
-    rows = await listEventsQuery.run(params, db);
-  } catch (error) {
-    throw classifyDatabaseError(error);
-  }
+  const rows = await withDatabaseErrors(() => listEventsQuery.run(params, db));
   const page = rows.slice(0, pageSize);
   const last = page.at(-1);
   return {

@@ -154,7 +154,6 @@ export class Lockouts {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Makes the configured policies the ones every replica counts by. */
   /** Writes the configured policies; a change from what the database held is audited, as a configuration change. */
   async writePolicies(): Promise<void> {
     await withTransaction(this.db, async (client) => {

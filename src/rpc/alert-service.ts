@@ -18,6 +18,7 @@ import type {
 import { authorize } from "./authorize.js";
 import { serverStream, type StreamContext } from "./stream.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
+import { SEQ_PATTERN } from "../validate.js";
 
 export interface AlertServiceDependencies {
   authenticator: Authenticator;
@@ -64,7 +65,7 @@ export function alertServiceHandlers({ authenticator, alerts }: AlertServiceDepe
     ): Promise<void> => {
       await authorize(authenticator, context, "alerts:read");
       const { store, feed } = enabled();
-      if (request.cursor !== "" && !/^\d{1,18}$/.test(request.cursor)) {
+      if (request.cursor !== "" && !SEQ_PATTERN.test(request.cursor)) {
         throw new InvalidArgumentError("cursor", "not a cursor returned by WatchAlerts");
       }
       let cursor = request.cursor === "" ? await store.latestCursor() : request.cursor;

@@ -25,8 +25,6 @@ import { EventType, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/ev
 import { ServiceToken, ServiceTokenState, type ServiceTokenSelector } from "../gen/warden/v1/token_service.js";
 import { generateServiceToken, hashServiceToken } from "./format.js";
 
-/** Who performed an administrative action, as recorded on tokens and events, e.g. "user:alice". */
-
 export const TOKEN_LIMITS = {
   name: /^[a-z0-9][a-z0-9._-]{0,63}$/,
   description: 512,
