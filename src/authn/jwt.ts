@@ -1,6 +1,6 @@
 import {
   constants,
-  createHash,
+  hash,
   KeyObject,
   verify as verifySignature,
   webcrypto,
@@ -122,7 +122,7 @@ function fitsScheme(key: KeyObject, scheme: SignatureScheme): boolean {
  */
 const UNSIGNED_HEADER = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
 
-const cacheKey = (token: string) => createHash("sha256").update(token).digest("base64");
+const cacheKey = (token: string) => hash("sha256", token, "base64");
 
 const keyObjects = new WeakMap<object, KeyObject>();
 

@@ -1,4 +1,4 @@
-import { createHash, randomInt } from "node:crypto";
+import { hash, randomInt } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 /**
@@ -42,5 +42,6 @@ export function looksLikeServiceToken(candidate: string): boolean {
 
 /** What is stored and looked up: the SHA-256 of the token, never the token. */
 export function hashServiceToken(token: string): Buffer {
-  return createHash("sha256").update(token).digest();
+  // One-shot hash: a third of createHash's cost, on every Authenticate.
+  return hash("sha256", token, "buffer");
 }
