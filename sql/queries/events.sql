@@ -38,7 +38,7 @@ SELECT
 FROM batch b
 JOIN fresh f ON f.event_id = b.event_id AND f.occurred_at = b.occurred_at
 ON CONFLICT DO NOTHING
-RETURNING event_id, received_at;
+RETURNING event_id;
 
 /* @name ListEvents */
 -- Keyset page, newest first. A NULL filter matches everything; the cursor is
