@@ -148,6 +148,7 @@ const useH2load = !smoke && (await h2loadAvailable());
 /** The methods h2load may drive, with the names the server's metrics count them under (none for the health check). */
 const H2LOAD_METHODS = new Map<string, string | undefined>([
   ["/grpc.health.v1.Health/Check", undefined],
+  ["/warden.v1.AuthService/Authenticate", "Authenticate"],
   ["/warden.v1.AccessService/Check", "Check"],
   ["/envoy.service.auth.v3.Authorization/Check", "ExtAuthzCheck"],
 ]);
@@ -429,6 +430,21 @@ async function main(): Promise<void> {
     await phase(server, "noop-2000rps", {
       method: "/grpc.health.v1.Health/Check",
       payloads: [new Uint8Array()],
+      once: false,
+      mode: { kind: "open", ratePerSecond: checkRate },
+    });
+    // Authenticate at the no-op's rate, so both pay the same per-wake-up costs:
+    // the cached token, and an empty credential refused before any domain work
+    // (INVALID_ARGUMENT: its log line, metrics and protobuf only, no event).
+    await phase(server, "service-token-cached-2000rps", {
+      method: auth,
+      payloads: [encode.authenticate(cached.secret)],
+      once: false,
+      mode: { kind: "open", ratePerSecond: checkRate },
+    });
+    await phase(server, "authenticate-refused-2000rps", {
+      method: auth,
+      payloads: [encode.authenticate("")],
       once: false,
       mode: { kind: "open", ratePerSecond: checkRate },
     });
