@@ -16,7 +16,7 @@ import {
   Severity,
 } from "../src/gen/warden/v1/event.js";
 import { createTestDatabase } from "./support/database.js";
-import { startTestWarden, type TestWarden } from "./support/warden.js";
+import { bearer, createToken, startTestWarden, type TestWarden } from "./support/warden.js";
 
 let t: TestWarden;
 beforeAll(async () => {
@@ -77,7 +77,7 @@ describe("LogEvent", () => {
     const response = await t.client.logEvent(LogEventRequest.fromPartial({ event }));
     expect(response).toEqual({ eventId: event.eventId, duplicate: false });
 
-    const page = await t.client.listEvents(ListEventsRequest.fromPartial({ subject: "svc-billing" }));
+    const page = await t.listEvents(ListEventsRequest.fromPartial({ subject: "svc-billing" }));
     expect(page.events).toHaveLength(1);
     const stored = page.events[0]!;
     expect(stored.receivedAt).toBeInstanceOf(Date);
@@ -264,7 +264,7 @@ describe("ListEvents", () => {
     let pageToken = "";
     let pages = 0;
     do {
-      const page = await t.client.listEvents(ListEventsRequest.fromPartial({ subject, pageSize: 7, pageToken }));
+      const page = await t.listEvents(ListEventsRequest.fromPartial({ subject, pageSize: 7, pageToken }));
       seen.push(...page.events);
       pageToken = page.nextPageToken;
       pages += 1;
@@ -277,15 +277,13 @@ describe("ListEvents", () => {
   });
 
   it("filters by type, outcome, IP and time range in SQL", async () => {
-    const successes = await t.client.listEvents(
-      ListEventsRequest.fromPartial({ subject, type: EventType.LOGIN_SUCCESS }),
-    );
+    const successes = await t.listEvents(ListEventsRequest.fromPartial({ subject, type: EventType.LOGIN_SUCCESS }));
     expect(successes.events).toHaveLength(5);
-    const failures = await t.client.listEvents(ListEventsRequest.fromPartial({ subject, outcome: Outcome.FAILURE }));
+    const failures = await t.listEvents(ListEventsRequest.fromPartial({ subject, outcome: Outcome.FAILURE }));
     expect(failures.events).toHaveLength(21);
-    const byIp = await t.client.listEvents(ListEventsRequest.fromPartial({ subject, ipAddress: "198.51.100.2" }));
+    const byIp = await t.listEvents(ListEventsRequest.fromPartial({ subject, ipAddress: "198.51.100.2" }));
     expect(byIp.events).toHaveLength(12);
-    const window = await t.client.listEvents(
+    const window = await t.listEvents(
       ListEventsRequest.fromPartial({
         subject,
         occurredAfter: new Date(base + 10 * 60_000),
@@ -298,18 +296,30 @@ describe("ListEvents", () => {
   });
 
   it("defaults to 100 per page and refuses more than 1,000", async () => {
-    const page = await t.client.listEvents(ListEventsRequest.fromPartial({}));
+    const page = await t.listEvents(ListEventsRequest.fromPartial({}));
     expect(page.events.length).toBeLessThanOrEqual(100);
-    const error = await grpcError(t.client.listEvents(ListEventsRequest.fromPartial({ pageSize: 1001 })));
+    const error = await grpcError(t.listEvents(ListEventsRequest.fromPartial({ pageSize: 1001 })));
     expect(error.code).toBe(status.INVALID_ARGUMENT);
     expect(error.details).toBe("page_size: at most 1000");
   });
 
+  it("reads events only for a caller holding events:read", async () => {
+    const request = ListEventsRequest.fromPartial({ subject });
+    const anonymous = await grpcError(t.client.listEvents(request));
+    expect(anonymous.code).toBe(status.UNAUTHENTICATED);
+    const writer = await createToken(t.db.url, `events-writer-${randomUUID()}`, ["events:write"]);
+    const denied = await grpcError(t.client.listEvents(request, { metadata: bearer(writer) }));
+    expect(denied.code).toBe(status.PERMISSION_DENIED);
+    expect(denied.details).toBe("missing scope events:read");
+    const admin = await createToken(t.db.url, `events-admin-${randomUUID()}`, ["admin"]);
+    expect((await t.client.listEvents(request, { metadata: bearer(admin) })).events.length).toBeGreaterThan(0);
+  });
+
   it("rejects a page token it did not issue, and a bad IP filter", async () => {
-    const token = await grpcError(t.client.listEvents(ListEventsRequest.fromPartial({ pageToken: "garbage" })));
+    const token = await grpcError(t.listEvents(ListEventsRequest.fromPartial({ pageToken: "garbage" })));
     expect(token.code).toBe(status.INVALID_ARGUMENT);
     expect(token.details).toMatch(/^page_token: /);
-    const ip = await grpcError(t.client.listEvents(ListEventsRequest.fromPartial({ ipAddress: "nope" })));
+    const ip = await grpcError(t.listEvents(ListEventsRequest.fromPartial({ ipAddress: "nope" })));
     expect(ip.code).toBe(status.INVALID_ARGUMENT);
     expect(ip.details).toMatch(/^ip_address: /);
   });

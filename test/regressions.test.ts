@@ -47,7 +47,7 @@ describe("a field the event model does not have (service_token_name)", () => {
         principal: { subject: "svc-1", kind: PrincipalKind.SERVICE_TOKEN, serviceTokenName: "deploy-bot" },
       });
       await t.client.logEvent(LogEventRequest.fromPartial({ event }));
-      const { events } = await t.client.listEvents(ListEventsRequest.fromPartial({ subject: "svc-1" }));
+      const { events } = await t.listEvents(ListEventsRequest.fromPartial({ subject: "svc-1" }));
       expect(events[0]?.principal?.serviceTokenName).toBe("deploy-bot");
     } finally {
       await t.stop();

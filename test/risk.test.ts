@@ -368,7 +368,7 @@ describe("risk scores", () => {
     expect(critical.risk!.level).toBe(RiskLevel.CRITICAL);
 
     const suspicious = await eventually(async () => {
-      const page = await t.client.listEvents(
+      const page = await t.listEvents(
         ListEventsRequest.fromPartial({ subject: "suspect-a", type: EventType.SUSPICIOUS_ACTIVITY }),
       );
       return page.events.length === 2 ? page.events : undefined;
@@ -382,7 +382,7 @@ describe("risk scores", () => {
 
     // The authentication's own event carries its score and signals.
     const stored = await eventually(async () => {
-      const page = await t.client.listEvents(
+      const page = await t.listEvents(
         ListEventsRequest.fromPartial({ subject: "suspect-a", riskSignal: RiskSignal.IMPOSSIBLE_TRAVEL }),
       );
       return page.events.find((event) => event.eventId === warning.eventId);
@@ -415,7 +415,7 @@ describe("risk scores", () => {
       eventId: event.eventId,
       duplicate: true,
     });
-    const page = await t.client.listEvents(
+    const page = await t.listEvents(
       ListEventsRequest.fromPartial({ subject: "reported", type: EventType.LOGIN_SUCCESS }),
     );
     expect(page.events.map((stored) => [stored.riskScore, stored.riskSignals])).toEqual([
@@ -450,7 +450,7 @@ describe("risk scores", () => {
     await t.client.logEvents(LogEventsRequest.fromPartial({ events }));
     expect((await profileReads()) - before).toBe(1);
     for (const subject of ["batch-a", "batch-b"]) {
-      const page = await t.client.listEvents(ListEventsRequest.fromPartial({ subject }));
+      const page = await t.listEvents(ListEventsRequest.fromPartial({ subject }));
       expect(page.events.map((event) => event.riskScore)).toEqual([15, 0, 0, 0, 0, 0, 0]);
     }
   });
@@ -506,7 +506,7 @@ describe("the deny-above-score policy", () => {
       expect(below.risk!.signals.map((fired) => RiskSignal[fired.signal])).toEqual(["NEW_NETWORK"]);
 
       const events = await eventually(async () => {
-        const page = await strict.client.listEvents(ListEventsRequest.fromPartial({ subject: "denied" }));
+        const page = await strict.listEvents(ListEventsRequest.fromPartial({ subject: "denied" }));
         return page.events.some((event) => event.type === EventType.SUSPICIOUS_ACTIVITY) ? page.events : undefined;
       });
       expect(events.find((event) => event.eventId === refused.eventId)).toMatchObject({

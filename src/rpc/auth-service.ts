@@ -21,6 +21,7 @@ import type {
   LogEventsResponse,
 } from "../gen/warden/v1/auth_service.js";
 import { FailureReason } from "../gen/warden/v1/event.js";
+import { authorize } from "./authorize.js";
 import { bearerCredential } from "./metadata.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
 
@@ -104,7 +105,9 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       return { results: await write(records) };
     },
 
-    listEvents: async (request: ListEventsRequest): Promise<ListEventsResponse> => {
+    // The event trail names subjects, addresses and user agents: reading it is an admin call.
+    listEvents: async (request: ListEventsRequest, context: CallContext): Promise<ListEventsResponse> => {
+      await authorize(deps.authenticator, context, "events:read");
       return listEvents(deps.db, request);
     },
 

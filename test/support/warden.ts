@@ -4,6 +4,9 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { loadConfig, type Environment } from "../../src/config.js";
+import { createPool } from "../../src/db/pool.js";
+import type { Scope } from "../../src/authz/scopes.js";
+import { ServiceTokens } from "../../src/tokens/tokens.js";
 import {
   AuthServiceClient,
   type AuthenticateRequest,
@@ -230,7 +233,26 @@ export interface TestWarden {
   client: AuthClient;
   tokens: TokenClient;
   db: TestDatabase;
+  /** ListEvents as a caller holding `events:read` (a service token made on first use). */
+  listEvents(request: ListEventsRequest, options?: { deadlineMs?: number }): Promise<ListEventsResponse>;
   stop(): Promise<void>;
+}
+
+/** Makes a service token directly in the database, as the CLI does, and returns its secret. */
+export async function createToken(databaseUrl: string, name: string, scopes: Scope[]): Promise<string> {
+  const pool = createPool(
+    { url: databaseUrl, max: 1, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
+    pino({ level: "silent" }),
+  );
+  try {
+    const created = await new ServiceTokens(pool).create(
+      { name, scopes, expiresAt: undefined, description: "" },
+      { principal: "test-support" },
+    );
+    return created.secret;
+  } finally {
+    await pool.end();
+  }
 }
 
 /** The real server, in-process, on ephemeral ports, over a database of its own. */
@@ -253,11 +275,16 @@ export async function startTestWarden(
   const warden = await startWarden(config, pino({ level: process.env.WARDEN_TEST_LOG_LEVEL ?? "silent" }), overrides);
   const client = authClient(`127.0.0.1:${warden.grpcPort}`);
   const tokens = tokenClient(`127.0.0.1:${warden.grpcPort}`);
+  let reader: Promise<Metadata> | undefined;
   return {
     warden,
     client,
     tokens,
     db: database,
+    async listEvents(request, options = {}) {
+      reader ??= createToken(database.url, "test-events-reader", ["events:read"]).then(bearer);
+      return client.listEvents(request, { ...options, metadata: await reader });
+    },
     async stop() {
       client.close();
       tokens.close();

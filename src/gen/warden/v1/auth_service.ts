@@ -1471,7 +1471,10 @@ export const AuthServiceService = {
     responseSerialize: (value: LogEventsResponse): Buffer => Buffer.from(LogEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogEventsResponse => LogEventsResponse.decode(value),
   },
-  /** Lists recorded events, newest first. */
+  /**
+   * Lists recorded events, newest first. The caller's `authorization: Bearer`
+   * credential must carry the scope events:read (or admin).
+   */
   listEvents: {
     path: "/warden.v1.AuthService/ListEvents" as const,
     requestStream: false as const,
@@ -1511,7 +1514,10 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   logEvent: handleUnaryCall<LogEventRequest, LogEventResponse>;
   /** Records up to 1,000 events atomically. Returns after they are committed. */
   logEvents: handleUnaryCall<LogEventsRequest, LogEventsResponse>;
-  /** Lists recorded events, newest first. */
+  /**
+   * Lists recorded events, newest first. The caller's `authorization: Bearer`
+   * credential must carry the scope events:read (or admin).
+   */
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   /**
    * For a service about to check a password itself: may it? An allowed
@@ -1576,7 +1582,10 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LogEventsResponse) => void,
   ): ClientUnaryCall;
-  /** Lists recorded events, newest first. */
+  /**
+   * Lists recorded events, newest first. The caller's `authorization: Bearer`
+   * credential must carry the scope events:read (or admin).
+   */
   listEvents(
     request: ListEventsRequest,
     callback: (error: ServiceError | null, response: ListEventsResponse) => void,
