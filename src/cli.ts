@@ -233,7 +233,8 @@ retention
     }, 60_000);
   });
 
+// A bad file named by the configuration (alert rules, ext_authz routes) is read only at start-up: exit 2 as for a bad setting.
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`warden: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.exit(error instanceof ConfigError ? 2 : 1);
 });

@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthenticateRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
@@ -95,5 +98,29 @@ describe("the warden CLI", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("WARDEN_GRPC_PORT");
     expect(stderr).toContain("WARDEN_JWT_ALGORITHMS");
+  });
+
+  it("exits 2 naming the bad rule when the alert rules file is wrong", async () => {
+    const rulesFile = path.join(await mkdtemp(path.join(tmpdir(), "warden-rules-")), "rules.json");
+    await writeFile(
+      rulesFile,
+      JSON.stringify({ rules: [{ name: "Bad Name", match: { type: ["LOGIN_FAILURE"] }, group_by: "subject" }] }),
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        WARDEN_PLAINTEXT: "true",
+        WARDEN_GRPC_PORT: "0",
+        WARDEN_HTTP_PORT: "0",
+        WARDEN_ALERT_RULES_FILE: rulesFile,
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code).toBe(2);
+    expect(stderr).toContain("WARDEN_ALERT_RULES_FILE: rules[0] (Bad Name)");
   });
 });
