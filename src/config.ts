@@ -302,7 +302,7 @@ export interface AlertConfig {
 }
 
 export interface ExtAuthzConfig {
-  /** The JSON file mapping method and path prefix to a permission; absent: every request is denied. */
+  /** The JSON file mapping method and path prefix to a permission; absent: every request needs a permission from its context_extensions. */
   routesFile: string | undefined;
   /** Remove the `authorization` header from allowed requests before they go upstream. */
   stripAuthorization: boolean;
