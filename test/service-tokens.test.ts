@@ -432,6 +432,43 @@ describe("admin authorization", () => {
     }
   });
 
+  it("lets a caller hand on only scopes it holds, when creating or rotating", async () => {
+    const writer = bearer((await create("scoped-writer", ["tokens:write", "events:write"])).secret);
+    const mint = (name: string, scopes: string[]) =>
+      t.tokens.createServiceToken(CreateServiceTokenRequest.fromPartial({ name, scopes }), { metadata: writer });
+    for (const scope of ["admin", "events:read"]) {
+      const error = await failure(mint(`minted-${scope.replace(":", "-")}`, ["events:write", scope]));
+      expect({ code: error.code, details: error.details }).toEqual({
+        code: status.PERMISSION_DENIED,
+        details: `missing scope ${scope}: a token can carry only scopes its issuer holds`,
+      });
+    }
+    const refused = await failure(
+      t.tokens.getServiceToken(GetServiceTokenRequest.fromPartial({ token: { name: "minted-admin" } }), {
+        metadata: admin,
+      }),
+    );
+    expect(refused.code).toBe(status.NOT_FOUND);
+    expect((await mint("minted-writer", ["events:write"])).token?.scopes).toEqual(["events:write"]);
+
+    const rotateAdmin = await failure(
+      t.tokens.rotateServiceToken(RotateServiceTokenRequest.fromPartial({ token: { name: "root-admin" } }), {
+        metadata: writer,
+      }),
+    );
+    expect(rotateAdmin.details).toBe("missing scope admin: a token can carry only scopes its issuer holds");
+    const rootAdmin = await t.tokens.getServiceToken(
+      GetServiceTokenRequest.fromPartial({ token: { name: "root-admin" } }),
+      { metadata: admin },
+    );
+    expect(rootAdmin.token?.lastRotatedAt).toBeUndefined();
+    const rotated = await t.tokens.rotateServiceToken(
+      RotateServiceTokenRequest.fromPartial({ token: { name: "minted-writer" } }),
+      { metadata: writer },
+    );
+    expect(rotated.secret).toMatch(/^wdn_/);
+  });
+
   it("lets tokens:read read but not write", async () => {
     const reader = bearer((await create("reader", ["tokens:read"])).secret);
     const [, get] = calls(reader).GetServiceToken;

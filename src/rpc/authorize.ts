@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import type { Authenticator } from "../authn/authenticator.js";
-import { grants, type Scope } from "../authz/scopes.js";
+import { grants, isKnownScope, type Scope } from "../authz/scopes.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
 import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
 import type { Actor } from "../audit/audit.js";
@@ -17,6 +17,15 @@ export async function authorize(
   context: Omit<CallContext, "timeoutMs">,
   scope: Scope,
 ): Promise<Actor> {
+  return (await authorizeCaller(authenticator, context, scope)).actor;
+}
+
+/** As authorize(), also returning the scopes the caller holds, for calls that hand some of them on. */
+export async function authorizeCaller(
+  authenticator: Authenticator,
+  context: Omit<CallContext, "timeoutMs">,
+  scope: Scope,
+): Promise<{ actor: Actor; scopes: string[] }> {
   const credential = bearerCredential(context.metadata);
   if (credential === "") throw new UnauthenticatedError("authorization: a Bearer credential is required");
   const result = await authenticator.authenticate({ credential, client: undefined, sourceService: "warden-admin" });
@@ -26,7 +35,7 @@ export async function authorize(
   const principal = result.principal;
   if (!grants(principal.scopes, scope)) throw new PermissionDeniedError(`missing scope ${scope}`);
   const address = peerAddress(context.peer);
-  return {
+  const actor: Actor = {
     principal:
       principal.kind === PrincipalKind.SERVICE_TOKEN
         ? `service_token:${principal.serviceTokenName}`
@@ -34,6 +43,19 @@ export async function authorize(
     requestId: context.requestId,
     ...(address === undefined ? {} : { clientIp: address }),
   };
+  return { actor, scopes: principal.scopes };
+}
+
+/**
+ * A caller may hand on only scopes it holds: without this, a `tokens:write`
+ * token could mint (or rotate out the secret of) an `admin` token. Unknown
+ * scopes are left to the domain, which refuses them as INVALID_ARGUMENT.
+ */
+export function requireHeld(held: readonly string[], handedOn: readonly string[]): void {
+  const missing = handedOn.find((scope) => isKnownScope(scope) && !grants(held, scope));
+  if (missing !== undefined) {
+    throw new PermissionDeniedError(`missing scope ${missing}: a token can carry only scopes its issuer holds`);
+  }
 }
 
 /** The address part of a grpc-js peer ("<address>:<port>"); undefined when it is not an IP address. */

@@ -16,7 +16,7 @@ import type {
 } from "../gen/warden/v1/token_service.js";
 import type { Duration } from "../gen/google/protobuf/duration.js";
 import type { ServiceTokens } from "../tokens/tokens.js";
-import { authorize } from "./authorize.js";
+import { authorize, authorizeCaller, requireHeld } from "./authorize.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
 
 export interface TokenServiceDependencies {
@@ -35,8 +35,9 @@ export function tokenServiceHandlers({ authenticator, tokens }: TokenServiceDepe
       request: CreateServiceTokenRequest,
       context: CallContext,
     ): Promise<CreateServiceTokenResponse> => {
-      const actor = await authorize(authenticator, context, "tokens:write");
-      return tokens.create(request, actor);
+      const caller = await authorizeCaller(authenticator, context, "tokens:write");
+      requireHeld(caller.scopes, request.scopes);
+      return tokens.create(request, caller.actor);
     },
 
     getServiceToken: async (
@@ -67,8 +68,10 @@ export function tokenServiceHandlers({ authenticator, tokens }: TokenServiceDepe
       request: RotateServiceTokenRequest,
       context: CallContext,
     ): Promise<RotateServiceTokenResponse> => {
-      const actor = await authorize(authenticator, context, "tokens:write");
-      return tokens.rotate(request.token, milliseconds(request.gracePeriod), actor);
+      const caller = await authorizeCaller(authenticator, context, "tokens:write");
+      // Rotation hands the caller a working secret for the token's scopes.
+      requireHeld(caller.scopes, (await tokens.get(request.token)).scopes);
+      return tokens.rotate(request.token, milliseconds(request.gracePeriod), caller.actor);
     },
 
     revokeAllServiceTokens: async (
