@@ -256,6 +256,30 @@ describe("Envoy ext_authz", () => {
     expect((await ask("GET", "/orders/7/?page=2", { authorization: `Bearer ${alice}` })).outcome.allowed).toBe(true);
   });
 
+  it("refuses path parameters and escaped unreserved characters, which upstreams resolve to another route", async () => {
+    const alice = await signJwt(key, { sub: "alice" });
+    // Each reaches /orders/admin/users (api:admin) on many upstreams, but would match /orders (orders:read) here.
+    for (const path of [
+      "/orders/admin;x/users",
+      "/orders/admin;/users",
+      "/orders/%61dmin/users",
+      "/orders/ad%6Din/users",
+    ]) {
+      const { response, outcome } = await ask("GET", path, { authorization: `Bearer ${alice}` });
+      expect([path, response.status?.code, outcome.httpStatus]).toEqual([path, 3, 400]);
+      expect(outcome.responseHeaders!.get("x-warden-reason")).toEqual(["unnormalized_path"]);
+    }
+    // Escapes of other characters are the normal spelling, and route as usual.
+    for (const path of ["/orders/summer%20sale", "/orders/a%2Bb"]) {
+      const { outcome } = await ask("GET", path, { authorization: `Bearer ${alice}` });
+      expect([path, outcome.allowed, outcome.upstream?.get("x-warden-permission")]).toEqual([
+        path,
+        true,
+        ["orders:read"],
+      ]);
+    }
+  });
+
   it("lets context_extensions name the permission and resource for a route", async () => {
     const alice = await signJwt(key, { sub: "alice", scope: "reports:read" });
     const byExtension = await ask(
@@ -304,10 +328,10 @@ describe("Envoy ext_authz", () => {
       }>(
         "SELECT type, failure_reason, host(client_ip) AS client_ip, details FROM security_events WHERE source_service = 'envoy' AND type IN ('ACCESS_GRANTED', 'ACCESS_DENIED')",
       );
-      return found.length >= 19 ? found : undefined;
+      return found.length >= 25 ? found : undefined;
     });
     expect(rows.every((row) => row.client_ip === "10.0.0.7")).toBe(true);
-    expect(rows.filter((row) => row.type === "ACCESS_GRANTED")).toHaveLength(7);
+    expect(rows.filter((row) => row.type === "ACCESS_GRANTED")).toHaveLength(9);
     expect(rows.map((row) => row.failure_reason)).toEqual(
       expect.arrayContaining(["PERMISSION_DENIED", "MALFORMED_CREDENTIAL", "INVALID_SIGNATURE"]),
     );
@@ -316,6 +340,29 @@ describe("Envoy ext_authz", () => {
       http_path: "/billing",
       http_host: "shop.internal",
     });
+  });
+
+  it("records the path without its query or fragment, which may carry secrets", async () => {
+    const alice = await signJwt(key, { sub: "alice" });
+    for (const path of [
+      "/orders/leak?access_token=secret",
+      "/orders/leak#access_token=secret",
+      "/orders/leak/../x?access_token=secret",
+    ]) {
+      await ask("GET", path, { authorization: `Bearer ${alice}` });
+    }
+    const rows = await eventually(async () => {
+      const found = await t.db.query<{ details: Record<string, string> }>(
+        "SELECT details FROM security_events WHERE source_service = 'envoy' AND details->>'http_path' LIKE '/orders/leak%'",
+      );
+      return found.length >= 3 ? found : undefined;
+    });
+    expect(rows.map((row) => row.details.http_path).sort()).toEqual([
+      "/orders/leak",
+      "/orders/leak",
+      "/orders/leak/../x",
+    ]);
+    expect(rows.map((row) => JSON.stringify(row.details)).join()).not.toContain("secret");
   });
 });
 

@@ -96,7 +96,8 @@ export class ExtAuthz {
     };
     const details = {
       http_method: method.slice(0, 16),
-      http_path: path.slice(0, MAX_RECORDED_PATH),
+      // Without query or fragment: they may carry secrets (?access_token=...) that events would keep and export.
+      http_path: path.split(/[?#]/, 1)[0]!.slice(0, MAX_RECORDED_PATH),
       http_host: (http?.host || headers[":authority"] || "").slice(0, 256),
     };
 

@@ -75,14 +75,25 @@ export async function loadRoutes(file: string | undefined): Promise<RouteTable> 
 }
 
 /**
+ * Characters a percent-escape in a normalised path never stands for: RFC
+ * 3986's unreserved ones (`%61dmin` is "admin" to most upstreams), '/' and '\\'.
+ */
+const NEVER_ESCAPED = /^[A-Za-z0-9\-._~/\\]$/;
+
+/**
  * Whether a request path (its query left out) is in the one spelling routes
  * are matched against: no "." or ".." segment, no empty segment but a
- * trailing one, no backslash and no percent-encoded '.', '/' or '\\'. Another
- * spelling could reach, after the upstream's own normalisation, a path its
- * route does not cover. Envoy's normalize_path and merge_slashes produce it.
+ * trailing one, no backslash, no ';' (path parameters: many upstreams read
+ * "/admin;x" as "/admin") and no percent-escape of a NEVER_ESCAPED character.
+ * Another spelling could reach, after the upstream's own normalisation, a
+ * path its route does not cover. Envoy's normalize_path and merge_slashes
+ * produce it, ';' aside: a path holding one is refused however it arrives.
+ * Matching stays case-sensitive, as URLs are.
  */
 export function isNormalizedPath(path: string): boolean {
-  if (!path.startsWith("/") || /%2e|%2f|%5c|\\/i.test(path)) return false;
+  if (!path.startsWith("/") || /[\\;]/.test(path)) return false;
+  const escaped = [...path.matchAll(/%([0-9a-f]{2})/gi)].map((match) => String.fromCharCode(parseInt(match[1]!, 16)));
+  if (escaped.some((character) => NEVER_ESCAPED.test(character))) return false;
   const segments = path.slice(1).split("/");
   return segments.every(
     (segment, index) => segment !== "." && segment !== ".." && (segment !== "" || index === segments.length - 1),
