@@ -19,3 +19,13 @@ export function enumLabel<Label extends string>(enumObject: ProtoEnum, value: nu
   if (typeof label !== "string" || value < 0) throw new InvalidArgumentError(field, `unknown enum value ${value}`);
   return label as Label;
 }
+
+/**
+ * `value` when it is at most `max` characters and holds no NUL, which
+ * PostgreSQL text and jsonb refuse; INVALID_ARGUMENT naming `field` otherwise.
+ */
+export function boundedText(value: string, field: string, max: number): string {
+  if (value.length > max) throw new InvalidArgumentError(field, `longer than ${max} characters`);
+  if (value.includes("\u0000")) throw new InvalidArgumentError(field, "contains a NUL character");
+  return value;
+}

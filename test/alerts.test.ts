@@ -496,6 +496,37 @@ describe("lifecycle", () => {
     ]);
   });
 
+  it("refuses text PostgreSQL cannot store with INVALID_ARGUMENT naming the field", async () => {
+    const reader = bearer(await createTokenWithCli(t.warden.databaseUrl, "alert-reader-2", "alerts:read"));
+    await report([{ type: EventType.ACCOUNT_LOCKED, subject: "bad-text-1" }]);
+    const [alert] = await raised("account-locked", "subject:bad-text-1");
+    const alertId = alert!.alertId;
+    const refused = async (call: Promise<unknown>) => {
+      const error = await callError(call);
+      return [error.code, error.details];
+    };
+
+    const list = (rule: string) => alerts.listAlerts(ListAlertsRequest.fromPartial({ rule }), { metadata: reader });
+    expect(await refused(list("account-locked\u0000"))).toEqual([
+      status.INVALID_ARGUMENT,
+      "rule: contains a NUL character",
+    ]);
+    expect(await refused(list("r".repeat(64)))).toEqual([status.INVALID_ARGUMENT, "rule: longer than 63 characters"]);
+    expect((await list("r".repeat(63))).alerts).toEqual([]);
+
+    const note = "looking\u0000into it";
+    expect(
+      await refused(
+        alerts.acknowledgeAlert(AcknowledgeAlertRequest.fromPartial({ alertId, note }), { metadata: admin }),
+      ),
+    ).toEqual([status.INVALID_ARGUMENT, "note: contains a NUL character"]);
+    expect(
+      await refused(alerts.resolveAlert(ResolveAlertRequest.fromPartial({ alertId, note }), { metadata: admin })),
+    ).toEqual([status.INVALID_ARGUMENT, "note: contains a NUL character"]);
+    const unchanged = await alerts.getAlert(GetAlertRequest.fromPartial({ alertId }), { metadata: reader });
+    expect(unchanged.alert!.state).toBe(AlertState.OPEN);
+  });
+
   it("pages with filters", async () => {
     const all: Alert[] = [];
     let pageToken = "";

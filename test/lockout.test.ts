@@ -462,6 +462,24 @@ describe("LockoutService: ListLockouts and Unlock", () => {
       await grpcFailure(admin.unlock({ ...request, kind: LockoutKeyKind.UNSPECIFIED }, { metadata: writer })),
     ).toEqual(["INVALID_ARGUMENT", "kind: must be SUBJECT, IP or SUBJECT_IP"]);
   });
+
+  it("refuses text PostgreSQL cannot store with INVALID_ARGUMENT naming the field", async () => {
+    const request = UnlockRequest.fromPartial({ kind: LockoutKeyKind.SUBJECT, key: "x", reason: "because" });
+    const unlock = (change: Partial<UnlockRequest>) =>
+      grpcFailure(admin.unlock({ ...request, ...change }, { metadata: writer }));
+    expect(await unlock({ key: "x\u0000" })).toEqual(["INVALID_ARGUMENT", "key: contains a NUL character"]);
+    expect(await unlock({ key: "k".repeat(1025) })).toEqual(["INVALID_ARGUMENT", "key: longer than 1024 characters"]);
+    expect(await unlock({ reason: "because\u0000" })).toEqual(["INVALID_ARGUMENT", "reason: contains a NUL character"]);
+    expect(await unlock({ reason: "r".repeat(1025) })).toEqual([
+      "INVALID_ARGUMENT",
+      "reason: longer than 1024 characters",
+    ]);
+    // A token of the right shape whose key no stored lockout could have.
+    const pageToken = Buffer.from(JSON.stringify(["SUBJECT", "x\u0000"])).toString("base64url");
+    expect(
+      await grpcFailure(admin.listLockouts(ListLockoutsRequest.fromPartial({ pageToken }), { metadata: reader })),
+    ).toEqual(["INVALID_ARGUMENT", "page_token: not a token returned by ListLockouts"]);
+  });
 });
 
 describe("credential stuffing", () => {

@@ -624,4 +624,16 @@ describe("GetRiskProfile", () => {
     expect((await ask({ subject: "nobody-ever" }, admin)).code).toBe(status.NOT_FOUND);
     risk.close();
   });
+
+  it("refuses a subject no event could carry with INVALID_ARGUMENT, before PostgreSQL sees it", async () => {
+    const risk = riskClient(`127.0.0.1:${t.warden.grpcPort}`);
+    const ask = (subject: string) =>
+      callError(risk.getRiskProfile(GetRiskProfileRequest.fromPartial({ subject }), { metadata: admin }));
+    const nul = await ask("alice\u0000");
+    expect([nul.code, nul.details]).toEqual([status.INVALID_ARGUMENT, "subject: contains a NUL character"]);
+    const long = await ask("s".repeat(257));
+    expect([long.code, long.details]).toEqual([status.INVALID_ARGUMENT, "subject: longer than 256 characters"]);
+    expect((await ask("s".repeat(256))).code).toBe(status.NOT_FOUND);
+    risk.close();
+  });
 });

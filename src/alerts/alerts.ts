@@ -15,7 +15,7 @@ import {
   type IListAlertsResult,
 } from "../../sql/queries/alerts.queries.js";
 import { withDatabaseErrors } from "../db/errors.js";
-import { enumLabel, UUID_PATTERN } from "../validate.js";
+import { boundedText, enumLabel, UUID_PATTERN } from "../validate.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -33,6 +33,8 @@ import { recordAudit, type Actor } from "../audit/audit.js";
 
 export const ALERT_PAGE_SIZE = { default: 100, max: 1000 } as const;
 const MAX_NOTE_LENGTH = 1024;
+/** Rule names are at most 63 characters (rules.ts); no longer filter can match. */
+const MAX_RULE_LENGTH = 63;
 
 type Row = IListAlertsResult;
 
@@ -44,9 +46,7 @@ function alertId(value: string): string {
 
 function note(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("note", "required: say why");
-  if (value.length > MAX_NOTE_LENGTH)
-    throw new InvalidArgumentError("note", `longer than ${MAX_NOTE_LENGTH} characters`);
-  return value;
+  return boundedText(value, "note", MAX_NOTE_LENGTH);
 }
 
 /** Alerts as the API shows them, and their lifecycle. */
@@ -64,7 +64,7 @@ export class Alerts {
         {
           state: enumLabel<alert_state>(AlertState, request.state, "state"),
           minSeverity: enumLabel<alert_severity>(AlertSeverity, request.minSeverity, "min_severity"),
-          rule: request.rule === "" ? null : request.rule,
+          rule: request.rule === "" ? null : boundedText(request.rule, "rule", MAX_RULE_LENGTH),
           cursorCreatedAt: cursor?.at ?? null,
           cursorAlertId: cursor?.id ?? null,
           limit: pageSize + 1,

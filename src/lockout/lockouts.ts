@@ -18,7 +18,7 @@ import { LRUCache } from "lru-cache";
 import { hostname } from "node:os";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import { withTransaction, type Pool } from "../db/pool.js";
-import { newEventId } from "../events/event.js";
+import { EVENT_LIMITS, newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
 import { AuthenticationEvent, EventType, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/event.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -29,6 +29,7 @@ import {
   Lockout,
 } from "../gen/warden/v1/lockout_service.js";
 import type { Logger } from "../log.js";
+import { boundedText } from "../validate.js";
 import { recordAudit, type Actor } from "../audit/audit.js";
 import type { LockoutKeyKind, LockoutPolicy, LockoutSettings } from "./policy.js";
 
@@ -112,10 +113,15 @@ function toLockout(row: {
 }
 
 const MAX_PAGE_SIZE = 1000;
+/** Well above the longest key Warden makes (a 256-character subject, "|" and an address). */
+const MAX_KEY_LENGTH = 1024;
+/** The reason becomes a detail of the ACCOUNT_UNLOCKED event. */
+const MAX_REASON_LENGTH = EVENT_LIMITS.maxDetailValueLength;
 
 function decodeCursor(token: string): { kind: LockoutKeyKind; key: string } {
   const [kind, key] = decodePageToken(token, 2, "ListLockouts") as [string, string];
-  if (!Object.values(KEY_KINDS).includes(kind as LockoutKeyKind)) {
+  // A stored key holds no NUL, so a token whose key does is not one of ours.
+  if (!Object.values(KEY_KINDS).includes(kind as LockoutKeyKind) || key.includes("\u0000")) {
     throw new InvalidArgumentError("page_token", "not a token returned by ListLockouts");
   }
   return { kind: kind as LockoutKeyKind, key };
@@ -334,7 +340,9 @@ export class Lockouts {
   async unlock(kind: ProtoKeyKind, key: string, reason: string, actor: Actor): Promise<Lockout> {
     const dbKind = keyKind(kind, "kind");
     if (key === "") throw new InvalidArgumentError("key", "required");
+    boundedText(key, "key", MAX_KEY_LENGTH);
     if (reason.trim() === "") throw new InvalidArgumentError("reason", "required");
+    boundedText(reason, "reason", MAX_REASON_LENGTH);
     const row = await withTransaction(this.db, async (client) => {
       const [unlocked] = await unlock.run({ kind: dbKind, key, now: this.now() }, client);
       if (unlocked === undefined) throw new NotFoundError(`no ${dbKind} lockout in force for ${key}`);
@@ -342,7 +350,7 @@ export class Lockouts {
         action: "lockout.unlock",
         target: `lockout:${dbKind}:${key}`,
         before: Lockout.toJSON(toLockout(unlocked)),
-        after: { reason: reason.slice(0, 1024) },
+        after: { reason },
       });
       return unlocked;
     });
@@ -352,7 +360,7 @@ export class Lockouts {
     this.events.record(
       lockoutEvent(EventType.ACCOUNT_UNLOCKED, dbKind, key, this.now(), {
         actor: actor.principal,
-        reason: reason.slice(0, 1024),
+        reason,
       }),
     );
     return toLockout(row);

@@ -10,7 +10,7 @@ import { nullable } from "../db/arrays.js";
 import { classifyDatabaseError } from "../db/errors.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
-import { newEventId, type EventRecord } from "../events/event.js";
+import { EVENT_LIMITS, newEventId, type EventRecord } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
 import {
   EventType,
@@ -24,6 +24,7 @@ import {
 import { RiskSignal, type RiskAssessment } from "../gen/warden/v1/risk.js";
 import type { GetRiskProfileResponse } from "../gen/warden/v1/risk_service.js";
 import type { Logger } from "../log.js";
+import { boundedText } from "../validate.js";
 import { assess, riskLevel } from "./assess.js";
 import type { Locator } from "./geoip.js";
 import { networkOf } from "./network.js";
@@ -309,6 +310,8 @@ export class RiskDetector {
   /** What is known about a subject, read from the shared profile after this replica's observations are written. */
   async riskProfile(subject: string, recentLimit: number, now: Date): Promise<GetRiskProfileResponse> {
     if (subject === "") throw new InvalidArgumentError("subject", "required");
+    // A stored profile's subject is at most 256 characters (risk_profiles CHECK), as an event's is.
+    boundedText(subject, "subject", EVENT_LIMITS.text.subject);
     if (recentLimit > RECENT_LIMIT.max) throw new InvalidArgumentError("recent_limit", `at most ${RECENT_LIMIT.max}`);
     await this.flush();
     try {
