@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { InvalidArgumentError } from "./errors.js";
 
 /** A position in a sequence (an audit record's or an alert change's seq), as cursors carry it. */
@@ -28,4 +29,12 @@ export function boundedText(value: string, field: string, max: number): string {
   if (value.length > max) throw new InvalidArgumentError(field, `longer than ${max} characters`);
   if (value.includes("\u0000")) throw new InvalidArgumentError(field, "contains a NUL character");
   return value;
+}
+
+/**
+ * An address PostgreSQL's inet accepts. node's isIP also accepts IPv6 zone
+ * ids (`fe80::1%eth0`), which inet refuses: one would fail a whole batch.
+ */
+export function isInetAddress(value: string): boolean {
+  return isIP(value) !== 0 && !value.includes("%");
 }

@@ -136,6 +136,20 @@ describe("LogEvent", () => {
       },
       "event.client.ip_address: not an IPv4 or IPv6 address",
     ],
+    [
+      "an IPv6 address with a zone id, which PostgreSQL's inet refuses",
+      {
+        event: loginFailure({
+          client: { ipAddress: "fe80::1%eth0", userAgent: "", requestId: "", location: undefined, country: "" },
+        }),
+      },
+      "event.client.ip_address: not an IPv4 or IPv6 address",
+    ],
+    [
+      "a time before 1970",
+      { event: loginFailure({ occurredAt: new Date("0001-01-01T00:00:00Z") }) },
+      "event.occurred_at: before 1970",
+    ],
     ["a risk score over 100", { event: loginFailure({ riskScore: 101 }) }, "event.risk_score: must be 0 to 100"],
     [
       "a time far in the future",
@@ -192,6 +206,40 @@ describe("LogEvent", () => {
       subject,
     ]);
     expect(Number(row!.count)).toBe(300);
+  });
+});
+
+describe("an event the database refuses", () => {
+  it("fails only its own call, not the others committed with it", async () => {
+    const subject = `neighbour-${randomUUID()}`;
+    // Stands for any refusal validation did not foresee.
+    await t.db.query("ALTER TABLE security_events ADD CONSTRAINT refuse_poison CHECK (subject <> 'poison')");
+    try {
+      const event = (who: string) =>
+        LogEventRequest.fromPartial({
+          event: loginFailure({
+            principal: { subject: who, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
+          }),
+        });
+      const calls = Array.from({ length: 60 }, (_, i) =>
+        t.client.logEvent(event(i % 20 === 10 ? "poison" : subject)).then(
+          () => "ok",
+          (error: ServiceError) => error.code,
+        ),
+      );
+      const outcomes = await Promise.all(calls);
+      expect(outcomes.filter((outcome) => outcome !== "ok")).toEqual([
+        status.INTERNAL,
+        status.INTERNAL,
+        status.INTERNAL,
+      ]);
+      const [row] = await t.db.query<{ count: string }>("SELECT count(*) FROM security_events WHERE subject = $1", [
+        subject,
+      ]);
+      expect(Number(row!.count)).toBe(57);
+    } finally {
+      await t.db.query("ALTER TABLE security_events DROP CONSTRAINT refuse_poison");
+    }
   });
 });
 

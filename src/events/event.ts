@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { isIP } from "node:net";
 import {
   AuthenticationEvent,
   ClientContext,
@@ -11,7 +10,7 @@ import {
 } from "../gen/warden/v1/event.js";
 import { RiskSignal } from "../gen/warden/v1/risk.js";
 import { InvalidArgumentError } from "../errors.js";
-import { enumLabel, UUID_PATTERN } from "../validate.js";
+import { boundedText, enumLabel, isInetAddress, UUID_PATTERN } from "../validate.js";
 import type {
   event_outcome as DbOutcome,
   event_severity as DbSeverity,
@@ -104,12 +103,7 @@ function enumValue(enumObject: ProtoEnum, label: string | null): number {
 /** A bounded text field; empty means absent. `path` is the enclosing message's path, "" at the top level. */
 export function text(value: string, field: keyof typeof EVENT_LIMITS.text, path: string): string | null {
   if (value === "") return null;
-  const name = path === "" ? field : `${path}.${field}`;
-  if (value.length > EVENT_LIMITS.text[field]) {
-    throw new InvalidArgumentError(name, `longer than ${EVENT_LIMITS.text[field]} characters`);
-  }
-  if (value.includes("\u0000")) throw new InvalidArgumentError(name, "contains a NUL character");
-  return value;
+  return boundedText(value, path === "" ? field : `${path}.${field}`, EVENT_LIMITS.text[field]);
 }
 
 function details(map: Record<string, string>, path: string): Record<string, string> {
@@ -166,7 +160,8 @@ function checkLocation(
 
 function checkClientIp(client: ClientContext | undefined, path: string): string | null {
   if (client === undefined || client.ipAddress === "") return null;
-  if (isIP(client.ipAddress) === 0) throw new InvalidArgumentError(`${path}.ip_address`, "not an IPv4 or IPv6 address");
+  if (!isInetAddress(client.ipAddress))
+    throw new InvalidArgumentError(`${path}.ip_address`, "not an IPv4 or IPv6 address");
   return client.ipAddress;
 }
 
@@ -192,6 +187,8 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
 
   const occurredAt = event.occurredAt ?? now;
   if (Number.isNaN(occurredAt.getTime())) throw new InvalidArgumentError(`${path}.occurred_at`, "invalid timestamp");
+  // Stored and compared as timestamptz; nothing Warden records predates the Unix epoch.
+  if (occurredAt.getTime() < 0) throw new InvalidArgumentError(`${path}.occurred_at`, "before 1970");
   if (occurredAt.getTime() > now.getTime() + EVENT_LIMITS.maxFutureSkewMs) {
     throw new InvalidArgumentError(`${path}.occurred_at`, "more than 5 minutes in the future");
   }

@@ -1,12 +1,11 @@
 import { listEvents as listEventsQuery } from "../../sql/queries/events.queries.js";
 import { withDatabaseErrors } from "../db/errors.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
-import { enumLabel } from "../validate.js";
+import { enumLabel, isInetAddress } from "../validate.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import { EventType, Outcome, type AuthenticationEvent } from "../gen/warden/v1/event.js";
 import type { ListEventsRequest } from "../gen/warden/v1/auth_service.js";
-import { isIP } from "node:net";
 import { toAuthenticationEvent } from "./event.js";
 import type { event_outcome, event_type, risk_signal } from "../../sql/queries/events.queries.js";
 import { RiskSignal } from "../gen/warden/v1/risk.js";
@@ -21,7 +20,7 @@ export interface EventPage {
 /** One page of events, newest first, every filter applied in SQL. */
 export async function listEvents(db: Db, request: ListEventsRequest): Promise<EventPage> {
   if (request.pageSize > PAGE_SIZE.max) throw new InvalidArgumentError("page_size", `at most ${PAGE_SIZE.max}`);
-  if (request.ipAddress !== "" && isIP(request.ipAddress) === 0) {
+  if (request.ipAddress !== "" && !isInetAddress(request.ipAddress)) {
     throw new InvalidArgumentError("ip_address", "not an IPv4 or IPv6 address");
   }
   const pageSize = request.pageSize === 0 ? PAGE_SIZE.default : request.pageSize;

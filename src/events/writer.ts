@@ -34,6 +34,11 @@ interface PendingWrite {
   settle?: { resolve: (results: WriteResult[]) => void; reject: (error: unknown) => void };
 }
 
+/** The database could not take the batch now; it may later. */
+function isRetryable(error: unknown): boolean {
+  return error instanceof UnavailableError || error instanceof DeadlineExceededError;
+}
+
 /**
  * Group commit for events. Writes queue up while one INSERT is in flight and
  * all go out together in the next, so a caller's promise resolves only after
@@ -145,17 +150,34 @@ export class EventWriter {
       const batch = this.takeBatch();
       const records = batch.flatMap((pending) => pending.records);
       try {
-        const inserted = await insertEventRecords(this.db, records);
-        this.queuedEvents -= records.length;
-        this.retryDelayMs = 0;
-        const insertedIds = new Set(inserted.map((row) => row.event_id));
-        for (const pending of batch) {
-          pending.settle?.resolve(
-            pending.records.map((record) => ({ eventId: record.eventId, duplicate: !insertedIds.has(record.eventId) })),
-          );
-        }
+        this.settle(batch, await insertEventRecords(this.db, records));
       } catch (caught) {
-        this.fail(batch, records.length, classifyDatabaseError(caught));
+        const error = classifyDatabaseError(caught);
+        // The database refused something in the batch: write each caller's events
+        // alone, so one refused write fails only its own caller.
+        if (batch.length > 1 && !isRetryable(error)) await this.writeEach(batch);
+        else this.fail(batch, records.length, error);
+      }
+    }
+  }
+
+  private settle(batch: PendingWrite[], inserted: { event_id: string }[]): void {
+    this.queuedEvents -= batch.reduce((sum, pending) => sum + pending.records.length, 0);
+    this.retryDelayMs = 0;
+    const insertedIds = new Set(inserted.map((row) => row.event_id));
+    for (const pending of batch) {
+      pending.settle?.resolve(
+        pending.records.map((record) => ({ eventId: record.eventId, duplicate: !insertedIds.has(record.eventId) })),
+      );
+    }
+  }
+
+  private async writeEach(batch: PendingWrite[]): Promise<void> {
+    for (const pending of batch) {
+      try {
+        this.settle([pending], await insertEventRecords(this.db, pending.records));
+      } catch (caught) {
+        this.fail([pending], pending.records.length, classifyDatabaseError(caught));
       }
     }
   }
@@ -176,7 +198,7 @@ export class EventWriter {
 
   private fail(batch: PendingWrite[], size: number, error: unknown): void {
     this.queuedEvents -= size;
-    const retryable = error instanceof UnavailableError || error instanceof DeadlineExceededError;
+    const retryable = isRetryable(error);
     const retry: PendingWrite[] = [];
     for (const pending of batch) {
       if (pending.settle) pending.settle.reject(error);

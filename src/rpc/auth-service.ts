@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import type { Authenticator } from "../authn/authenticator.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
@@ -22,6 +21,7 @@ import type {
 } from "../gen/warden/v1/auth_service.js";
 import { FailureReason } from "../gen/warden/v1/event.js";
 import { authorize } from "./authorize.js";
+import { isInetAddress } from "../validate.js";
 import { bearerCredential } from "./metadata.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
 
@@ -114,7 +114,7 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
     checkLockout: async (request: CheckLockoutRequest): Promise<CheckLockoutResponse> => {
       const subject = text(request.subject, "subject", "");
       if (subject === null) throw new InvalidArgumentError("subject", "required");
-      if (request.clientIp !== "" && isIP(request.clientIp) === 0) {
+      if (request.clientIp !== "" && !isInetAddress(request.clientIp)) {
         throw new InvalidArgumentError("client_ip", "not an IPv4 or IPv6 address");
       }
       const refusal = await deps.lockouts?.admit(lockoutKeys(subject, request.clientIp));
