@@ -230,6 +230,18 @@ describe("Authenticate with lockout", () => {
     expect(locked!.details).toMatchObject({ key_kind: "SUBJECT_IP", permanent: "false", lockouts: "1" });
   });
 
+  it("keeps counting a subject's failures when forged tokens naming a NUL subject arrive with them", async () => {
+    const forged = await signJwt(forger, { sub: "gina" });
+    const poisoned = await signJwt(forger, { sub: "x\u0000y" });
+    const answers = await Promise.all([
+      ...Array.from({ length: 3 }, () => attempt(t.client, forged, "198.51.100.9")),
+      ...Array.from({ length: 5 }, (_, i) => attempt(t.client, poisoned, `198.51.100.${60 + i}`)),
+    ]);
+    expect(new Set(reasons(answers))).toEqual(new Set(["INVALID_SIGNATURE"]));
+    const refused = await lockedOut(t.client, await signJwt(key, { sub: "gina" }), "198.51.100.9");
+    expect(FailureReason[refused.failureReason]).toBe("ACCOUNT_LOCKED");
+  });
+
   it("lifts a temporary lockout when its wait ends, and makes the next one permanent", async () => {
     const forged = await signJwt(forger, { sub: "dave" });
     const fromHere = (credential: string) => attempt(t.client, credential, "198.51.100.8");

@@ -122,6 +122,15 @@ function fitsScheme(key: KeyObject, scheme: SignatureScheme): boolean {
  */
 const UNSIGNED_HEADER = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
 
+/**
+ * A subject read from a token that failed, or is not yet, verified: one an
+ * event and a lockout counter can hold. A NUL or an over-long `sub` in a
+ * forged token must not fail the batch that counts other subjects' failures.
+ */
+function recordableSubject(sub: unknown): string | undefined {
+  return typeof sub === "string" && sub.length <= 256 && !sub.includes("\u0000") ? sub : undefined;
+}
+
 const cacheKey = (token: string) => hash("sha256", token, "base64");
 
 const keyObjects = new WeakMap<object, KeyObject>();
@@ -181,8 +190,7 @@ export class JwtVerifier {
   /** The `sub` a token claims, before anything about it is checked; only for counting attempts. */
   unverifiedSubject(token: string): string | undefined {
     try {
-      const { sub } = decodeJwt(token);
-      return typeof sub === "string" && sub.length <= 256 ? sub : undefined;
+      return recordableSubject(decodeJwt(token).sub);
     } catch {
       return undefined;
     }
@@ -229,9 +237,7 @@ export class JwtVerifier {
       return { ok: true, claims: this.claimsOf(payload) };
     } catch (error) {
       const subject =
-        error instanceof errors.JWTClaimValidationFailed && typeof error.payload.sub === "string"
-          ? error.payload.sub
-          : undefined;
+        error instanceof errors.JWTClaimValidationFailed ? recordableSubject(error.payload.sub) : undefined;
       return { ok: false, ...failureReason(error), ...(subject === undefined ? {} : { subject }) };
     }
   }
