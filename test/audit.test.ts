@@ -476,6 +476,22 @@ describe("GetSecuritySummary", () => {
 });
 
 describe("ExportEvents", () => {
+  it("needs events:read, as ListEvents does, not audit:read", async () => {
+    const f = await fixture();
+    try {
+      const range = { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) };
+      const auditor = bearer(await createTokenWithCli(f.db.url, "only-an-auditor", "audit:read"));
+      const denied = await callError(f.audit.exportEvents(range, auditor, () => undefined));
+      expect([denied.code, denied.details]).toEqual([status.PERMISSION_DENIED, "missing scope events:read"]);
+      const reader = bearer(await createTokenWithCli(f.db.url, "events-reader", "events:read"));
+      let rows = 0;
+      await f.audit.exportEvents(range, reader, (chunk) => (rows = chunk.rowsSoFar));
+      expect(rows).toBeGreaterThan(0);
+    } finally {
+      await f.stop();
+    }
+  });
+
   it("streams 100,000 events with memory flat, reporting progress", async () => {
     const f = await fixture();
     try {

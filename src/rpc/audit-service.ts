@@ -70,7 +70,8 @@ export function auditServiceHandlers({ authenticator, audit, db }: AuditServiceD
       context: StreamContext,
       send: (chunk: ExportEventsResponse) => Promise<void>,
     ): Promise<void> => {
-      await authorize(authenticator, context, "audit:read");
+      // The events themselves, as ListEvents returns them: their scope, not the audit trail's.
+      await authorize(authenticator, context, "events:read");
       await sendAll(exportEvents(db, request), context, send);
     },
 

@@ -1931,7 +1931,8 @@ export const ExportAuditResponse: MessageFns<ExportAuditResponse> = {
 
 /**
  * AuditService reads the trail of administrative actions. Every call needs an
- * `authorization: Bearer` credential carrying `audit:read` (or `admin`).
+ * `authorization: Bearer` credential carrying `audit:read` (or `admin`), but
+ * ExportEvents, which returns the events themselves, needs `events:read`.
  */
 export type AuditServiceService = typeof AuditServiceService;
 export const AuditServiceService = {
