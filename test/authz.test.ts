@@ -190,6 +190,13 @@ describe("RBAC and Check", () => {
       ),
     );
     expect([tooMany.code, tooMany.details]).toEqual([status.INVALID_ARGUMENT, "items: 1 to 100 items"]);
+    // Without a credential, the answer says so before anything about the request.
+    const tooManyAnonymous = await callError(
+      access.checkBatch(
+        CheckBatchRequest.fromPartial({ principal, items: Array.from({ length: 101 }, () => ({ permission: "a:b" })) }),
+      ),
+    );
+    expect(tooManyAnonymous.code).toBe(status.UNAUTHENTICATED);
     const longSubject = await callError(
       access.check(
         CheckRequest.fromPartial({

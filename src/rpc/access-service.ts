@@ -49,11 +49,13 @@ export function accessServiceHandlers({ authenticator, access }: AccessServiceDe
     },
 
     checkBatch: async (request: CheckBatchRequest, context: CallContext): Promise<CheckBatchResponse> => {
+      // Who is asking comes first: an unauthorized caller learns nothing about its request.
+      const asking = await claimant(request, authenticator, context);
       if (request.items.length === 0 || request.items.length > MAX_BATCH_ITEMS) {
         throw new InvalidArgumentError("items", `1 to ${MAX_BATCH_ITEMS} items`);
       }
       const result = await access.check({
-        claimant: await claimant(request, authenticator, context),
+        claimant: asking,
         items: request.items,
         minVersion: request.minVersion,
         client: request.client,
