@@ -363,13 +363,15 @@ describe("ListEvents", () => {
     expect((await t.client.listEvents(request, { metadata: bearer(admin) })).events.length).toBeGreaterThan(0);
   });
 
-  it("rejects a page token it did not issue, and a bad IP filter", async () => {
+  it("rejects a page token it did not issue, a bad IP filter and a NUL in the subject", async () => {
     const token = await grpcError(t.listEvents(ListEventsRequest.fromPartial({ pageToken: "garbage" })));
     expect(token.code).toBe(status.INVALID_ARGUMENT);
     expect(token.details).toMatch(/^page_token: /);
     const ip = await grpcError(t.listEvents(ListEventsRequest.fromPartial({ ipAddress: "nope" })));
     expect(ip.code).toBe(status.INVALID_ARGUMENT);
     expect(ip.details).toMatch(/^ip_address: /);
+    const nul = await grpcError(t.listEvents(ListEventsRequest.fromPartial({ subject: "a\u0000b" })));
+    expect([nul.code, nul.details]).toEqual([status.INVALID_ARGUMENT, "subject: contains a NUL character"]);
   });
 });
 

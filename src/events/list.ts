@@ -6,7 +6,7 @@ import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import { EventType, Outcome, type AuthenticationEvent } from "../gen/warden/v1/event.js";
 import type { ListEventsRequest } from "../gen/warden/v1/auth_service.js";
-import { toAuthenticationEvent } from "./event.js";
+import { text, toAuthenticationEvent } from "./event.js";
 import type { event_outcome, event_type, risk_signal } from "../../sql/queries/events.queries.js";
 import { RiskSignal } from "../gen/warden/v1/risk.js";
 
@@ -27,7 +27,7 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
   const cursor = request.pageToken === "" ? undefined : decodeTimeKey(request.pageToken, "ListEvents");
 
   const params = {
-    subject: request.subject === "" ? null : request.subject,
+    subject: text(request.subject, "subject", ""),
     type: enumLabel<event_type>(EventType, request.type, "type"),
     outcome: enumLabel<event_outcome>(Outcome, request.outcome, "outcome"),
     occurredAfter: request.occurredAfter ?? null,
