@@ -212,6 +212,18 @@ describe("audit records", () => {
     const denied = await callError(f.audit.list({}, reader));
     expect([denied.code, denied.details]).toEqual([status.PERMISSION_DENIED, "missing scope audit:read"]);
   });
+
+  it("refuses a filter with a NUL or over 1,024 characters with INVALID_ARGUMENT naming it", async () => {
+    const before = await allRecords(f);
+    for (const field of ["actor", "action", "target"] as const) {
+      const nul = await callError(f.audit.list({ [field]: "service_token.revoke\u0000" }, f.admin));
+      expect([nul.code, nul.details]).toEqual([status.INVALID_ARGUMENT, `${field}: contains a NUL character`]);
+      const long = await callError(f.audit.list({ [field]: "x".repeat(1025) }, f.admin));
+      expect([long.code, long.details]).toEqual([status.INVALID_ARGUMENT, `${field}: longer than 1024 characters`]);
+      expect((await f.audit.list({ [field]: "x".repeat(1024) }, f.admin)).records).toEqual([]);
+    }
+    expect(await allRecords(f)).toEqual(before);
+  });
 });
 
 describe("configuration changes", () => {

@@ -333,6 +333,11 @@ describe("bad input", () => {
       { name: "wordy", scopes: ["events:read"], description: "x".repeat(513) },
       "description: ",
     ],
+    [
+      "a description with a NUL",
+      { name: "nul-description", scopes: ["events:read"], description: "a\u0000b" },
+      "description: contains a NUL character",
+    ],
   ])("refuses %s with INVALID_ARGUMENT naming the field and creates nothing", async (_, request, message) => {
     const [before] = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM service_tokens");
     const error = await failure(
@@ -364,6 +369,46 @@ describe("bad input", () => {
       ),
     );
     expect(error.details).toBe("reason: required");
+  });
+
+  it("refuses a NUL or an over-long name in a selector, and a NUL in a reason, and leaves the token as it was", async () => {
+    const { token } = await create("nul-target");
+    const snapshot = async () => ({
+      token: await t.db.query("SELECT * FROM service_tokens WHERE id = $1", [token!.id]),
+      secrets: await t.db.query("SELECT * FROM service_token_secrets WHERE token_id = $1", [token!.id]),
+      audit: await t.db.query("SELECT count(*)::int AS n FROM audit_records"),
+    });
+    const before = await snapshot();
+    const calls = (name: string, reason = "compromised") => ({
+      GetServiceToken: () =>
+        t.tokens.getServiceToken(GetServiceTokenRequest.fromPartial({ token: { name } }), { metadata: admin }),
+      RevokeServiceToken: () =>
+        t.tokens.revokeServiceToken(RevokeServiceTokenRequest.fromPartial({ token: { name }, reason }), {
+          metadata: admin,
+        }),
+      RotateServiceToken: () =>
+        t.tokens.rotateServiceToken(RotateServiceTokenRequest.fromPartial({ token: { name } }), { metadata: admin }),
+    });
+    const refusals = (name: string, details: string) =>
+      Object.entries(calls(name)).map(([method, call]) => ({ method, call, details }));
+    const cases = [
+      ...refusals("nul-target\u0000", "token.name: contains a NUL character"),
+      ...refusals("x".repeat(65), "token.name: longer than 64 characters"),
+      {
+        method: "RevokeServiceToken",
+        call: calls("nul-target", "compromised\u0000").RevokeServiceToken,
+        details: "reason: contains a NUL character",
+      },
+    ];
+    for (const { method, call, details } of cases) {
+      const error = await failure(call());
+      expect({ method, code: error.code, details: error.details }).toEqual({
+        method,
+        code: status.INVALID_ARGUMENT,
+        details,
+      });
+    }
+    expect(await snapshot()).toEqual(before);
   });
 });
 
@@ -559,6 +604,17 @@ describe("emergency revocation", () => {
       );
       expect(wrong.code).toBe(status.INVALID_ARGUMENT);
       expect(wrong.details).toMatch(/^confirmation: /);
+      const nul = await failure(
+        e.tokens.revokeAllServiceTokens(
+          RevokeAllServiceTokensRequest.fromPartial({
+            confirmation: "REVOKE ALL SERVICE TOKENS",
+            reason: "breach\u0000",
+          }),
+          { metadata: root },
+        ),
+      );
+      expect([nul.code, nul.details]).toEqual([status.INVALID_ARGUMENT, "reason: contains a NUL character"]);
+      expect(await e.db.query("SELECT id FROM service_tokens WHERE revoked_at IS NOT NULL")).toEqual([]);
 
       const response = await e.tokens.revokeAllServiceTokens(
         RevokeAllServiceTokensRequest.fromPartial({ confirmation: "REVOKE ALL SERVICE TOKENS", reason: "breach" }),

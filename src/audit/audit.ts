@@ -17,7 +17,7 @@ import type {
   VerifyAuditChainRequest,
   VerifyAuditChainResponse,
 } from "../gen/warden/v1/audit_service.js";
-import { SEQ_PATTERN } from "../validate.js";
+import { boundedText, SEQ_PATTERN } from "../validate.js";
 
 /** Who performs an administrative action, for the records it writes. */
 export interface Actor {
@@ -40,6 +40,14 @@ export const AUDIT_PAGE_SIZE = { default: 100, max: 1000 } as const;
 /** A page stops growing past this many bytes of record content. */
 const PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_SEQ = "9223372036854775807";
+/**
+ * Well above the longest actor, action or target Warden writes: "user:" and a
+ * 256-character subject, or a lockout's key of such a subject and an address.
+ */
+const MAX_FILTER_LENGTH = 1024;
+
+/** An exact-match filter on `field`; null (match everything) when empty. */
+const filter = (value: string, field: string) => (value === "" ? null : boundedText(value, field, MAX_FILTER_LENGTH));
 
 /** Appends to the audit chain through `db`: pass the transaction of the change it records. */
 export async function recordAudit(db: Db, actor: Actor, entry: AuditEntry): Promise<void> {
@@ -93,9 +101,9 @@ export class AuditTrail {
     const rows = await withDatabaseErrors(() =>
       listAuditRecords.run(
         {
-          actor: request.actor === "" ? null : request.actor,
-          action: request.action === "" ? null : request.action,
-          target: request.target === "" ? null : request.target,
+          actor: filter(request.actor, "actor"),
+          action: filter(request.action, "action"),
+          target: filter(request.target, "target"),
           recordedAfter: request.recordedAfter ?? null,
           recordedBefore: request.recordedBefore ?? null,
           cursorSeq: cursor ?? null,

@@ -15,7 +15,7 @@ import {
 import { isKnownScope, SCOPES } from "../authz/scopes.js";
 import { recordAudit, type Actor } from "../audit/audit.js";
 import { withDatabaseErrors } from "../db/errors.js";
-import { UUID_PATTERN } from "../validate.js";
+import { boundedText, UUID_PATTERN } from "../validate.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Db, type Pool, type PoolClient } from "../db/pool.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -27,6 +27,8 @@ import { generateServiceToken, hashServiceToken } from "./format.js";
 
 export const TOKEN_LIMITS = {
   name: /^[a-z0-9][a-z0-9._-]{0,63}$/,
+  /** The longest name `name` allows: a selector naming a longer one names no token. */
+  nameLength: 64,
   description: 512,
   reason: 512,
   defaultGraceMs: 24 * 3600 * 1000,
@@ -69,10 +71,7 @@ function toServiceToken(row: TokenRow, now: Date): ServiceToken {
 function requiredReason(reason: string): string {
   const trimmed = reason.trim();
   if (trimmed === "") throw new InvalidArgumentError("reason", "required");
-  if (trimmed.length > TOKEN_LIMITS.reason) {
-    throw new InvalidArgumentError("reason", `longer than ${TOKEN_LIMITS.reason} characters`);
-  }
-  return trimmed;
+  return boundedText(trimmed, "reason", TOKEN_LIMITS.reason);
 }
 
 function selectorParams(selector: ServiceTokenSelector | undefined): { id: string | null; name: string | null } {
@@ -80,7 +79,9 @@ function selectorParams(selector: ServiceTokenSelector | undefined): { id: strin
     if (!UUID_PATTERN.test(selector.id)) throw new InvalidArgumentError("token.id", "must be a UUID");
     return { id: selector.id.toLowerCase(), name: null };
   }
-  if (selector?.name !== undefined && selector.name !== "") return { id: null, name: selector.name };
+  if (selector?.name !== undefined && selector.name !== "") {
+    return { id: null, name: boundedText(selector.name, "token.name", TOKEN_LIMITS.nameLength) };
+  }
   throw new InvalidArgumentError("token", "set id or name");
 }
 
@@ -129,9 +130,7 @@ export class ServiceTokens {
     if (input.expiresAt !== undefined && input.expiresAt <= now) {
       throw new InvalidArgumentError("expires_at", "must be in the future");
     }
-    if (input.description.length > TOKEN_LIMITS.description) {
-      throw new InvalidArgumentError("description", `longer than ${TOKEN_LIMITS.description} characters`);
-    }
+    boundedText(input.description, "description", TOKEN_LIMITS.description);
 
     const secret = generateServiceToken();
     return this.inTransaction(async (client) => {
