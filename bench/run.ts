@@ -271,6 +271,12 @@ async function main(): Promise<void> {
       { name: "bench-cached", scopes: ["events:write"], expiresAt: undefined, description: "" },
       actor,
     );
+    // Reporting (LogEvent, LogEvents) needs a credential holding events:write.
+    const reporter = await tokens.create(
+      { name: "bench-reporter", scopes: ["events:write"], expiresAt: undefined, description: "" },
+      actor,
+    );
+    const reporting = { authorization: `Bearer ${reporter.secret}` };
     const coldCount = only !== undefined && !only.includes("service-token-cold") ? 0 : smoke ? 50 : 4000;
     const cold: string[] = [];
     for (let i = 0; i < coldCount; i += 50) {
@@ -297,7 +303,7 @@ async function main(): Promise<void> {
     const decision = await decisionTimes(pool, smoke ? 10_000 : 1_000_000);
     log(`in-process decision: p50 ${decision.p50Micros.toFixed(2)} µs, p99 ${decision.p99Micros.toFixed(2)} µs`);
     await pool.end();
-    const tokensCreated = 1 + coldCount;
+    const tokensCreated = 2 + coldCount;
     const routesFile = path.join(dir, "routes.json");
     await writeFile(
       routesFile,
@@ -468,6 +474,7 @@ async function main(): Promise<void> {
     const logEventMax = await phase(server, "logevent-max", {
       method: "/warden.v1.AuthService/LogEvent",
       payloads: single,
+      metadata: reporting,
       once: true,
       mode: closed(64),
     });
@@ -480,6 +487,7 @@ async function main(): Promise<void> {
     await phase(server, "logevent-half-rate", {
       method: "/warden.v1.AuthService/LogEvent",
       payloads: single2,
+      metadata: reporting,
       once: true,
       mode: { kind: "open", ratePerSecond: halfRate },
     });
@@ -492,6 +500,7 @@ async function main(): Promise<void> {
     const logEvents = await phase(server, "logevents-1000", {
       method: "/warden.v1.AuthService/LogEvents",
       payloads: batches,
+      metadata: reporting,
       once: true,
       mode: closed(4),
     });

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's quick start, checked: `npm start` with no DATABASE_URL serves on an
 # embedded PostgreSQL; buf curl reaches Health, LogEvent and Authenticate through
-# server reflection; after a restart the recorded event is still there, read
-# back with a token the CLI made.
+# server reflection, with a token the CLI made; after a restart the recorded
+# event is still there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,16 +67,23 @@ expect() {
   fi
 }
 
+# A fresh checkout: npm start makes its data folder and serves without any setup.
 start
 expect "$(call grpc.health.v1.Health/Check '{}')" '"SERVING"'
-event_id=$(node -e 'console.log(crypto.randomUUID())')
-expect "$(call warden.v1.AuthService/LogEvent "{\"event\":{\"eventId\":\"$event_id\",\"type\":\"EVENT_TYPE_LOGIN_SUCCESS\",\"outcome\":\"OUTCOME_SUCCESS\",\"principal\":{\"subject\":\"smoke\"}}}")" "$event_id"
 expect "$(call warden.v1.AuthService/Authenticate '{"credential":"not-a-token"}')" FAILURE_REASON_MALFORMED_CREDENTIAL
 stop
 
-# Reading events is an admin call: a token made with the CLI, as the README shows, while the server is down.
-reader=$(npm run --silent warden -- token create --name smoke-reader --scopes events:read | tail -n 1)
+# Reporting and reading events need a token, made with the CLI as the README shows while the server is
+# stopped (the CLI opens the embedded database itself).
+token=$(npm run --silent warden -- token create --name smoke-service --scopes events:write,events:read | tail -n 1)
+auth="authorization: Bearer $token"
+
 start
-expect "$(call warden.v1.AuthService/ListEvents '{"subject":"smoke"}' -H "authorization: Bearer $reader")" "$event_id"
+event_id=$(node -e 'console.log(crypto.randomUUID())')
+expect "$(call warden.v1.AuthService/LogEvent "{\"event\":{\"eventId\":\"$event_id\",\"type\":\"EVENT_TYPE_LOGIN_SUCCESS\",\"outcome\":\"OUTCOME_SUCCESS\",\"principal\":{\"subject\":\"smoke\"}}}" -H "$auth")" "$event_id"
 stop
-echo "smoke: passed (embedded database, reflection, restart keeps data)"
+
+start
+expect "$(call warden.v1.AuthService/ListEvents '{"subject":"smoke"}' -H "$auth")" "$event_id"
+stop
+echo "smoke: passed (embedded database, reflection, CLI token, restart keeps data)"

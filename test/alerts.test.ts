@@ -37,6 +37,7 @@ import {
   bearer,
   callError,
   createTokenWithCli,
+  forgetReporter,
   eventually,
   startReplica,
   startTestWarden,
@@ -281,8 +282,9 @@ describe("default rules", () => {
       { metadata: writer },
     );
     tokens.close();
-    // The admin token was revoked too.
+    // The admin token was revoked too, and the token the tests report with.
     admin = bearer(await createTokenWithCli(t.warden.databaseUrl, "alert-admin-2", "alerts:read,alerts:write"));
+    forgetReporter(t.db.url);
     const [alert] = await raised("emergency-token-revocation", "all");
     // One alert for the whole emergency: each token's revocation repeats it.
     expect(alert).toMatchObject({ severity: AlertSeverity.CRITICAL });

@@ -1,8 +1,9 @@
-import { status, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuthenticateRequest,
+  CheckLockoutRequest,
   ListEventsRequest,
   LogEventRequest,
   LogEventsRequest,
@@ -15,6 +16,7 @@ import {
   PrincipalKind,
   Severity,
 } from "../src/gen/warden/v1/event.js";
+import { generateServiceToken } from "../src/tokens/format.js";
 import { createTestDatabase } from "./support/database.js";
 import { bearer, createToken, startTestWarden, type TestWarden } from "./support/warden.js";
 
@@ -209,6 +211,42 @@ describe("LogEvent", () => {
   });
 });
 
+describe("reporting needs events:write", () => {
+  it("refuses LogEvent, LogEvents and CheckLockout without it, and records refusals but not each success", async () => {
+    const reader = bearer(await createToken(t.db.url, `reader-${randomUUID()}`, ["events:read"]));
+    const calls = (metadata: Metadata) => [
+      t.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }), { metadata }),
+      t.client.logEvents(LogEventsRequest.fromPartial({ events: [loginFailure()] }), { metadata }),
+      t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject: "alice" }), { metadata }),
+    ];
+    for (const error of await Promise.all(calls(new Metadata()).map(grpcError))) {
+      expect(error.code).toBe(status.UNAUTHENTICATED);
+    }
+    for (const error of await Promise.all(calls(reader).map(grpcError))) {
+      expect([error.code, error.details]).toEqual([status.PERMISSION_DENIED, "missing scope events:write"]);
+    }
+    const forged = bearer(generateServiceToken());
+    for (const error of await Promise.all(calls(forged).map(grpcError))) {
+      expect(error.code).toBe(status.UNAUTHENTICATED);
+    }
+
+    const name = `reporter-${randomUUID()}`;
+    const reporter = bearer(await createToken(t.db.url, name, ["events:write"]));
+    for (let i = 0; i < 5; i += 1) await Promise.all(calls(reporter));
+    // Five rounds of reports, and not one TOKEN_AUTH_SUCCESS for the reporter: only the reported events.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [row] = await t.db.query<{ successes: string }>(
+      "SELECT count(*) AS successes FROM security_events WHERE type = 'TOKEN_AUTH_SUCCESS' AND service_token_name = $1",
+      [name],
+    );
+    expect(Number(row!.successes)).toBe(0);
+    const refused = await t.db.query<{ failure_reason: string }>(
+      "SELECT failure_reason FROM security_events WHERE type = 'TOKEN_AUTH_FAILURE' AND source_service = 'warden-reporter'",
+    );
+    expect(refused.map((r) => r.failure_reason)).toContain("UNKNOWN_TOKEN");
+  });
+});
+
 describe("an event the database refuses", () => {
   it("fails only its own call, not the others committed with it", async () => {
     const subject = `neighbour-${randomUUID()}`;
@@ -389,7 +427,9 @@ describe("bounded event queue", () => {
         LogEventsRequest.fromPartial({ events: Array.from({ length: 5 }, () => loginFailure()) }),
       );
       expect(accepted.results).toHaveLength(5);
-      expect(await small.db.query("SELECT count(*)::int AS n FROM security_events")).toEqual([{ n: 5 }]);
+      expect(
+        await small.db.query("SELECT count(*)::int AS n FROM security_events WHERE type = 'LOGIN_FAILURE'"),
+      ).toEqual([{ n: 5 }]);
     } finally {
       await small.stop();
     }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthenticateRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, Outcome } from "../src/gen/warden/v1/event.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
-import { authClient, startTestWarden } from "./support/warden.js";
+import { authClient, reporterOf, startTestWarden } from "./support/warden.js";
 
 describe("graceful stop", () => {
   it("writes every event Authenticate queued before it stops", async () => {
@@ -55,7 +55,7 @@ describe("the warden CLI", () => {
       });
     });
     const { grpcPort, httpPort } = (await serving) as { grpcPort: number; httpPort: number };
-    const client = authClient(`127.0.0.1:${grpcPort}`);
+    const client = authClient(`127.0.0.1:${grpcPort}`, reporterOf(db.url));
     const secret = "secret-credential-value-that-must-not-be-logged";
     const auth = await client.authenticate(AuthenticateRequest.fromPartial({ credential: secret }));
     await client.logEvent(

@@ -7,7 +7,7 @@ import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthServiceClient, AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
 import { FailureReason } from "../src/gen/warden/v1/event.js";
-import { startTestWarden, type TestWarden } from "./support/warden.js";
+import { createToken, startTestWarden, type TestWarden } from "./support/warden.js";
 
 const run = promisify(execFile);
 
@@ -151,12 +151,13 @@ describe("server reflection", () => {
     await t.stop();
   });
 
-  const bufCurl = async (method: string, body: object) => {
+  const bufCurl = async (method: string, body: object, headers: string[] = []) => {
     const { stdout } = await run(path.join("node_modules", ".bin", "buf"), [
       "curl",
       "--protocol",
       "grpc",
       "--http2-prior-knowledge",
+      ...headers.flatMap((header) => ["-H", header]),
       "-d",
       JSON.stringify(body),
       `http://127.0.0.1:${t.warden.grpcPort}/${method}`,
@@ -172,9 +173,12 @@ describe("server reflection", () => {
     expect(await bufCurl("warden.v1.AuthService/Authenticate", { credential: "x" })).toMatchObject({
       failureReason: "FAILURE_REASON_MALFORMED_CREDENTIAL",
     });
-    const logged = await bufCurl("warden.v1.AuthService/LogEvent", {
-      event: { type: "EVENT_TYPE_LOGIN_SUCCESS", outcome: "OUTCOME_SUCCESS", principal: { subject: "via-buf" } },
-    });
+    const reporter = await createToken(t.db.url, "buf-reporter", ["events:write"]);
+    const logged = await bufCurl(
+      "warden.v1.AuthService/LogEvent",
+      { event: { type: "EVENT_TYPE_LOGIN_SUCCESS", outcome: "OUTCOME_SUCCESS", principal: { subject: "via-buf" } } },
+      [`authorization: Bearer ${reporter}`],
+    );
     expect(logged.eventId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

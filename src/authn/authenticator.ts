@@ -73,6 +73,22 @@ export class Authenticator {
     return this.attempt(attempt, { events, risk: undefined });
   }
 
+  /**
+   * Authenticates the caller of a reporting call (LogEvent, CheckLockout),
+   * which a service makes at its own request rate: not scored for risk, and
+   * only a refusal is recorded, since a success per call would double every
+   * event reported.
+   */
+  authenticateReporter(attempt: AuthenticationAttempt): Promise<AuthenticationResult> {
+    return this.attempt(attempt, { events: this.refusalsOnly, risk: undefined });
+  }
+
+  private readonly refusalsOnly: EventSink = {
+    record: (event) => {
+      if (event.outcome !== Outcome.SUCCESS) this.events.record(event);
+    },
+  };
+
   private async attempt(attempt: AuthenticationAttempt, duties: AttemptDuties): Promise<AuthenticationResult> {
     const { events } = duties;
     const occurredAt = this.now();

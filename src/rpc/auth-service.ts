@@ -20,7 +20,7 @@ import type {
   LogEventsResponse,
 } from "../gen/warden/v1/auth_service.js";
 import { FailureReason } from "../gen/warden/v1/event.js";
-import { authorize } from "./authorize.js";
+import { authorize, authorizeReporter } from "./authorize.js";
 import { isInetAddress } from "../validate.js";
 import { bearerCredential } from "./metadata.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
@@ -90,12 +90,15 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
           };
     },
 
-    logEvent: async (request: LogEventRequest): Promise<LogEventResponse> => {
+    // Reported events count toward lockouts and raise alerts: reporting is for services holding events:write.
+    logEvent: async (request: LogEventRequest, context: CallContext): Promise<LogEventResponse> => {
+      await authorizeReporter(deps.authenticator, context, "events:write");
       const [result] = await write([toEventRecord(request.event, "event", deps.now())]);
       return result!;
     },
 
-    logEvents: async (request: LogEventsRequest): Promise<LogEventsResponse> => {
+    logEvents: async (request: LogEventsRequest, context: CallContext): Promise<LogEventsResponse> => {
+      await authorizeReporter(deps.authenticator, context, "events:write");
       if (request.events.length === 0) throw new InvalidArgumentError("events", "at least one event is required");
       if (request.events.length > MAX_EVENTS_PER_BATCH) {
         throw new InvalidArgumentError("events", `at most ${MAX_EVENTS_PER_BATCH} events per call`);
@@ -111,7 +114,9 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       return listEvents(deps.db, request);
     },
 
-    checkLockout: async (request: CheckLockoutRequest): Promise<CheckLockoutResponse> => {
+    // An admission is held until reported, so an anonymous caller could keep a subject refused.
+    checkLockout: async (request: CheckLockoutRequest, context: CallContext): Promise<CheckLockoutResponse> => {
+      await authorizeReporter(deps.authenticator, context, "events:write");
       const subject = text(request.subject, "subject", "");
       if (subject === null) throw new InvalidArgumentError("subject", "required");
       if (request.clientIp !== "" && !isInetAddress(request.clientIp)) {

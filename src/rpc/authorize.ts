@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import type { Authenticator } from "../authn/authenticator.js";
+import type { AuthenticationResult, Authenticator } from "../authn/authenticator.js";
 import { grants, isKnownScope, type Scope } from "../authz/scopes.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
 import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
@@ -26,9 +26,45 @@ export async function authorizeCaller(
   context: Omit<CallContext, "timeoutMs">,
   scope: Scope,
 ): Promise<{ actor: Actor; scopes: string[] }> {
+  const credential = requireCredential(context);
+  return admit(
+    await authenticator.authenticate({ credential, client: undefined, sourceService: "warden-admin" }),
+    context,
+    scope,
+  );
+}
+
+/**
+ * Reporting calls (LogEvent, LogEvents, CheckLockout): the caller's credential
+ * must carry `scope`, as for admin calls, but is authenticated without a risk
+ * score and without recording each success (see Authenticator.authenticateReporter).
+ */
+export async function authorizeReporter(
+  authenticator: Authenticator,
+  context: Omit<CallContext, "timeoutMs">,
+  scope: Scope,
+): Promise<Actor> {
+  const credential = requireCredential(context);
+  const result = await authenticator.authenticateReporter({
+    credential,
+    client: undefined,
+    sourceService: "warden-reporter",
+  });
+  return admit(result, context, scope).actor;
+}
+
+function requireCredential(context: Omit<CallContext, "timeoutMs">): string {
   const credential = bearerCredential(context.metadata);
   if (credential === "") throw new UnauthenticatedError("authorization: a Bearer credential is required");
-  const result = await authenticator.authenticate({ credential, client: undefined, sourceService: "warden-admin" });
+  return credential;
+}
+
+/** The caller, once its authentication succeeded and carries `scope`. */
+function admit(
+  result: AuthenticationResult,
+  context: Omit<CallContext, "timeoutMs">,
+  scope: Scope,
+): { actor: Actor; scopes: string[] } {
   if (!result.authenticated) {
     throw new UnauthenticatedError(`authorization: credential refused (${FailureReason[result.failureReason]})`);
   }

@@ -1,5 +1,6 @@
 import { credentials, Metadata, type CallOptions, type ServiceError } from "@grpc/grpc-js";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { pino } from "pino";
@@ -212,16 +213,47 @@ export function bearer(credential: string): Metadata {
   return metadata;
 }
 
-/** A promise-returning face of the generated AuthService client. */
-export function authClient(address: string) {
+const reporters = new Map<string, Promise<Metadata>>();
+
+/** A credential holding events:write, as reporting services need: one token per database, made on first use. */
+export function reporterOf(databaseUrl: string): () => Promise<Metadata> {
+  return () => {
+    let reporter = reporters.get(databaseUrl);
+    if (reporter === undefined) {
+      reporter = createToken(databaseUrl, `test-reporter-${randomUUID()}`, ["events:write"]).then(bearer);
+      reporters.set(databaseUrl, reporter);
+    }
+    return reporter;
+  };
+}
+
+/** After a test revokes every token: the next reporting call makes a new reporter. */
+export function forgetReporter(databaseUrl: string): void {
+  reporters.delete(databaseUrl);
+}
+
+/**
+ * A promise-returning face of the generated AuthService client. Reporting
+ * calls (LogEvent, LogEvents, CheckLockout) given no metadata carry
+ * `reporter`'s credential.
+ */
+export function authClient(address: string, reporter?: () => Promise<Metadata>) {
   const client = new AuthServiceClient(address, credentials.createInsecure());
+  const reporting = <Request, Response>(method: UnaryMethod<Request, Response>) => {
+    const plain = call(method);
+    return async (request: Request, options: { metadata?: Metadata; deadlineMs?: number } = {}) =>
+      plain(
+        request,
+        options.metadata !== undefined || reporter === undefined ? options : { ...options, metadata: await reporter() },
+      );
+  };
   return {
     raw: client,
     authenticate: call<AuthenticateRequest, AuthenticateResponse>(client.authenticate.bind(client)),
-    logEvent: call<LogEventRequest, LogEventResponse>(client.logEvent.bind(client)),
-    logEvents: call<LogEventsRequest, LogEventsResponse>(client.logEvents.bind(client)),
+    logEvent: reporting<LogEventRequest, LogEventResponse>(client.logEvent.bind(client)),
+    logEvents: reporting<LogEventsRequest, LogEventsResponse>(client.logEvents.bind(client)),
     listEvents: call<ListEventsRequest, ListEventsResponse>(client.listEvents.bind(client)),
-    checkLockout: call<CheckLockoutRequest, CheckLockoutResponse>(client.checkLockout.bind(client)),
+    checkLockout: reporting<CheckLockoutRequest, CheckLockoutResponse>(client.checkLockout.bind(client)),
     close: () => client.close(),
   };
 }
@@ -273,7 +305,7 @@ export async function startTestWarden(
     ...env,
   });
   const warden = await startWarden(config, pino({ level: process.env.WARDEN_TEST_LOG_LEVEL ?? "silent" }), overrides);
-  const client = authClient(`127.0.0.1:${warden.grpcPort}`);
+  const client = authClient(`127.0.0.1:${warden.grpcPort}`, reporterOf(database.url));
   const tokens = tokenClient(`127.0.0.1:${warden.grpcPort}`);
   let reader: Promise<Metadata> | undefined;
   return {
@@ -350,5 +382,5 @@ export async function startReplica(databaseUrl: string, env: Record<string, stri
       if (entry.msg === "warden serving") resolve(entry.grpcPort!);
     });
   });
-  return { process: child, port, client: authClient(`127.0.0.1:${port}`) };
+  return { process: child, port, client: authClient(`127.0.0.1:${port}`, reporterOf(databaseUrl)) };
 }

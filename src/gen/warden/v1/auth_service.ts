@@ -1451,7 +1451,10 @@ export const AuthServiceService = {
       Buffer.from(AuthenticateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AuthenticateResponse => AuthenticateResponse.decode(value),
   },
-  /** Records one event. Returns after the event is committed. */
+  /**
+   * Records one event. Returns after the event is committed. The caller's
+   * `authorization: Bearer` credential must carry events:write (or admin).
+   */
   logEvent: {
     path: "/warden.v1.AuthService/LogEvent" as const,
     requestStream: false as const,
@@ -1461,7 +1464,10 @@ export const AuthServiceService = {
     responseSerialize: (value: LogEventResponse): Buffer => Buffer.from(LogEventResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LogEventResponse => LogEventResponse.decode(value),
   },
-  /** Records up to 1,000 events atomically. Returns after they are committed. */
+  /**
+   * Records up to 1,000 events atomically. Returns after they are committed.
+   * Needs events:write, as LogEvent does.
+   */
   logEvents: {
     path: "/warden.v1.AuthService/LogEvents" as const,
     requestStream: false as const,
@@ -1489,7 +1495,7 @@ export const AuthServiceService = {
    * attempt is held as pending until the service reports the outcome with
    * LogEvent (LOGIN_SUCCESS or LOGIN_FAILURE for the same subject and client
    * address), so parallel attempts stop at exactly the lockout limit, across
-   * every replica. Unreported attempts lapse after a minute.
+   * every replica. Unreported attempts lapse after a minute. Needs events:write.
    */
   checkLockout: {
     path: "/warden.v1.AuthService/CheckLockout" as const,
@@ -1510,9 +1516,15 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
    * gRPC errors mean the request itself was bad or Warden could not decide.
    */
   authenticate: handleUnaryCall<AuthenticateRequest, AuthenticateResponse>;
-  /** Records one event. Returns after the event is committed. */
+  /**
+   * Records one event. Returns after the event is committed. The caller's
+   * `authorization: Bearer` credential must carry events:write (or admin).
+   */
   logEvent: handleUnaryCall<LogEventRequest, LogEventResponse>;
-  /** Records up to 1,000 events atomically. Returns after they are committed. */
+  /**
+   * Records up to 1,000 events atomically. Returns after they are committed.
+   * Needs events:write, as LogEvent does.
+   */
   logEvents: handleUnaryCall<LogEventsRequest, LogEventsResponse>;
   /**
    * Lists recorded events, newest first. The caller's `authorization: Bearer`
@@ -1524,7 +1536,7 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
    * attempt is held as pending until the service reports the outcome with
    * LogEvent (LOGIN_SUCCESS or LOGIN_FAILURE for the same subject and client
    * address), so parallel attempts stop at exactly the lockout limit, across
-   * every replica. Unreported attempts lapse after a minute.
+   * every replica. Unreported attempts lapse after a minute. Needs events:write.
    */
   checkLockout: handleUnaryCall<CheckLockoutRequest, CheckLockoutResponse>;
 }
@@ -1550,7 +1562,10 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AuthenticateResponse) => void,
   ): ClientUnaryCall;
-  /** Records one event. Returns after the event is committed. */
+  /**
+   * Records one event. Returns after the event is committed. The caller's
+   * `authorization: Bearer` credential must carry events:write (or admin).
+   */
   logEvent(
     request: LogEventRequest,
     callback: (error: ServiceError | null, response: LogEventResponse) => void,
@@ -1566,7 +1581,10 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LogEventResponse) => void,
   ): ClientUnaryCall;
-  /** Records up to 1,000 events atomically. Returns after they are committed. */
+  /**
+   * Records up to 1,000 events atomically. Returns after they are committed.
+   * Needs events:write, as LogEvent does.
+   */
   logEvents(
     request: LogEventsRequest,
     callback: (error: ServiceError | null, response: LogEventsResponse) => void,
@@ -1606,7 +1624,7 @@ export interface AuthServiceClient extends Client {
    * attempt is held as pending until the service reports the outcome with
    * LogEvent (LOGIN_SUCCESS or LOGIN_FAILURE for the same subject and client
    * address), so parallel attempts stop at exactly the lockout limit, across
-   * every replica. Unreported attempts lapse after a minute.
+   * every replica. Unreported attempts lapse after a minute. Needs events:write.
    */
   checkLockout(
     request: CheckLockoutRequest,
