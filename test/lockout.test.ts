@@ -109,6 +109,23 @@ describe("lockout counters in PostgreSQL", () => {
     expect(await counter("SUBJECT", "parallel")).toMatchObject({ lockouts: 1 });
   });
 
+  it("counts every other failure when the database refuses one key of the batch", async () => {
+    // Stands for any refusal validation did not foresee.
+    await db.query("ALTER TABLE lockout_counters ADD CONSTRAINT refuse_poison CHECK (key <> 'poison')");
+    try {
+      await Promise.all([
+        ...Array.from({ length: 2 }, () => replicas[0]!.countFailure(lockoutKeys("neighbour", undefined))),
+        replicas[0]!.countFailure(lockoutKeys("poison", undefined)),
+        ...Array.from({ length: 2 }, () => replicas[0]!.countFailure(lockoutKeys("neighbour", undefined))),
+      ]);
+      // Below max_failures (5), so the count is still there to read.
+      expect(await counter("SUBJECT", "neighbour")).toEqual({ failures: 4, lockouts: 0 });
+      expect(await counter("SUBJECT", "poison")).toBeUndefined();
+    } finally {
+      await db.query("ALTER TABLE lockout_counters DROP CONSTRAINT refuse_poison");
+    }
+  });
+
   it("locks after max_failures for a wait that multiplies up to max_wait, and records ACCOUNT_LOCKED", async () => {
     const waits: number[] = [];
     for (let lockout = 0; lockout < 6; lockout += 1) {

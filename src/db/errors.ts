@@ -43,6 +43,11 @@ export function classifyDatabaseError(error: unknown): unknown {
   return error;
 }
 
+/** Whether a classified error means the database could not serve the work now, rather than refused it. */
+export function isTransient(error: unknown): boolean {
+  return error instanceof UnavailableError || error instanceof DeadlineExceededError;
+}
+
 /** Runs database work, turning an unreachable or overloaded database into a typed error. */
 export async function withDatabaseErrors<T>(work: () => Promise<T>): Promise<T> {
   try {

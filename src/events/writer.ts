@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { classifyDatabaseError } from "../db/errors.js";
+import { classifyDatabaseError, isTransient } from "../db/errors.js";
 import type { Db } from "../db/pool.js";
-import { DeadlineExceededError, ResourceExhaustedError, ShuttingDownError, UnavailableError } from "../errors.js";
+import { ResourceExhaustedError, ShuttingDownError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { EventRecord } from "./event.js";
 import { insertEventRecords } from "./insert.js";
@@ -32,11 +32,6 @@ interface PendingWrite {
   records: EventRecord[];
   /** Absent for fire-and-forget writes, which are retried instead of reported. */
   settle?: { resolve: (results: WriteResult[]) => void; reject: (error: unknown) => void };
-}
-
-/** The database could not take the batch now; it may later. */
-function isRetryable(error: unknown): boolean {
-  return error instanceof UnavailableError || error instanceof DeadlineExceededError;
 }
 
 /**
@@ -155,7 +150,7 @@ export class EventWriter {
         const error = classifyDatabaseError(caught);
         // The database refused something in the batch: write each caller's events
         // alone, so one refused write fails only its own caller.
-        if (batch.length > 1 && !isRetryable(error)) await this.writeEach(batch);
+        if (batch.length > 1 && !isTransient(error)) await this.writeEach(batch);
         else this.fail(batch, records.length, error);
       }
     }
@@ -198,7 +193,7 @@ export class EventWriter {
 
   private fail(batch: PendingWrite[], size: number, error: unknown): void {
     this.queuedEvents -= size;
-    const retryable = isRetryable(error);
+    const retryable = isTransient(error);
     const retry: PendingWrite[] = [];
     for (const pending of batch) {
       if (pending.settle) pending.settle.reject(error);

@@ -16,6 +16,7 @@ import {
 } from "../../sql/queries/lockouts.queries.js";
 import { LRUCache } from "lru-cache";
 import { hostname } from "node:os";
+import { classifyDatabaseError, isTransient } from "../db/errors.js";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import { withTransaction, type Pool } from "../db/pool.js";
 import { EVENT_LIMITS, newEventId } from "../events/event.js";
@@ -435,15 +436,33 @@ export class Lockouts {
         size += next.keys.length;
       }
       this.queuedKeys -= size;
-      const keys = batch.flatMap((queued) => queued.keys);
-      try {
-        await this.announce(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db));
-        await this.detectStuffing(keys);
-      } catch (error) {
-        this.log.warn({ err: error, failures: keys.length }, "lockout: could not count failed attempts");
+      const refused = await this.count(
+        batch.flatMap((queued) => queued.keys),
+        settles,
+      );
+      // The database refused something in the batch: count each attempt alone, so one refused key costs only its own.
+      if (refused && batch.length > 1) {
+        for (const queued of batch) await this.count(queued.keys, settles);
       }
       for (const queued of batch) queued.counted();
     }
+  }
+
+  /** Counts failures in one statement; true when the database refused it (rather than being unreachable). */
+  private async count(keys: LockoutKey[], settles: boolean): Promise<boolean> {
+    try {
+      await this.announce(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db));
+    } catch (caught) {
+      const error = classifyDatabaseError(caught);
+      this.log.warn({ err: error, failures: keys.length }, "lockout: could not count failed attempts");
+      return !isTransient(error);
+    }
+    try {
+      await this.detectStuffing(keys);
+    } catch (error) {
+      this.log.warn({ err: error }, "lockout: could not check for credential stuffing");
+    }
+    return false;
   }
 
   /**
