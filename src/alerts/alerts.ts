@@ -30,11 +30,10 @@ import {
   type WatchAlertsResponse,
 } from "../gen/warden/v1/alert_service.js";
 import { recordAudit, type Actor } from "../audit/audit.js";
+import { MAX_RULE_NAME_LENGTH } from "./rules.js";
 
 export const ALERT_PAGE_SIZE = { default: 100, max: 1000 } as const;
 const MAX_NOTE_LENGTH = 1024;
-/** Rule names are at most 63 characters (rules.ts); no longer filter can match. */
-const MAX_RULE_LENGTH = 63;
 
 type Row = IListAlertsResult;
 
@@ -64,7 +63,7 @@ export class Alerts {
         {
           state: enumLabel<alert_state>(AlertState, request.state, "state"),
           minSeverity: enumLabel<alert_severity>(AlertSeverity, request.minSeverity, "min_severity"),
-          rule: request.rule === "" ? null : boundedText(request.rule, "rule", MAX_RULE_LENGTH),
+          rule: request.rule === "" ? null : boundedText(request.rule, "rule", MAX_RULE_NAME_LENGTH),
           cursorCreatedAt: cursor?.at ?? null,
           cursorAlertId: cursor?.id ?? null,
           limit: pageSize + 1,

@@ -43,9 +43,18 @@ const matchSchema = z
 
 const severitySchema = z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"]);
 
+/** Longest rule name; ListAlerts refuses a longer filter, which could match nothing. */
+export const MAX_RULE_NAME_LENGTH = 63;
+const ruleName = z
+  .string()
+  .regex(
+    new RegExp(`^[a-z0-9][a-z0-9-]{0,${MAX_RULE_NAME_LENGTH - 1}}$`),
+    `lower-case letters, digits and dashes, at most ${MAX_RULE_NAME_LENGTH}`,
+  );
+
 const thresholdRule = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes, at most 63"),
+    name: ruleName,
     match: matchSchema,
     group_by: z.enum(GROUP_BY),
     threshold: z.number().int().min(1).max(100_000).default(1),
@@ -57,7 +66,7 @@ const thresholdRule = z
 
 const escalationRule = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes, at most 63"),
+    name: ruleName,
     escalation: z.object({ alerts: z.number().int().min(2).max(1000), window_seconds: seconds }).strict(),
     severity: severitySchema,
     cooldown_seconds: seconds.default(3600),

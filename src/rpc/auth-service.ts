@@ -20,8 +20,8 @@ import type {
   LogEventsResponse,
 } from "../gen/warden/v1/auth_service.js";
 import { FailureReason } from "../gen/warden/v1/event.js";
-import { authorize, authorizeReporter } from "./authorize.js";
 import { isInetAddress } from "../validate.js";
+import { authorize, authorizeReporter } from "./authorize.js";
 import { bearerCredential } from "./metadata.js";
 import { unary, type CallContext, type UnaryOptions } from "./unary.js";
 

@@ -2,7 +2,8 @@ import { isIP } from "node:net";
 import type { AuthenticationResult, Authenticator } from "../authn/authenticator.js";
 import { grants, isKnownScope, type Scope } from "../authz/scopes.js";
 import { PermissionDeniedError, UnauthenticatedError } from "../errors.js";
-import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
+import { rbacSubject } from "../authz/access.js";
+import { FailureReason } from "../gen/warden/v1/event.js";
 import type { Actor } from "../audit/audit.js";
 import { bearerCredential } from "./metadata.js";
 import type { CallContext } from "./unary.js";
@@ -72,10 +73,7 @@ function admit(
   if (!grants(principal.scopes, scope)) throw new PermissionDeniedError(`missing scope ${scope}`);
   const address = peerAddress(context.peer);
   const actor: Actor = {
-    principal:
-      principal.kind === PrincipalKind.SERVICE_TOKEN
-        ? `service_token:${principal.serviceTokenName}`
-        : `user:${principal.subject}`,
+    principal: rbacSubject(principal),
     requestId: context.requestId,
     ...(address === undefined ? {} : { clientIp: address }),
   };
