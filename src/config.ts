@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compileEdgeOptions, edgeEnvironment, type EdgeOptions } from "./rpc/edge/edge-options.js";
 import type { lockout_wait_strategy } from "../sql/queries/lockouts.queries.js";
 import {
   DEFAULT_LOCKOUT_POLICIES,
@@ -233,7 +234,7 @@ const environmentSchema = z.object({
     auditDays: o.audit ?? DEFAULT_RETENTION.auditDays,
   })),
 
-  WARDEN_RPC_TIMEOUT_MS: milliseconds(10_000),
+  ...edgeEnvironment,
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
   WARDEN_EVENT_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(20),
@@ -274,7 +275,7 @@ export type TransportSecurity =
 
 export interface Config {
   database: DatabaseConfig;
-  grpc: { host: string; port: number; security: TransportSecurity; defaultTimeoutMs: number };
+  grpc: { host: string; port: number; security: TransportSecurity; edge: EdgeOptions };
   http: { host: string; port: number };
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtConfig | undefined;
@@ -388,7 +389,7 @@ export function loadConfig(env: Environment = process.env): Config {
       host: e.WARDEN_GRPC_HOST,
       port: e.WARDEN_GRPC_PORT,
       security,
-      defaultTimeoutMs: e.WARDEN_RPC_TIMEOUT_MS,
+      edge: compileEdgeOptions(e),
     },
     http: { host: e.WARDEN_HTTP_HOST, port: e.WARDEN_HTTP_PORT },
     jwt,

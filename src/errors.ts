@@ -28,6 +28,9 @@ export class ResourceExhaustedError extends WardenError {}
 /** The caller's deadline passed before the work finished. */
 export class DeadlineExceededError extends WardenError {}
 
+/** The caller cancelled the call, or went away. */
+export class CancelledError extends WardenError {}
+
 /** The server is shutting down and takes no new work. */
 export class ShuttingDownError extends WardenError {
   constructor() {

@@ -1,18 +1,17 @@
-import { Authenticator } from "./authn/authenticator.js";
+import { AuthenticationPipeline } from "./authn/pipeline.js";
+import { JwtAuthenticator } from "./authn/jwt-authenticator.js";
+import { ServiceTokenAuthenticator } from "./authn/service-token-authenticator.js";
 import { fileKeyResolver, RemoteJwks } from "./authn/jwks.js";
 import { JwtVerifier } from "./authn/jwt.js";
 import { servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
-import { createPool, type Pool } from "./db/pool.js";
+import { createPool, withSignal, type Pool } from "./db/pool.js";
 import { EventRecorder } from "./events/recorder.js";
 import { EventWriter } from "./events/writer.js";
 import { Lockouts } from "./lockout/lockouts.js";
 import { RiskDetector } from "./risk/detector.js";
 import { geoipLocator } from "./risk/geoip.js";
-import { riskService } from "./rpc/risk-service.js";
-import { alertService } from "./rpc/alert-service.js";
-import { auditService } from "./rpc/audit-service.js";
 import { AuditTrail } from "./audit/audit.js";
 import { addEventPartitions } from "./audit/retention.js";
 import { PeriodicTask } from "./ops/periodic.js";
@@ -24,10 +23,21 @@ import { WEBHOOK_SINK, WebhookDeliverer } from "./alerts/webhook.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
 import { createMetrics } from "./ops/metrics.js";
-import { authService } from "./rpc/auth-service.js";
-import { setHealth, startGrpcServer, stopGrpcServer } from "./rpc/server.js";
-import { lockoutService } from "./rpc/lockout-service.js";
-import { tokenService } from "./rpc/token-service.js";
+import { setHealth, startGrpcServer, stopGrpcServer, WARDEN_DESCRIPTOR_SET } from "./rpc/server.js";
+import { wardenServices } from "./rpc/services.js";
+import { Edge } from "./rpc/edge/edge.js";
+import { loadAccessRules } from "./rpc/edge/access-rules.js";
+import { CredentialWatch } from "./rpc/edge/credential-watch.js";
+import {
+  authenticateCaller,
+  deadline,
+  logAndMeasure,
+  mapErrors,
+  requestId,
+  requireScope,
+  superviseStreams,
+} from "./rpc/edge/layers.js";
+import { Components } from "./lifecycle.js";
 import { NotificationListener, type ListenerHandlers } from "./db/listener.js";
 import { ServiceTokens, ALL_TOKENS } from "./tokens/tokens.js";
 import { UsageRecorder } from "./tokens/usage.js";
@@ -36,11 +46,8 @@ import { ping } from "../sql/queries/health.queries.js";
 import { Access } from "./authz/access.js";
 import { Roles } from "./authz/roles.js";
 import { RoleSnapshots } from "./authz/snapshots.js";
-import { accessService } from "./rpc/access-service.js";
 import { ExtAuthz } from "./authz/envoy.js";
 import { loadRoutes } from "./authz/routes.js";
-import { extAuthzService } from "./rpc/ext-authz-service.js";
-import { roleService } from "./rpc/role-service.js";
 
 export interface RunningWarden {
   grpcPort: number;
@@ -110,7 +117,10 @@ async function startAlerting(config: Config, pool: Pool, listen: Listen, log: Lo
   };
 }
 
-/** Wires configuration to running servers. Everything the process holds is released by stop(). */
+/**
+ * Wires configuration to running servers: one ordered list of components,
+ * each started after what it depends on and stopped, by stop(), in reverse.
+ */
 export async function startWarden(
   config: Config,
   log: Logger,
@@ -118,24 +128,29 @@ export async function startWarden(
 ): Promise<RunningWarden> {
   const security = servingSecurity(config);
   const now = overrides.now ?? (() => new Date());
-  let embedded: EmbeddedPostgres | undefined;
-  let databaseUrl = config.database.url;
-  if (databaseUrl === undefined) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: config.database.embedded.dataDir,
-      port: config.database.embedded.port,
-      database: "warden",
-    });
-    databaseUrl = embedded.url;
-    log.info(
-      { dataDir: config.database.embedded.dataDir, port: config.database.embedded.port },
-      "started embedded PostgreSQL",
-    );
-  }
-
+  const components = new Components(log);
   try {
+    const embedded =
+      config.database.url === undefined
+        ? await components.start(
+            "embedded PostgreSQL",
+            startEmbeddedPostgres({
+              dataDir: config.database.embedded.dataDir,
+              port: config.database.embedded.port,
+              database: "warden",
+            }),
+            (database: EmbeddedPostgres) => database.stop(),
+          )
+        : undefined;
+    if (embedded !== undefined) {
+      log.info(
+        { dataDir: config.database.embedded.dataDir, port: config.database.embedded.port },
+        "started embedded PostgreSQL",
+      );
+    }
+    const databaseUrl = embedded?.url ?? config.database.url!;
     if (config.database.migrateOnStart) await migrate(databaseUrl, log);
-    const listen: Listen = (channel, handlers) =>
+    const newListener: Listen = (channel, handlers) =>
       new NotificationListener(
         {
           url: databaseUrl,
@@ -146,14 +161,20 @@ export async function startWarden(
         handlers,
         log,
       );
-    const pool = createPool(
-      {
-        url: databaseUrl,
-        max: config.database.poolMax,
-        connectTimeoutMs: config.database.connectTimeoutMs,
-        statementTimeoutMs: config.database.statementTimeoutMs,
-      },
-      log,
+    const listen = (channel: string, handlers: ListenerHandlers) =>
+      components.start(`${channel} listener`, newListener(channel, handlers), (listener) => listener.stop());
+    const pool = await components.start(
+      "database pool",
+      createPool(
+        {
+          url: databaseUrl,
+          max: config.database.poolMax,
+          connectTimeoutMs: config.database.connectTimeoutMs,
+          statementTimeoutMs: config.database.statementTimeoutMs,
+        },
+        log,
+      ),
+      (started) => started.end(),
     );
     // Partitions for the months ahead, now and daily, so no event lands in the default partition.
     const partitions = new PeriodicTask(
@@ -164,74 +185,90 @@ export async function startWarden(
       (error) => log.warn({ err: error }, "could not add event partitions"),
     );
     await partitions.run();
-    partitions.start();
-    const events = new EventWriter(pool, config.events, log);
-    const usage = new UsageRecorder(pool, log);
+    await components.start("event partitions", partitions.start(), () => partitions.stop());
+    const events = await components.start("event writer", new EventWriter(pool, config.events, log), (writer) =>
+      writer.close(config.shutdownGraceMs),
+    );
+    const usage = await components.start("token usage", new UsageRecorder(pool, log), (recorder) => recorder.close());
     const serviceTokenVerifier = new ServiceTokenVerifier(
       pool,
       usage,
       { maxEntries: config.serviceTokens.cacheMax, ttlMs: config.serviceTokens.cacheTtlMs },
       now,
     );
-    const tokenChanges = listen("warden_service_tokens", {
-      onListening: () => serviceTokenVerifier.setCacheTrusted(true),
-      onLost: () => serviceTokenVerifier.setCacheTrusted(false),
-      onNotification: (tokenId) => serviceTokenVerifier.invalidate(tokenId || ALL_TOKENS),
-    });
-    tokenChanges.start();
+    (
+      await listen("warden_service_tokens", {
+        onListening: () => serviceTokenVerifier.setCacheTrusted(true),
+        onLost: () => serviceTokenVerifier.setCacheTrusted(false),
+        onNotification: (tokenId) => serviceTokenVerifier.invalidate(tokenId || ALL_TOKENS),
+      })
+    ).start();
     const tokens = new ServiceTokens(pool, now, (tokenId) => serviceTokenVerifier.invalidate(tokenId));
-    const expirySweep = setInterval(() => {
-      tokens
-        .recordExpirations()
-        .catch((error: unknown) => log.warn({ err: error }, "service token expiry sweep failed"));
-    }, 30_000);
-    expirySweep.unref();
+    await components.start(
+      "token expiry sweep",
+      setInterval(() => {
+        tokens
+          .recordExpirations()
+          .catch((error: unknown) => log.warn({ err: error }, "service token expiry sweep failed"));
+      }, 30_000).unref(),
+      (sweep) => clearInterval(sweep),
+    );
     const recorder = new EventRecorder(events, log, now);
-    const lockouts = config.lockout === undefined ? undefined : new Lockouts(pool, config.lockout, recorder, log, now);
-    let lockoutChanges: NotificationListener | undefined;
+    const lockouts =
+      config.lockout === undefined
+        ? undefined
+        : await components.start("lockouts", new Lockouts(pool, config.lockout, recorder, log, now), (started) =>
+            started.settled(),
+          );
     if (lockouts !== undefined) {
       // Before serving, so no attempt is counted by other rules; retried when the listener connects if this fails.
       await lockouts
         .writePolicies()
         .catch((error: unknown) => log.warn({ err: error }, "could not write lockout policies"));
-      lockoutChanges = listen("warden_lockouts", {
-        onListening: () => {
-          lockouts.listening().catch((error: unknown) => log.warn({ err: error }, "could not load active lockouts"));
-        },
-        onLost: () => lockouts.lost(),
-        onNotification: (payload) => lockouts.changed(payload),
-      });
-      lockoutChanges.start();
+      (
+        await listen("warden_lockouts", {
+          onListening: () => {
+            lockouts.listening().catch((error: unknown) => log.warn({ err: error }, "could not load active lockouts"));
+          },
+          onLost: () => lockouts.lost(),
+          onNotification: (payload) => lockouts.changed(payload),
+        })
+      ).start();
     }
     const risk =
       config.risk === undefined
         ? undefined
-        : new RiskDetector(
-            pool,
-            config.risk,
-            recorder,
-            log,
-            config.risk.geoipFile === undefined ? undefined : await geoipLocator(config.risk.geoipFile),
+        : await components.start(
+            "risk detector",
+            new RiskDetector(
+              pool,
+              config.risk,
+              recorder,
+              log,
+              config.risk.geoipFile === undefined ? undefined : await geoipLocator(config.risk.geoipFile),
+            ),
+            (detector) => detector.close(),
           );
-    const authenticator = new Authenticator(
-      await jwtVerifier(config, log, overrides),
-      serviceTokenVerifier,
-      recorder,
-      lockouts,
-      risk,
-      now,
+    // One authenticator per credential kind; the first to claim a credential verifies it.
+    const authenticator = new AuthenticationPipeline(
+      [
+        new ServiceTokenAuthenticator(serviceTokenVerifier),
+        new JwtAuthenticator(await jwtVerifier(config, log, overrides)),
+      ],
+      { events: recorder, lockouts, risk, now },
     );
-    const alerting = await startAlerting(config, pool, listen, log);
-    const snapshots = new RoleSnapshots(pool, config.authz, log);
-    const rbacChanges = listen(
-      "warden_rbac",
-      // A reconnect may have missed notifications, so it reloads in full; the poll covers the gaps in between.
-      {
-        onListening: () => void snapshots.reload(),
-        onLost: () => undefined,
-        onNotification: (version) => snapshots.notified(version),
-      },
+    const alerting = await components.start("alerting", startAlerting(config, pool, newListener, log), (started) =>
+      started?.stop(),
     );
+    const snapshots = await components.start("role snapshots", new RoleSnapshots(pool, config.authz, log), (started) =>
+      started.stop(),
+    );
+    // A reconnect may have missed notifications, so it reloads in full; the poll covers the gaps in between.
+    const rbacChanges = await listen("warden_rbac", {
+      onListening: () => void snapshots.reload(),
+      onLost: () => undefined,
+      onNotification: (version) => snapshots.notified(version),
+    });
     snapshots.start();
     rbacChanges.start();
     const roles = new Roles(pool, now, () => void snapshots.reload());
@@ -240,30 +277,65 @@ export async function startWarden(
       stripAuthorization: config.extAuthz.stripAuthorization,
     });
     const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk });
-    const rpcOptions = { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs };
 
-    const grpc = await startGrpcServer({
-      host: config.grpc.host,
-      port: config.grpc.port,
-      security,
-      authService: authService({ db: pool, authenticator, events, lockouts, risk, now }, rpcOptions),
-      tokenService: tokenService({ authenticator, tokens }, rpcOptions),
-      lockoutService: lockoutService({ authenticator, lockouts }, rpcOptions),
-      riskService: riskService({ authenticator, risk, now }, rpcOptions),
-      alertService: alertService({ authenticator, alerts: alerting }, rpcOptions),
-      auditService: auditService({ authenticator, audit: new AuditTrail(pool), db: pool }, rpcOptions),
-      roleService: roleService({ authenticator, roles }, rpcOptions),
-      accessService: accessService({ authenticator, access }, rpcOptions),
-      extAuthzService: extAuthzService(extAuthz, rpcOptions),
-    });
     let serving = true;
-    const ops = await startOpsServer({
-      host: config.http.host,
-      port: config.http.port,
-      registry: metrics.registry,
-      ready: async () => serving && (await ping.run(undefined, pool)).length === 1,
+    const ops = await components.start(
+      "ops HTTP server",
+      startOpsServer({
+        host: config.http.host,
+        port: config.http.port,
+        registry: metrics.registry,
+        ready: async () => serving && (await ping.run(undefined, pool)).length === 1,
+      }),
+      (started) => new Promise<void>((resolve) => started.server.close(() => resolve())),
+    );
+    const edgeOptions = config.grpc.edge;
+    const streamCallers = await components.start(
+      "stream credential watch",
+      new CredentialWatch((credential) => authenticator.stillValid(credential), edgeOptions.credentialRecheckMs, log),
+      (watch) => watch.stop(),
+    );
+    // Every RPC passes these, in this order; each sees the method's declared access rule.
+    const edge = new Edge(
+      [
+        requestId,
+        logAndMeasure(log, metrics),
+        mapErrors,
+        deadline,
+        authenticateCaller(authenticator),
+        requireScope,
+        superviseStreams(streamCallers, edgeOptions.streamMaxLifetimeMs),
+      ],
+      loadAccessRules(WARDEN_DESCRIPTOR_SET),
+      edgeOptions,
+    );
+    const services = wardenServices({
+      dbFor: (signal) => withSignal(pool, signal, databaseUrl),
+      authenticator,
+      events,
+      lockouts,
+      risk,
+      now,
+      tokens,
+      alerts: alerting,
+      audit: new AuditTrail(pool),
+      roles,
+      access,
+      extAuthz,
+      log,
     });
-    setHealth(grpc.health, true);
+    const grpc = await components.start(
+      "gRPC server",
+      startGrpcServer({ host: config.grpc.host, port: config.grpc.port, security, services, edge }),
+      async (started) => {
+        serving = false;
+        setHealth(started, false);
+        // Open WatchAlerts streams end now rather than at the grace period's end.
+        alerting?.feed.close();
+        await stopGrpcServer(started.server, config.shutdownGraceMs);
+      },
+    );
+    setHealth(grpc, true);
     log.info(
       {
         grpcPort: grpc.port,
@@ -283,29 +355,12 @@ export async function startWarden(
       httpPort: ops.port,
       databaseUrl,
       async stop() {
-        serving = false;
-        setHealth(grpc.health, false);
-        alerting?.feed.close();
-        await stopGrpcServer(grpc.server, config.shutdownGraceMs);
-        clearInterval(expirySweep);
-        await partitions.stop();
-        await tokenChanges.stop();
-        await lockoutChanges?.stop();
-        await rbacChanges.stop();
-        await snapshots.stop();
-        await lockouts?.settled();
-        await risk?.close();
-        await alerting?.stop();
-        await usage.close();
-        await events.close(config.shutdownGraceMs);
-        await pool.end();
-        await new Promise<void>((resolve) => ops.server.close(() => resolve()));
-        await embedded?.stop();
+        await components.stopAll();
         log.info("warden stopped");
       },
     };
   } catch (error) {
-    await embedded?.stop();
+    await components.stopAll();
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import type { Authenticator } from "../authn/authenticator.js";
+import type { AuthenticationPipeline } from "../authn/pipeline.js";
 import { InvalidArgumentError } from "../errors.js";
 import { text, validateClientContext } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
@@ -93,7 +93,7 @@ function eventFailureReason(decision: AccessDecision): FailureReason {
  */
 export class Access {
   constructor(
-    private readonly authenticator: Authenticator,
+    private readonly authenticator: AuthenticationPipeline,
     private readonly snapshots: RoleSnapshots,
     private readonly events: EventSink,
     private readonly now: () => Date = () => new Date(),

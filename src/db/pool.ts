@@ -105,3 +105,44 @@ export async function withTransaction<T>(
     client.release(broken);
   }
 }
+
+/**
+ * A Db whose queries stop when `signal` aborts: the running statement is
+ * cancelled on the server (pg_cancel_backend, from a connection of its own,
+ * since the pool may be exhausted) and its connection returns to the pool.
+ * For reads on behalf of a caller who may go away or run out of time.
+ */
+export function withSignal(pool: Pool, signal: AbortSignal, connectionString: string): Db {
+  const query = async (text: string, values?: unknown[]) => {
+    signal.throwIfAborted();
+    const client = await pool.connect();
+    let cancelling: Promise<void> | undefined;
+    const cancel = () => {
+      // pg keeps the backend's process id on the client but leaves it out of its types.
+      cancelling = cancelBackend(connectionString, (client as unknown as { processID: number }).processID);
+    };
+    try {
+      signal.throwIfAborted();
+      signal.addEventListener("abort", cancel, { once: true });
+      return await client.query(text, values);
+    } finally {
+      signal.removeEventListener("abort", cancel);
+      // Released only once the cancel has landed, so it cannot hit a later query on the same connection.
+      await cancelling;
+      client.release();
+    }
+  };
+  return { query } as unknown as Db;
+}
+
+async function cancelBackend(connectionString: string, processId: number): Promise<void> {
+  const canceller = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
+  try {
+    await canceller.connect();
+    await canceller.query("SELECT pg_cancel_backend($1)", [processId]);
+  } catch {
+    // The statement_timeout still bounds the query if the cancel cannot be sent.
+  } finally {
+    await canceller.end().catch(() => undefined);
+  }
+}

@@ -1,11 +1,9 @@
 import type { Alerts } from "../alerts/alerts.js";
 import type { AlertFeed } from "../alerts/feed.js";
-import type { Authenticator } from "../authn/authenticator.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import type {
   AcknowledgeAlertRequest,
   AcknowledgeAlertResponse,
-  AlertServiceServer,
   GetAlertRequest,
   GetAlertResponse,
   ListAlertsRequest,
@@ -15,55 +13,45 @@ import type {
   WatchAlertsRequest,
   WatchAlertsResponse,
 } from "../gen/warden/v1/alert_service.js";
-import { authorize } from "./authorize.js";
-import { serverStream, type StreamContext } from "./stream.js";
-import { unary, type CallContext, type UnaryOptions } from "./unary.js";
+import { callerOf, type CallContext } from "./edge/context.js";
 import { SEQ_PATTERN } from "../validate.js";
 
 export interface AlertServiceDependencies {
-  authenticator: Authenticator;
   /** Absent when alerting is turned off. */
   alerts: { store: Alerts; feed: AlertFeed } | undefined;
 }
 
 const CHANGES_PER_READ = 100;
 
-/** AlertService handlers: authorize the caller, then call the alerts domain. */
-export function alertServiceHandlers({ authenticator, alerts }: AlertServiceDependencies) {
+/** AlertService handlers: call the alerts domain. */
+export function alertServiceHandlers({ alerts }: AlertServiceDependencies) {
   const enabled = () => {
     if (alerts === undefined) throw new FailedPreconditionError("alerting is turned off (WARDEN_ALERTS_ENABLED)");
     return alerts;
   };
   return {
-    listAlerts: async (request: ListAlertsRequest, context: CallContext): Promise<ListAlertsResponse> => {
-      await authorize(authenticator, context, "alerts:read");
-      return enabled().store.list(request);
-    },
+    listAlerts: async (request: ListAlertsRequest): Promise<ListAlertsResponse> => enabled().store.list(request),
 
-    getAlert: async (request: GetAlertRequest, context: CallContext): Promise<GetAlertResponse> => {
-      await authorize(authenticator, context, "alerts:read");
-      return { alert: await enabled().store.get(request.alertId) };
-    },
+    getAlert: async (request: GetAlertRequest): Promise<GetAlertResponse> => ({
+      alert: await enabled().store.get(request.alertId),
+    }),
 
     acknowledgeAlert: async (
       request: AcknowledgeAlertRequest,
       context: CallContext,
     ): Promise<AcknowledgeAlertResponse> => {
-      const actor = await authorize(authenticator, context, "alerts:write");
-      return { alert: await enabled().store.acknowledge(request.alertId, request.note, actor) };
+      return { alert: await enabled().store.acknowledge(request.alertId, request.note, callerOf(context).actor) };
     },
 
     resolveAlert: async (request: ResolveAlertRequest, context: CallContext): Promise<ResolveAlertResponse> => {
-      const actor = await authorize(authenticator, context, "alerts:write");
-      return { alert: await enabled().store.resolve(request.alertId, request.note, actor) };
+      return { alert: await enabled().store.resolve(request.alertId, request.note, callerOf(context).actor) };
     },
 
     watchAlerts: async (
       request: WatchAlertsRequest,
-      context: StreamContext,
+      context: CallContext,
       send: (change: WatchAlertsResponse) => Promise<void>,
     ): Promise<void> => {
-      await authorize(authenticator, context, "alerts:read");
       const { store, feed } = enabled();
       if (request.cursor !== "" && !SEQ_PATTERN.test(request.cursor)) {
         throw new InvalidArgumentError("cursor", "not a cursor returned by WatchAlerts");
@@ -80,16 +68,5 @@ export function alertServiceHandlers({ authenticator, alerts }: AlertServiceDepe
         if (changes.length < CHANGES_PER_READ) await woken;
       }
     },
-  };
-}
-
-export function alertService(deps: AlertServiceDependencies, options: UnaryOptions): AlertServiceServer {
-  const handlers = alertServiceHandlers(deps);
-  return {
-    listAlerts: unary("ListAlerts", handlers.listAlerts, options),
-    getAlert: unary("GetAlert", handlers.getAlert, options),
-    acknowledgeAlert: unary("AcknowledgeAlert", handlers.acknowledgeAlert, options),
-    resolveAlert: unary("ResolveAlert", handlers.resolveAlert, options),
-    watchAlerts: serverStream("WatchAlerts", handlers.watchAlerts, options),
   };
 }

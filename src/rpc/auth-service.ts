@@ -1,4 +1,4 @@
-import type { Authenticator } from "../authn/authenticator.js";
+import type { AuthenticationPipeline } from "../authn/pipeline.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError } from "../errors.js";
 import { text, toEventRecord, validateClientContext, type EventRecord } from "../events/event.js";
@@ -7,7 +7,6 @@ import type { EventWriter } from "../events/writer.js";
 import { lockoutKeys, type Lockouts } from "../lockout/lockouts.js";
 import type { RiskDetector } from "../risk/detector.js";
 import type {
-  AuthServiceServer,
   AuthenticateRequest,
   AuthenticateResponse,
   CheckLockoutRequest,
@@ -21,15 +20,15 @@ import type {
 } from "../gen/warden/v1/auth_service.js";
 import { FailureReason } from "../gen/warden/v1/event.js";
 import { isInetAddress } from "../validate.js";
-import { authorize, authorizeReporter } from "./authorize.js";
 import { bearerCredential } from "./metadata.js";
-import { unary, type CallContext, type UnaryOptions } from "./unary.js";
+import type { CallContext } from "./edge/context.js";
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
 export interface AuthServiceDependencies {
-  db: Db;
-  authenticator: Authenticator;
+  /** The database for reads that stop when the call's signal aborts. */
+  dbFor: (signal: AbortSignal) => Db;
+  authenticator: AuthenticationPipeline;
   events: EventWriter;
   /** Absent when lockout is turned off. */
   lockouts: Lockouts | undefined;
@@ -91,14 +90,12 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
     },
 
     // Reported events count toward lockouts and raise alerts: reporting is for services holding events:write.
-    logEvent: async (request: LogEventRequest, context: CallContext): Promise<LogEventResponse> => {
-      await authorizeReporter(deps.authenticator, context, "events:write");
+    logEvent: async (request: LogEventRequest): Promise<LogEventResponse> => {
       const [result] = await write([toEventRecord(request.event, "event", deps.now())]);
       return result!;
     },
 
-    logEvents: async (request: LogEventsRequest, context: CallContext): Promise<LogEventsResponse> => {
-      await authorizeReporter(deps.authenticator, context, "events:write");
+    logEvents: async (request: LogEventsRequest): Promise<LogEventsResponse> => {
       if (request.events.length === 0) throw new InvalidArgumentError("events", "at least one event is required");
       if (request.events.length > MAX_EVENTS_PER_BATCH) {
         throw new InvalidArgumentError("events", `at most ${MAX_EVENTS_PER_BATCH} events per call`);
@@ -109,14 +106,11 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
     },
 
     // The event trail names subjects, addresses and user agents: reading it is an admin call.
-    listEvents: async (request: ListEventsRequest, context: CallContext): Promise<ListEventsResponse> => {
-      await authorize(deps.authenticator, context, "events:read");
-      return listEvents(deps.db, request);
-    },
+    listEvents: async (request: ListEventsRequest, context: CallContext): Promise<ListEventsResponse> =>
+      listEvents(deps.dbFor(context.signal), request),
 
     // An admission is held until reported, so an anonymous caller could keep a subject refused.
-    checkLockout: async (request: CheckLockoutRequest, context: CallContext): Promise<CheckLockoutResponse> => {
-      await authorizeReporter(deps.authenticator, context, "events:write");
+    checkLockout: async (request: CheckLockoutRequest): Promise<CheckLockoutResponse> => {
       const subject = text(request.subject, "subject", "");
       if (subject === null) throw new InvalidArgumentError("subject", "required");
       if (request.clientIp !== "" && !isInetAddress(request.clientIp)) {
@@ -125,16 +119,5 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       const refusal = await deps.lockouts?.admit(lockoutKeys(subject, request.clientIp));
       return refusal ? { allowed: false, retryAfter: refusal.until } : { allowed: true, retryAfter: undefined };
     },
-  };
-}
-
-export function authService(deps: AuthServiceDependencies, options: UnaryOptions): AuthServiceServer {
-  const handlers = authServiceHandlers(deps);
-  return {
-    authenticate: unary("Authenticate", handlers.authenticate, options),
-    logEvent: unary("LogEvent", handlers.logEvent, options),
-    logEvents: unary("LogEvents", handlers.logEvents, options),
-    listEvents: unary("ListEvents", handlers.listEvents, options),
-    checkLockout: unary("CheckLockout", handlers.checkLockout, options),
   };
 }

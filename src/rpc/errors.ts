@@ -2,6 +2,7 @@ import { status, type ServiceError } from "@grpc/grpc-js";
 import { classifyDatabaseError } from "../db/errors.js";
 import {
   AlreadyExistsError,
+  CancelledError,
   DeadlineExceededError,
   FailedPreconditionError,
   InvalidArgumentError,
@@ -13,28 +14,35 @@ import {
   UnavailableError,
 } from "../errors.js";
 
-export interface GrpcFailure {
-  code: status;
-  details: string;
-  /** Set for failures that are Warden's fault, to be logged with the stack. */
-  internal?: unknown;
+/** How a call failed, as the caller will see it. */
+export class GrpcFailure extends Error {
+  constructor(
+    readonly code: status,
+    readonly details: string,
+    /** Set for failures that are Warden's fault, to be logged with the stack. */
+    readonly internal?: unknown,
+  ) {
+    super(details);
+  }
 }
 
 /** The one place where errors become gRPC status codes. */
 export function toGrpcFailure(thrown: unknown): GrpcFailure {
+  if (thrown instanceof GrpcFailure) return thrown;
   const error = classifyDatabaseError(thrown);
-  if (error instanceof InvalidArgumentError) return { code: status.INVALID_ARGUMENT, details: error.message };
-  if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };
-  if (error instanceof AlreadyExistsError) return { code: status.ALREADY_EXISTS, details: error.message };
-  if (error instanceof FailedPreconditionError) return { code: status.FAILED_PRECONDITION, details: error.message };
-  if (error instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: error.message };
-  if (error instanceof PermissionDeniedError) return { code: status.PERMISSION_DENIED, details: error.message };
-  if (error instanceof ResourceExhaustedError) return { code: status.RESOURCE_EXHAUSTED, details: error.message };
-  if (error instanceof DeadlineExceededError) return { code: status.DEADLINE_EXCEEDED, details: error.message };
+  if (error instanceof InvalidArgumentError) return new GrpcFailure(status.INVALID_ARGUMENT, error.message);
+  if (error instanceof NotFoundError) return new GrpcFailure(status.NOT_FOUND, error.message);
+  if (error instanceof AlreadyExistsError) return new GrpcFailure(status.ALREADY_EXISTS, error.message);
+  if (error instanceof FailedPreconditionError) return new GrpcFailure(status.FAILED_PRECONDITION, error.message);
+  if (error instanceof UnauthenticatedError) return new GrpcFailure(status.UNAUTHENTICATED, error.message);
+  if (error instanceof PermissionDeniedError) return new GrpcFailure(status.PERMISSION_DENIED, error.message);
+  if (error instanceof ResourceExhaustedError) return new GrpcFailure(status.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof DeadlineExceededError) return new GrpcFailure(status.DEADLINE_EXCEEDED, error.message);
+  if (error instanceof CancelledError) return new GrpcFailure(status.CANCELLED, error.message);
   if (error instanceof UnavailableError || error instanceof ShuttingDownError) {
-    return { code: status.UNAVAILABLE, details: error.message };
+    return new GrpcFailure(status.UNAVAILABLE, error.message);
   }
-  return { code: status.INTERNAL, details: "internal error", internal: error };
+  return new GrpcFailure(status.INTERNAL, "internal error", error);
 }
 
 export function toServiceError(failure: GrpcFailure): Partial<ServiceError> {

@@ -1,8 +1,8 @@
 import type { ExtAuthz } from "../authz/envoy.js";
 import { unavailableResponse } from "../authz/envoy.js";
-import type { AuthorizationServer, CheckRequest, CheckResponse } from "../gen/envoy/service/auth/v3/external_auth.js";
+import type { CheckRequest, CheckResponse } from "../gen/envoy/service/auth/v3/external_auth.js";
 import type { Logger } from "../log.js";
-import { unary, type CallContext, type UnaryOptions } from "./unary.js";
+import type { CallContext } from "./edge/context.js";
 
 /** Time kept back from the deadline to send the denial before the call itself times out. */
 const DEADLINE_MARGIN_MS = 20;
@@ -12,26 +12,24 @@ const DEADLINE_MARGIN_MS = 20;
  * any trouble, a deadline about to pass included, is a denied 503, so that
  * Envoy's failure_mode_allow cannot turn it into an allow.
  */
-export function extAuthzHandler(extAuthz: ExtAuthz, log: Logger) {
-  return async (request: CheckRequest, context: CallContext): Promise<CheckResponse> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<CheckResponse>((resolve) => {
-      timer = setTimeout(
-        () => resolve(unavailableResponse("timeout")),
-        Math.max(0, context.timeoutMs - DEADLINE_MARGIN_MS),
-      );
-    });
-    try {
-      return await Promise.race([extAuthz.check(request), deadline]);
-    } catch (error) {
-      log.error({ err: error, requestId: context.requestId }, "ext_authz check failed");
-      return unavailableResponse("error");
-    } finally {
-      clearTimeout(timer);
-    }
+export function extAuthzHandlers(extAuthz: ExtAuthz, log: Logger) {
+  return {
+    check: async (request: CheckRequest, context: CallContext): Promise<CheckResponse> => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<CheckResponse>((resolve) => {
+        timer = setTimeout(
+          () => resolve(unavailableResponse("timeout")),
+          Math.max(0, context.deadlineAt - Date.now() - DEADLINE_MARGIN_MS),
+        );
+      });
+      try {
+        return await Promise.race([extAuthz.check(request), deadline]);
+      } catch (error) {
+        log.error({ err: error, requestId: context.requestId }, "ext_authz check failed");
+        return unavailableResponse("error");
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
-}
-
-export function extAuthzService(extAuthz: ExtAuthz, options: UnaryOptions): AuthorizationServer {
-  return { check: unary("ExtAuthzCheck", extAuthzHandler(extAuthz, options.log), options) };
 }

@@ -7,36 +7,19 @@ import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
-import { AuthorizationService, type AuthorizationServer } from "../gen/envoy/service/auth/v3/external_auth.js";
-import { AccessServiceService, type AccessServiceServer } from "../gen/warden/v1/access_service.js";
-import { RoleServiceService, type RoleServiceServer } from "../gen/warden/v1/role_service.js";
-import { AlertServiceService, type AlertServiceServer } from "../gen/warden/v1/alert_service.js";
-import { AuditServiceService, type AuditServiceServer } from "../gen/warden/v1/audit_service.js";
-import { AuthServiceService, type AuthServiceServer } from "../gen/warden/v1/auth_service.js";
-import { LockoutServiceService, type LockoutServiceServer } from "../gen/warden/v1/lockout_service.js";
-import { RiskServiceService, type RiskServiceServer } from "../gen/warden/v1/risk_service.js";
-import { TokenServiceService, type TokenServiceServer } from "../gen/warden/v1/token_service.js";
+import type { Edge, ServiceEntry } from "./edge/edge.js";
 import { PROJECT_ROOT } from "../paths.js";
 
 /** Descriptor sets written by `npm run gen:proto` (buf build) beside the generated code. */
 const DESCRIPTOR_SETS = ["warden.binpb", "health.binpb"].map((file) => path.join(PROJECT_ROOT, "src", "gen", file));
-/** Names under which the health service reports each service. */
-export const SERVICE_NAMES = [
-  "warden.v1.AuthService",
-  "warden.v1.TokenService",
-  "warden.v1.LockoutService",
-  "warden.v1.RiskService",
-  "warden.v1.AlertService",
-  "warden.v1.AuditService",
-  "warden.v1.RoleService",
-  "warden.v1.AccessService",
-  "envoy.service.auth.v3.Authorization",
-] as const;
-
+/** Warden's own contracts, whose method options carry each RPC's access rule. */
+export const WARDEN_DESCRIPTOR_SET = DESCRIPTOR_SETS[0]!;
 export interface GrpcServer {
   server: Server;
   port: number;
   health: HealthImplementation;
+  /** The names health reports on: "" for the server as a whole, then each service. */
+  healthNames: string[];
 }
 
 /**
@@ -66,40 +49,28 @@ async function serverCredentials(security: ServingSecurity): Promise<ServerCrede
   return ServerCredentials.createSsl(clientCa, [{ cert_chain: cert, private_key: key }], clientCa !== null);
 }
 
-/** The gRPC server: Warden's services, the standard health service and server reflection. */
-
 /** Marks every service (and the server as a whole) serving or not. */
-export function setHealth(health: HealthImplementation, serving: boolean): void {
-  for (const name of ["", ...SERVICE_NAMES]) health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+export function setHealth(grpc: GrpcServer, serving: boolean): void {
+  for (const name of grpc.healthNames) grpc.health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
 }
 
+/**
+ * The gRPC server: every service of `services` through the edge, the
+ * standard health service (per service, from the same list) and reflection.
+ */
 export async function startGrpcServer(options: {
   host: string;
   port: number;
   security: ServingSecurity;
-  authService: AuthServiceServer;
-  tokenService: TokenServiceServer;
-  lockoutService: LockoutServiceServer;
-  riskService: RiskServiceServer;
-  alertService: AlertServiceServer;
-  auditService: AuditServiceServer;
-  roleService: RoleServiceServer;
-  accessService: AccessServiceServer;
-  extAuthzService: AuthorizationServer;
+  services: ServiceEntry[];
+  edge: Edge;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
-  server.addService(AuthServiceService, options.authService);
-  server.addService(TokenServiceService, options.tokenService);
-  server.addService(LockoutServiceService, options.lockoutService);
-  server.addService(RiskServiceService, options.riskService);
-  server.addService(AlertServiceService, options.alertService);
-  server.addService(AuditServiceService, options.auditService);
-  server.addService(RoleServiceService, options.roleService);
-  server.addService(AccessServiceService, options.accessService);
-  server.addService(AuthorizationService, options.extAuthzService);
+  for (const entry of options.services) server.addService(entry.definition, options.edge.implement(entry));
+  const healthNames = ["", ...options.services.map((entry) => entry.name)];
 
   const health = new HealthImplementation(
-    Object.fromEntries(["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING" as const])),
+    Object.fromEntries(healthNames.map((name) => [name, "NOT_SERVING" as const])),
   );
   health.addToServer(server);
 
@@ -111,7 +82,7 @@ export async function startGrpcServer(options: {
       error ? reject(error) : resolve(boundPort),
     );
   });
-  return { server, port, health };
+  return { server, port, health, healthNames };
 }
 
 /** Stops taking calls and lets in-flight ones finish, forcing them closed after `graceMs`. */

@@ -1,0 +1,71 @@
+import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
+import type { CredentialAuthenticator, CredentialClaim, Verdict } from "./authenticator.js";
+import type { JwtVerification, JwtVerifier, VerifiedJwt } from "./jwt.js";
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+const MAX_JWT_LENGTH = 16 * 1024;
+
+/**
+ * JWTs from the configured issuer. Without one (no JWKS configured), a JWT is
+ * still claimed, and refused as unsupported rather than malformed.
+ */
+export class JwtAuthenticator implements CredentialAuthenticator {
+  constructor(private readonly verifier: JwtVerifier | undefined) {}
+
+  claim(credential: string): CredentialClaim | undefined {
+    if (credential.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(credential)) return undefined;
+    const verifier = this.verifier;
+    if (verifier === undefined) {
+      return {
+        namedSubject: undefined,
+        verify: () => ({ ok: false, reason: FailureReason.UNSUPPORTED_CREDENTIAL, named: undefined, counts: "source" }),
+      };
+    }
+    const cached = verifier.cached(credential);
+    if (cached !== undefined) return { namedSubject: cached.subject, verify: () => accepted(cached) };
+    return {
+      namedSubject: verifier.unverifiedSubject(credential),
+      verify: () => verifier.verify(credential).then(toVerdict),
+    };
+  }
+}
+
+function toVerdict(verification: JwtVerification): Verdict {
+  if (verification.ok) return accepted(verification.claims);
+  const { reason, subject } = verification;
+  return {
+    ok: false,
+    reason,
+    named:
+      subject === undefined
+        ? undefined
+        : { subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
+    counts: failureCounting(reason, subject),
+  };
+}
+
+/**
+ * A subject is known only once the signature verified (a claim check failed
+ * after it); only then can the attempt be its holder's, or a guess at it. A
+ * token whose issuer is not ours is not a guess at one of our subjects.
+ */
+function failureCounting(reason: FailureReason, verifiedSubject: string | undefined) {
+  if (reason === FailureReason.KEYS_UNAVAILABLE) return "nothing";
+  return verifiedSubject !== undefined && reason !== FailureReason.WRONG_ISSUER ? "subject" : "source";
+}
+
+function accepted(claims: VerifiedJwt): Verdict {
+  return {
+    ok: true,
+    principal: {
+      subject: claims.subject,
+      kind: PrincipalKind.USER,
+      email: claims.email,
+      scopes: claims.scopes,
+      roles: claims.roles,
+      expiresAt: claims.expiresAt,
+      tokenId: claims.tokenId,
+      serviceTokenName: "",
+    },
+  };
+}

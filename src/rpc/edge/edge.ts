@@ -1,0 +1,197 @@
+import type {
+  MethodDefinition,
+  ServerUnaryCall,
+  ServerWritableStream,
+  ServiceDefinition,
+  UntypedServiceImplementation,
+  sendUnaryData,
+} from "@grpc/grpc-js";
+import { once } from "node:events";
+import { CancelledError, ResourceExhaustedError } from "../../errors.js";
+import { toGrpcFailure, toServiceError } from "../errors.js";
+import type { AccessRule } from "./access-rules.js";
+import type { EdgeOptions } from "./edge-options.js";
+import type { StreamHandler, UnaryHandler } from "./context.js";
+import { compose, type EdgeCall, type MethodSpec, type MiddlewareFactory } from "./middleware.js";
+
+/** The plain handler functions a service definition asks for, one per method, by the definition's keys. */
+export type HandlersOf<Definition> = {
+  [Key in keyof Definition]: Definition[Key] extends MethodDefinition<infer Request, infer Response>
+    ? Definition[Key]["responseStream"] extends true
+      ? StreamHandler<Request, Response>
+      : UnaryHandler<Request, Response>
+    : never;
+};
+
+/** A service as the server registers it: its generated definition and its handlers. */
+export interface ServiceEntry {
+  /** The full name health reports it under, e.g. "warden.v1.AuthService". */
+  name: string;
+  definition: ServiceDefinition;
+  handlers: Record<string, UnaryHandler<unknown, unknown> | StreamHandler<unknown, unknown>>;
+}
+
+/** Pairs a generated service definition with its handlers, checking each handler's types against the contract. */
+export function service<Definition extends ServiceDefinition>(
+  definition: Definition,
+  handlers: HandlersOf<Definition>,
+): ServiceEntry {
+  const [first] = Object.values(definition);
+  const path = first!.path;
+  return {
+    name: path.slice(1, path.lastIndexOf("/")),
+    definition,
+    handlers: handlers as ServiceEntry["handlers"],
+  };
+}
+
+/**
+ * The one path every RPC takes: its method's middleware, in order, around a
+ * plain handler, adapted to grpc-js for unary and server-streaming calls.
+ */
+export class Edge {
+  constructor(
+    private readonly layers: readonly MiddlewareFactory[],
+    private readonly rules: ReadonlyMap<string, AccessRule | string>,
+    private readonly settings: Pick<EdgeOptions, "defaultTimeoutMs" | "streamDrainTimeoutMs">,
+  ) {}
+
+  /** The grpc-js implementation of one service; throws when a method declares no access rule. */
+  implement(entry: ServiceEntry): UntypedServiceImplementation {
+    const implementation: UntypedServiceImplementation = {};
+    for (const [key, definition] of Object.entries(entry.definition)) {
+      const access = this.rules.get(definition.path);
+      if (typeof access !== "object") throw new Error(access ?? `${definition.path} is not in the descriptor set`);
+      const spec: MethodSpec = {
+        path: definition.path,
+        name: methodName(definition.path),
+        streaming: definition.responseStream,
+        access,
+      };
+      const layers = this.layers.map((layer) => layer(spec)).filter((layer) => layer !== undefined);
+      const handler = entry.handlers[key]!;
+      if (spec.streaming) {
+        const run = compose(layers, (call) =>
+          settle(call, () => (handler as StreamHandler<unknown, unknown>)(call.request, call.context, call.send!)),
+        );
+        implementation[key] = this.streamAdapter(spec, run);
+      } else {
+        const run = compose(layers, (call) =>
+          settle(call, () => (handler as UnaryHandler<unknown, unknown>)(call.request, call.context)),
+        );
+        implementation[key] = this.unaryAdapter(spec, run);
+      }
+    }
+    return implementation;
+  }
+
+  private unaryAdapter(spec: MethodSpec, run: (call: EdgeCall) => Promise<unknown>) {
+    const { defaultTimeoutMs } = this.settings;
+    return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const deadlineAt = Math.min(Date.now() + defaultTimeoutMs, deadlineOf(call.getDeadline()));
+      const edgeCall = newCall(spec, call.request, call, deadlineAt);
+      run(edgeCall).then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toServiceError(toGrpcFailure(error))),
+      );
+    };
+  }
+
+  private streamAdapter(spec: MethodSpec, run: (call: EdgeCall) => Promise<unknown>) {
+    const { streamDrainTimeoutMs } = this.settings;
+    return (call: ServerWritableStream<unknown, unknown>) => {
+      const edgeCall = newCall(spec, call.request, call, deadlineOf(call.getDeadline()));
+      const { signal } = edgeCall.context;
+      let messages = 0;
+      edgeCall.logFields.messages = 0;
+      edgeCall.send = async (message) => {
+        signal.throwIfAborted();
+        messages += 1;
+        edgeCall.logFields.messages = messages;
+        if (call.write(message)) return;
+        const slowReader = setTimeout(
+          () =>
+            edgeCall.abort(
+              new ResourceExhaustedError(
+                `the client read nothing for ${streamDrainTimeoutMs} ms; the stream was ended`,
+              ),
+            ),
+          streamDrainTimeoutMs,
+        );
+        try {
+          await once(call, "drain", { signal });
+        } finally {
+          clearTimeout(slowReader);
+        }
+      };
+      run(edgeCall).then(
+        () => call.end(),
+        (error: unknown) => {
+          // A caller that went away hears nothing more.
+          if (signal.reason instanceof CancelledError) return;
+          call.emit("error", toServiceError(toGrpcFailure(error)));
+        },
+      );
+    };
+  }
+}
+
+function newCall(
+  spec: MethodSpec,
+  request: unknown,
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  deadlineAt: number,
+): EdgeCall {
+  const controller = new AbortController();
+  const abort = (reason: Error) => controller.abort(reason);
+  call.once("cancelled", () => abort(new CancelledError("the caller cancelled the call")));
+  return {
+    method: spec,
+    request,
+    context: {
+      requestId: "",
+      metadata: call.metadata,
+      peer: call.getPeer(),
+      signal: controller.signal,
+      deadlineAt,
+      caller: undefined,
+    },
+    abort,
+    credential: undefined,
+    logFields: {},
+  };
+}
+
+/**
+ * Runs the handler, but ends the call as soon as it is aborted: a handler
+ * stuck on I/O cannot hold a call past its deadline or its caller.
+ */
+function settle(call: EdgeCall, invoke: () => Promise<unknown>): Promise<unknown> {
+  const { signal } = call.context;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    invoke().then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(signal.aborted ? (signal.reason as Error) : (error as Error));
+      },
+    );
+  });
+}
+
+function deadlineOf(deadline: Date | number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? at : Number.POSITIVE_INFINITY;
+}
+
+/** "Authenticate" for Warden's own services; other packages' methods keep their service, e.g. "Authorization.Check". */
+function methodName(path: string): string {
+  const [service = "", method = ""] = path.slice(1).split("/");
+  return service.startsWith("warden.") ? method : `${service.slice(service.lastIndexOf(".") + 1)}.${method}`;
+}
