@@ -2,6 +2,7 @@
  * `npm run check`: proves that proto/, sql/, the live schema and the code agree.
  *
  *   buf-lint, buf-format, buf-breaking   the contracts themselves
+ *   access-options                       every RPC declares who may call it (warden.v1.access)
  *   proto-types                          src/gen/ equals what buf + ts-proto generate now
  *   sql-types                            sql/queries/*.queries.ts equal what pgtyped generates
  *                                        against a fresh database migrated from sql/migrations
@@ -17,11 +18,21 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Command } from "commander";
+import { readAccessRules } from "../src/rpc/edge/access-rules.js";
 import { generateProto, generateSqlTypes } from "./lib/generate.js";
 import { adminDatabase, withScratchDatabase } from "./lib/scratch-db.js";
 
 const run = promisify(execFile);
-const STEPS = ["buf-lint", "buf-format", "buf-breaking", "proto-types", "sql-types", "tsc", "lint"] as const;
+const STEPS = [
+  "buf-lint",
+  "buf-format",
+  "buf-breaking",
+  "access-options",
+  "proto-types",
+  "sql-types",
+  "tsc",
+  "lint",
+] as const;
 type Step = (typeof STEPS)[number];
 
 const options = new Command()
@@ -102,6 +113,22 @@ const checks: Record<Step, () => Promise<string | undefined>> = {
   "buf-breaking": async () => {
     if (!(await mainBranchHasProto())) return undefined;
     return command(bin("buf"), ["breaking", "--against", ".git#branch=main"]);
+  },
+  "access-options": async () => {
+    const out = await mkdtemp(path.join(tmpdir(), "warden-access-"));
+    try {
+      const descriptors = path.join(out, "warden.binpb");
+      const failed = await command(bin("buf"), ["build", "--as-file-descriptor-set", "-o", descriptors]);
+      if (failed !== undefined) return failed;
+      const problems = [...readAccessRules(await readFile(descriptors)).values()].filter(
+        (rule): rule is string => typeof rule === "string",
+      );
+      return problems.length === 0
+        ? undefined
+        : `${problems.join("\n")}\nadd option (warden.v1.access) = { scope: "…" } (or public: true) to each`;
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   },
   "proto-types": async () => {
     const out = await mkdtemp(path.join(tmpdir(), "warden-proto-"));

@@ -5,6 +5,7 @@ import { createPool, type Pool } from "../src/db/pool.js";
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { AuthenticateRequest, CheckLockoutRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
+import { ListServiceTokensRequest } from "../src/gen/warden/v1/token_service.js";
 import { ListLockoutsRequest, LockoutKeyKind, UnlockRequest } from "../src/gen/warden/v1/lockout_service.js";
 import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
 import type { LockoutPolicy, LockoutSettings } from "../src/lockout/policy.js";
@@ -19,11 +20,13 @@ import {
 } from "./support/identity-provider.js";
 import {
   bearer,
+  callError,
   createTokenWithCli,
   eventually,
   lockoutClient,
   startReplica,
   startTestWarden,
+  tokenClient,
   type AuthClient,
   type TestWarden,
 } from "./support/warden.js";
@@ -230,10 +233,10 @@ describe("Authenticate with lockout", () => {
     });
 
   it("refuses a subject locked from one address before checking its credential, and lets it in from another", async () => {
-    const forged = await signJwt(forger, { sub: "carol" });
+    const misaddressed = await signJwt(key, { sub: "carol", aud: "another-service" });
     const answers = [];
-    for (let i = 0; i < 3; i += 1) answers.push(await attempt(t.client, forged, "198.51.100.7"));
-    expect(reasons(answers)).toEqual(["INVALID_SIGNATURE", "INVALID_SIGNATURE", "INVALID_SIGNATURE"]);
+    for (let i = 0; i < 3; i += 1) answers.push(await attempt(t.client, misaddressed, "198.51.100.7"));
+    expect(reasons(answers)).toEqual(["WRONG_AUDIENCE", "WRONG_AUDIENCE", "WRONG_AUDIENCE"]);
     const refused = await lockedOut(t.client, await signJwt(key, { sub: "carol" }), "198.51.100.7");
     expect(FailureReason[refused.failureReason]).toBe("ACCOUNT_LOCKED");
     expect(refused.retryAfter!.getTime()).toBeGreaterThan(Date.now() - 100);
@@ -248,27 +251,27 @@ describe("Authenticate with lockout", () => {
   });
 
   it("keeps counting a subject's failures when forged tokens naming a NUL subject arrive with them", async () => {
-    const forged = await signJwt(forger, { sub: "gina" });
+    const misaddressed = await signJwt(key, { sub: "gina", aud: "another-service" });
     const poisoned = await signJwt(forger, { sub: "x\u0000y" });
     const answers = await Promise.all([
-      ...Array.from({ length: 3 }, () => attempt(t.client, forged, "198.51.100.9")),
+      ...Array.from({ length: 3 }, () => attempt(t.client, misaddressed, "198.51.100.9")),
       ...Array.from({ length: 5 }, (_, i) => attempt(t.client, poisoned, `198.51.100.${60 + i}`)),
     ]);
-    expect(new Set(reasons(answers))).toEqual(new Set(["INVALID_SIGNATURE"]));
+    expect(new Set(reasons(answers))).toEqual(new Set(["WRONG_AUDIENCE", "INVALID_SIGNATURE"]));
     const refused = await lockedOut(t.client, await signJwt(key, { sub: "gina" }), "198.51.100.9");
     expect(FailureReason[refused.failureReason]).toBe("ACCOUNT_LOCKED");
   });
 
   it("lifts a temporary lockout when its wait ends, and makes the next one permanent", async () => {
-    const forged = await signJwt(forger, { sub: "dave" });
+    const misaddressed = await signJwt(key, { sub: "dave", aud: "another-service" });
     const fromHere = (credential: string) => attempt(t.client, credential, "198.51.100.8");
     const valid = await signJwt(key, { sub: "dave" });
-    for (let i = 0; i < 3; i += 1) await fromHere(forged);
-    const temporary = await lockedOut(t.client, forged, "198.51.100.8");
+    for (let i = 0; i < 3; i += 1) await fromHere(misaddressed);
+    const temporary = await lockedOut(t.client, misaddressed, "198.51.100.8");
     expect(temporary.retryAfter!.getTime() - Date.now()).toBeLessThanOrEqual(1000);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await fromHere(valid)).authenticated).toBe(true);
-    for (let i = 0; i < 3; i += 1) await fromHere(forged);
+    for (let i = 0; i < 3; i += 1) await fromHere(misaddressed);
     const permanent = await lockedOut(t.client, valid, "198.51.100.8");
     expect(permanent.retryAfter).toBeUndefined();
   });
@@ -292,13 +295,13 @@ describe("Authenticate with lockout", () => {
   it("a lockout reached through one server process is enforced by another within a second", async () => {
     const replica = await startReplica(t.db.url, { ...jwtEnv(), ...lockoutEnv });
     try {
-      const forged = await signJwt(forger, { sub: "frank" });
+      const misaddressed = await signJwt(key, { sub: "frank", aud: "another-service" });
       const valid = await signJwt(key, { sub: "frank" });
       expect((await attempt(replica.client, valid, "192.0.2.10")).authenticated).toBe(true);
       const answers = await Promise.all(
-        Array.from({ length: 30 }, (_, i) => attempt(t.client, forged, `198.51.100.${20 + i}`)),
+        Array.from({ length: 30 }, (_, i) => attempt(t.client, misaddressed, `198.51.100.${20 + i}`)),
       );
-      expect(reasons(answers).every((r) => r === "INVALID_SIGNATURE" || r === "ACCOUNT_LOCKED")).toBe(true);
+      expect(reasons(answers).every((r) => r === "WRONG_AUDIENCE" || r === "ACCOUNT_LOCKED")).toBe(true);
       const started = Date.now();
       // Each poll from a network of its own: a success makes its network familiar (smart lockout).
       let poll = 0;
@@ -549,10 +552,9 @@ describe("credential stuffing", () => {
 describe("smart lockout", () => {
   let idp: FakeIdentityProvider;
   let key: SigningKey;
-  let forger: SigningKey;
   let t: TestWarden;
   beforeAll(async () => {
-    [key, forger] = await Promise.all([signingKey("ES256", "ec-1"), signingKey("ES256", "ec-1")]);
+    key = await signingKey("ES256", "ec-1");
     idp = await new FakeIdentityProvider().start();
     idp.keys = [key];
     t = await startTestWarden({
@@ -581,14 +583,86 @@ describe("smart lockout", () => {
     const from = (ipAddress: string, credential = valid) =>
       t.client.authenticate(AuthenticateRequest.fromPartial({ credential, client: { ipAddress } }));
     expect((await from("198.51.100.50")).authenticated).toBe(true);
-    const forged = await signJwt(forger, { sub: "pia" });
-    for (let i = 0; i < 5; i += 1) await from(`203.0.113.${50 + i}`, forged);
-    // Polled with the forged token: a success from there would make that network familiar too.
+    const misaddressed = await signJwt(key, { sub: "pia", aud: "another-service" });
+    for (let i = 0; i < 5; i += 1) await from(`203.0.113.${50 + i}`, misaddressed);
+    // Polled with the misaddressed token: a success from there would make that network familiar too.
     await eventually(async () => {
-      const answer = await from("192.0.2.99", forged);
+      const answer = await from("192.0.2.99", misaddressed);
       return answer.failureReason === FailureReason.ACCOUNT_LOCKED ? answer : undefined;
     });
     expect(FailureReason[(await from("192.0.2.98")).failureReason]).toBe("ACCOUNT_LOCKED");
     expect((await from("198.51.100.51")).authenticated).toBe(true);
+  });
+});
+
+describe("forged JWTs", () => {
+  let idp: FakeIdentityProvider;
+  let key: SigningKey;
+  let forger: SigningKey;
+  let t: TestWarden;
+  beforeAll(async () => {
+    // The forger uses the real key's id: its tokens reach signature verification and fail there.
+    [key, forger] = await Promise.all([signingKey("ES256", "ec-1"), signingKey("ES256", "ec-1")]);
+    idp = await new FakeIdentityProvider().start();
+    idp.keys = [key];
+    t = await startTestWarden({
+      WARDEN_JWKS_URL: idp.url,
+      WARDEN_JWT_ISSUER: ISSUER,
+      WARDEN_JWT_AUDIENCE: AUDIENCE,
+      WARDEN_LOCKOUT_SUBJECT: "max_failures=10,wait_increment=600",
+      WARDEN_LOCKOUT_SUBJECT_IP: "max_failures=5,wait_increment=600",
+      WARDEN_LOCKOUT_IP: "max_failures=20,wait_increment=600",
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await idp.stop();
+  });
+  const authenticate = (credential: string, ipAddress?: string) =>
+    t.client.authenticate(
+      AuthenticateRequest.fromPartial({ credential, ...(ipAddress === undefined ? {} : { client: { ipAddress } }) }),
+    );
+
+  it("never lock out the subject they name, only the address they come from", async () => {
+    const forged = await signJwt(forger, { sub: "victor" });
+    const forgingAddress = "198.51.100.66";
+    const answers = [
+      ...(await Promise.all(Array.from({ length: 50 }, () => authenticate(forged)))),
+      ...(await Promise.all(Array.from({ length: 50 }, (_, i) => authenticate(forged, `198.18.${i}.1`)))),
+    ];
+    for (let i = 0; i < 50; i += 1) answers.push(await authenticate(forged, forgingAddress));
+    expect(new Set(answers.map((a) => FailureReason[a.failureReason]))).toEqual(
+      new Set(["INVALID_SIGNATURE", "ACCOUNT_LOCKED"]),
+    );
+    const valid = await signJwt(key, { sub: "victor" });
+    // Failures are counted just after they are answered: once the forging address is locked, all 150 are in.
+    await eventually(async () => {
+      const answer = await authenticate(valid, forgingAddress);
+      return answer.failureReason === FailureReason.ACCOUNT_LOCKED ? answer : undefined;
+    });
+    expect((await authenticate(valid)).authenticated).toBe(true);
+    expect((await authenticate(valid, "198.18.7.1")).authenticated).toBe(true);
+    expect((await authenticate(valid, "192.0.2.44")).authenticated).toBe(true);
+    const counted = await t.db.query(
+      "SELECT failures FROM lockout_counters WHERE key LIKE 'victor%' AND key_kind IN ('SUBJECT', 'SUBJECT_IP')",
+    );
+    expect(counted).toEqual([]);
+  });
+
+  it("do not lock the named subject through the admin calls' Bearer credential either", async () => {
+    const forged = await signJwt(forger, { sub: "wanda" });
+    const tokens = tokenClient(`127.0.0.1:${t.warden.grpcPort}`);
+    try {
+      for (let i = 0; i < 20; i += 1) {
+        const error = await callError(
+          tokens.listServiceTokens(ListServiceTokensRequest.fromPartial({}), { metadata: bearer(forged) }),
+        );
+        expect(error.code).toBe(status.UNAUTHENTICATED);
+      }
+    } finally {
+      tokens.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await authenticate(await signJwt(key, { sub: "wanda" }))).authenticated).toBe(true);
   });
 });

@@ -41,7 +41,7 @@ export function service<Definition extends ServiceDefinition>(
   return {
     name: path.slice(1, path.lastIndexOf("/")),
     definition,
-    handlers: handlers as ServiceEntry["handlers"],
+    handlers: handlers,
   };
 }
 

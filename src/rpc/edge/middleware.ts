@@ -17,7 +17,7 @@ export interface EdgeCall {
   readonly request: unknown;
   readonly context: CallContext;
   /** Ends the call with `reason`: its signal aborts, and the handler's result no longer counts. */
-  abort(reason: Error): void;
+  readonly abort: (reason: Error) => void;
   /** The caller's credential, once the caller is established; only the edge sees it. */
   credential: string | undefined;
   /** A streaming call's way to send a message to the client. */
@@ -44,7 +44,7 @@ export function compose(layers: readonly Middleware[], terminal: (call: EdgeCall
       try {
         return layer === undefined ? terminal(call) : layer(call, () => dispatch(index + 1));
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     };
     return dispatch(0);

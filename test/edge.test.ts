@@ -1,0 +1,351 @@
+import { execFile } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readAccessRules } from "../src/rpc/edge/access-rules.js";
+import { WARDEN_DESCRIPTOR_SET } from "../src/rpc/server.js";
+import type { Scope } from "../src/authz/scopes.js";
+import { CheckBatchRequest, CheckRequest } from "../src/gen/warden/v1/access_service.js";
+import { AlertServiceClient, WatchAlertsRequest } from "../src/gen/warden/v1/alert_service.js";
+import { AuditServiceClient, ExportEventsRequest, ExportFormat } from "../src/gen/warden/v1/audit_service.js";
+import { ListEventsRequest } from "../src/gen/warden/v1/auth_service.js";
+import { PrincipalKind } from "../src/gen/warden/v1/event.js";
+import { RevokeServiceTokenRequest } from "../src/gen/warden/v1/token_service.js";
+import {
+  authClient,
+  bearer,
+  callError,
+  createToken,
+  eventually,
+  startReplica,
+  startTestWarden,
+  type Replica,
+  type TestWarden,
+} from "./support/warden.js";
+
+const descriptors = readFileSync(WARDEN_DESCRIPTOR_SET);
+const rules = readAccessRules(descriptors);
+const streamingPaths = new Set(
+  [...createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptors)).files]
+    .flatMap((file) => file.services)
+    .flatMap((service) => service.methods.map((method) => ({ service, method })))
+    .filter(({ method }) => method.methodKind === "server_streaming")
+    .map(({ service, method }) => `/${service.typeName}/${method.name}`),
+);
+
+/** A client that calls any method by path with raw bytes: an empty request decodes to every field's default. */
+function rawCall(client: Client, path: string, streaming: boolean, metadata: Metadata, request: Buffer) {
+  const identity = (bytes: Buffer) => bytes;
+  return new Promise<ServiceError | undefined>((resolve) => {
+    if (!streaming) {
+      client.makeUnaryRequest(path, identity, identity, request, metadata, { deadline: Date.now() + 10_000 }, (error) =>
+        resolve(error ?? undefined),
+      );
+      return;
+    }
+    const stream = client.makeServerStreamRequest(path, identity, identity, request, metadata, {
+      deadline: Date.now() + 10_000,
+    });
+    stream.on("data", () => undefined);
+    stream.on("error", (error: ServiceError) => resolve(error));
+    stream.on("end", () => resolve(undefined));
+  });
+}
+
+/** Inserts `count` events a millisecond apart on 2025-01-01: enough to keep an export busy for seconds. */
+async function seedEvents(t: TestWarden, count: number): Promise<void> {
+  await t.db.query(
+    `INSERT INTO security_events (event_id, occurred_at, type, severity, outcome, subject, client_ip, user_agent, details)
+     SELECT gen_random_uuid(), timestamptz '2025-01-01' + g * interval '1 millisecond', 'LOGIN_FAILURE', 'INFO',
+       'FAILURE', 'user-' || (g % 5000), ('10.1.' || (g % 250) || '.' || (g % 200))::inet,
+       'Mozilla/5.0 edge-test ' || g, jsonb_build_object('attempt', g::text, 'pad', repeat('x', 20))
+     FROM generate_series(1, $1::int) g`,
+    [count],
+  );
+}
+
+/** A Check or CheckBatch request that vouches for a principal rather than carrying a credential. */
+function vouchingRequest(path: string): Buffer {
+  const principal = { subject: "someone", kind: PrincipalKind.USER };
+  return Buffer.from(
+    path.endsWith("/CheckBatch")
+      ? CheckBatchRequest.encode(CheckBatchRequest.fromPartial({ principal })).finish()
+      : CheckRequest.encode(CheckRequest.fromPartial({ principal })).finish(),
+  );
+}
+
+const EXPORT_RANGE = ExportEventsRequest.fromPartial({
+  from: new Date("2025-01-01"),
+  to: new Date("2025-01-02"),
+  format: ExportFormat.JSONL,
+});
+
+/** How a stream ended: its status code and when. */
+function ending(stream: NodeJS.EventEmitter): Promise<{ code: status; details: string; at: number }> {
+  return new Promise((resolve) => {
+    stream.on("error", (error: ServiceError) => resolve({ code: error.code, details: error.details, at: Date.now() }));
+    stream.on("end", () => resolve({ code: status.OK, details: "", at: Date.now() }));
+  });
+}
+
+describe("the edge", () => {
+  let t: TestWarden;
+  let raw: Client;
+  const holders = new Map<Scope, Metadata>();
+  const holding = async (scope: Scope) => {
+    let metadata = holders.get(scope);
+    if (metadata === undefined) {
+      metadata = bearer(await createToken(t.db.url, `holder-of-${scope.replace(":", "-")}`, [scope]));
+      holders.set(scope, metadata);
+    }
+    return metadata;
+  };
+
+  beforeAll(async () => {
+    t = await startTestWarden();
+    raw = new Client(`127.0.0.1:${t.warden.grpcPort}`, credentials.createInsecure());
+  });
+  afterAll(async () => {
+    raw.close();
+    await t.stop();
+  });
+
+  it("reads an access rule for every method of every service in the descriptor set", () => {
+    const problems = [...rules.values()].filter((rule) => typeof rule === "string");
+    expect(problems).toEqual([]);
+    expect(rules.size).toBeGreaterThan(30);
+  });
+
+  it("refuses every RPC not declared public, without a credential and with one lacking its scope", async () => {
+    let walked = 0;
+    for (const [path, rule] of rules) {
+      if (typeof rule === "string" || rule.kind === "public") continue;
+      walked += 1;
+      const streaming = streamingPaths.has(path);
+      const vouching = rule.kind === "public-unless-set" ? vouchingRequest(path) : Buffer.alloc(0);
+
+      const anonymous = await rawCall(raw, path, streaming, new Metadata(), vouching);
+      expect({ path, code: anonymous?.code }).toEqual({ path, code: status.UNAUTHENTICATED });
+
+      const other: Scope = rule.scope === "risk:read" ? "tokens:read" : "risk:read";
+      const lacking = await rawCall(raw, path, streaming, await holding(other), vouching);
+      expect({ path, code: lacking?.code, details: lacking?.details }).toEqual({
+        path,
+        code: status.PERMISSION_DENIED,
+        details: `missing scope ${rule.scope}`,
+      });
+    }
+    expect(walked).toBeGreaterThan(30);
+  });
+
+  it("lets anyone call a public RPC, and asks for access:check only when the request vouches for a principal", async () => {
+    const anonymousCheck = await rawCall(
+      raw,
+      "/warden.v1.AccessService/Check",
+      false,
+      new Metadata(),
+      Buffer.from(
+        CheckRequest.encode(
+          CheckRequest.fromPartial({ credential: "not-a-credential", permission: "orders:read" }),
+        ).finish(),
+      ),
+    );
+    // Answered by the handler: a decision about the credential, not a refusal of the caller.
+    expect(anonymousCheck).toBeUndefined();
+    const authenticate = await rawCall(
+      raw,
+      "/warden.v1.AuthService/Authenticate",
+      false,
+      new Metadata(),
+      Buffer.alloc(0),
+    );
+    expect(authenticate?.code).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it("cancels a handler's query when its deadline passes, and when its caller goes away", async () => {
+    const reader = await holding("events:read");
+    const client = authClient(`127.0.0.1:${t.warden.grpcPort}`);
+    // A transaction of the test's own holds the table, so ListEvents' query waits until it is cancelled.
+    const holder = new pg.Client({ connectionString: t.db.url });
+    await holder.connect();
+    const waiting = () =>
+      t.db.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'warden' AND state = 'active'
+            AND query LIKE '%Keyset page, newest first%' AND pid <> pg_backend_pid()`,
+      );
+    try {
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE security_events IN ACCESS EXCLUSIVE MODE");
+
+      const timedOut = await callError(
+        client.listEvents(ListEventsRequest.fromPartial({ pageSize: 10 }), { metadata: reader, deadlineMs: 400 }),
+      );
+      expect(timedOut.code).toBe(status.DEADLINE_EXCEEDED);
+      await eventually(async () => ((await waiting()).length === 0 ? true : undefined), 2000);
+
+      const call = client.raw.listEvents(ListEventsRequest.fromPartial({ pageSize: 10 }), reader, () => undefined);
+      await eventually(async () => ((await waiting()).length > 0 ? true : undefined), 2000);
+      call.cancel();
+      await eventually(async () => ((await waiting()).length === 0 ? true : undefined), 2000);
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+      client.close();
+    }
+    // The pool got its connections back: the next read answers.
+    const page = await t.listEvents(ListEventsRequest.fromPartial({ pageSize: 1 }));
+    expect(page.events.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("npm run check", () => {
+  it("fails, naming the RPC, when a method declares no access option", async () => {
+    const scratch = await mkdtemp(path.join(tmpdir(), "warden-access-"));
+    try {
+      await cp("proto", path.join(scratch, "proto"), { recursive: true });
+      await cp("buf.yaml", path.join(scratch, "buf.yaml"));
+      await symlink(path.resolve("node_modules"), path.join(scratch, "node_modules"), "dir");
+      const file = path.join(scratch, "proto/warden/v1/risk_service.proto");
+      const before = await readFile(file, "utf8");
+      const after = before.replace('    option (warden.v1.access) = {scope: "risk:read"};\n', "");
+      expect(after).not.toBe(before);
+      await writeFile(file, after);
+      const checked = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ["--import", "tsx", "scripts/check.ts", "--only", "access-options", "--root", scratch],
+          (error, stdout, stderr) =>
+            resolve({ code: error === null ? 0 : (error.code as number), output: stdout + stderr }),
+        );
+      });
+      expect(checked.code).toBe(1);
+      expect(checked.output).toMatch(/FAIL {2}access-options/);
+      expect(checked.output).toMatch(
+        /warden\.v1\.RiskService\.GetRiskProfile declares no \(warden\.v1\.access\) option/,
+      );
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("streams", () => {
+  let t: TestWarden;
+  let replica: Replica;
+  let admin: Metadata;
+
+  beforeAll(async () => {
+    t = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false" });
+    replica = await startReplica(t.db.url, { WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false" });
+    admin = bearer(await createToken(t.db.url, "stream-admin", ["admin"]));
+    // Far more than the buffers between a server and a client that stopped reading (about 40 MiB here) hold.
+    await seedEvents(t, 150_000);
+  });
+  afterAll(async () => {
+    replica.client.close();
+    replica.process.kill("SIGTERM");
+    await once(replica.process, "exit");
+    await t.stop();
+  });
+
+  it("end with UNAUTHENTICATED within a second of their caller's token being revoked, on every replica", async () => {
+    const secret = await createToken(t.db.url, "stream-reader", ["alerts:read", "events:read"]);
+    const caller = bearer(secret);
+    const tokenId = (await t.db.query<{ id: string }>("SELECT id FROM service_tokens WHERE name = 'stream-reader'"))[0]!
+      .id;
+    const here = `127.0.0.1:${t.warden.grpcPort}`;
+    const there = `127.0.0.1:${replica.port}`;
+    const alerts = [
+      new AlertServiceClient(here, credentials.createInsecure()),
+      new AlertServiceClient(there, credentials.createInsecure()),
+    ];
+    const audits = [
+      new AuditServiceClient(here, credentials.createInsecure()),
+      new AuditServiceClient(there, credentials.createInsecure()),
+    ];
+    try {
+      const watches = alerts.map((client) => client.watchAlerts(WatchAlertsRequest.fromPartial({}), caller));
+      const exports = audits.map((client) => {
+        const stream = client.exportEvents(EXPORT_RANGE, caller);
+        // A reader that keeps up, slowly: the export outlives the revocation.
+        stream.on("data", () => {
+          stream.pause();
+          setTimeout(() => stream.resume(), 40);
+        });
+        return stream;
+      });
+      const endings = [...watches, ...exports].map(ending);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+
+      const revokedAt = Date.now();
+      await t.tokens.revokeServiceToken(
+        RevokeServiceTokenRequest.fromPartial({ token: { id: tokenId }, reason: "test" }),
+        {
+          metadata: admin,
+        },
+      );
+      const ended = await Promise.all(endings);
+      for (const end of ended) {
+        expect(end.code).toBe(status.UNAUTHENTICATED);
+        expect(end.details).toMatch(/no longer valid/);
+        expect(end.at - revokedAt).toBeLessThan(1000);
+      }
+    } finally {
+      for (const client of [...alerts, ...audits]) client.close();
+    }
+  });
+
+  it("end at their maximum lifetime", async () => {
+    const bounded = await startTestWarden(
+      { WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false", WARDEN_STREAM_MAX_LIFETIME_MS: "1500" },
+      {},
+      t.db,
+    );
+    const alerts = new AlertServiceClient(`127.0.0.1:${bounded.warden.grpcPort}`, credentials.createInsecure());
+    try {
+      const opened = Date.now();
+      const end = await ending(alerts.watchAlerts(WatchAlertsRequest.fromPartial({}), admin));
+      expect(end.code).toBe(status.DEADLINE_EXCEEDED);
+      expect(end.details).toMatch(/maximum lifetime of 1500 ms/);
+      expect(end.at - opened).toBeGreaterThanOrEqual(1400);
+    } finally {
+      alerts.close();
+      await bounded.stop();
+    }
+  });
+
+  it("end when the client reads nothing for too long", async () => {
+    const bounded = await startTestWarden(
+      { WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false", WARDEN_STREAM_DRAIN_TIMEOUT_MS: "300" },
+      {},
+      t.db,
+    );
+    const audit = new AuditServiceClient(`127.0.0.1:${bounded.warden.grpcPort}`, credentials.createInsecure());
+    try {
+      const stalled = audit.exportEvents(EXPORT_RANGE, admin);
+      stalled.pause();
+      const end = ending(stalled);
+      // Once the server has given up on the stalled client (its metrics say so), the client reads again and hears why.
+      await eventually(async () => {
+        const metrics = await (await fetch(`http://127.0.0.1:${bounded.warden.httpPort}/metrics`)).text();
+        return /warden_rpc_total\{method="ExportEvents",code="RESOURCE_EXHAUSTED"\} 1/.test(metrics) ? true : undefined;
+      }, 20_000);
+      stalled.on("data", () => undefined);
+      stalled.resume();
+      const ended = await end;
+      expect(ended.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(ended.details).toMatch(/read nothing for 300 ms/);
+    } finally {
+      audit.close();
+      await bounded.stop();
+    }
+  });
+});
