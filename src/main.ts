@@ -276,7 +276,11 @@ export async function startWarden(
     const extAuthz = new ExtAuthz(access, await loadRoutes(config.extAuthz.routesFile), {
       stripAuthorization: config.extAuthz.stripAuthorization,
     });
-    const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk });
+    const metrics = await components.start(
+      "metrics",
+      createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk }),
+      (started) => started.stop(),
+    );
 
     let serving = true;
     const ops = await components.start(

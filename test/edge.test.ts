@@ -4,9 +4,11 @@ import { readFileSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Client, credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, loadPackageDefinition, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { loadSync } from "@grpc/proto-loader";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAccessRules } from "../src/rpc/edge/access-rules.js";
@@ -18,6 +20,7 @@ import { AuditServiceClient, ExportEventsRequest, ExportFormat } from "../src/ge
 import { ListEventsRequest } from "../src/gen/warden/v1/auth_service.js";
 import { PrincipalKind } from "../src/gen/warden/v1/event.js";
 import { RevokeServiceTokenRequest } from "../src/gen/warden/v1/token_service.js";
+import { AccessRule } from "../src/gen/warden/v1/options.js";
 import {
   authClient,
   bearer,
@@ -143,6 +146,41 @@ describe("the edge", () => {
       });
     }
     expect(walked).toBeGreaterThan(30);
+  });
+
+  it("serves each RPC's access option through reflection, for clients that have no proto files", async () => {
+    const definition = loadSync("grpc/reflection/v1/reflection.proto", {
+      includeDirs: [path.resolve("node_modules/@grpc/reflection/build/proto")],
+    });
+    const { grpc } = loadPackageDefinition(definition) as unknown as {
+      grpc: { reflection: { v1: { ServerReflection: typeof Client } } };
+    };
+    const reflection = new grpc.reflection.v1.ServerReflection(
+      `127.0.0.1:${t.warden.grpcPort}`,
+      credentials.createInsecure(),
+    ) as Client & { serverReflectionInfo(): NodeJS.EventEmitter & { write(m: object): void; end(): void } };
+    try {
+      const stream = reflection.serverReflectionInfo();
+      const answer = new Promise<{ fileDescriptorResponse: { fileDescriptorProto: Buffer[] } }>((resolve, reject) => {
+        stream.on("data", resolve);
+        stream.on("error", reject);
+      });
+      stream.write({ fileContainingSymbol: "warden.v1.RiskService" });
+      const files = (await answer).fileDescriptorResponse.fileDescriptorProto.map((bytes) =>
+        fromBinary(FileDescriptorProtoSchema, bytes),
+      );
+      stream.end();
+      const method = files
+        .flatMap((file) => file.service)
+        .find((service) => service.name === "RiskService")!
+        .method.find((m) => m.name === "GetRiskProfile")!;
+      const option = method.options!.$unknown!.find((field) => field.no === 51001)!;
+      expect(AccessRule.decode(new BinaryReader(option.data).bytes())).toEqual(
+        AccessRule.fromPartial({ scope: "risk:read" }),
+      );
+    } finally {
+      reflection.close();
+    }
   });
 
   it("lets anyone call a public RPC, and asks for access:check only when the request vouches for a principal", async () => {

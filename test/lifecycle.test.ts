@@ -68,6 +68,7 @@ describe("the warden CLI", () => {
     expect(metrics).toMatch(/warden_rpc_duration_seconds_bucket\{le="[^"]+",method="LogEvent",code="OK"\}/);
     expect(metrics).toMatch(/warden_event_queue_depth \d+/);
     expect(metrics).toMatch(/warden_db_pool_connections\{state="total"\} \d+/);
+    expect(metrics).toMatch(/warden_event_loop_delay_seconds_count [1-9]\d*/);
     client.close();
 
     child.kill("SIGTERM");

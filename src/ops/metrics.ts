@@ -8,7 +8,11 @@ export interface Metrics {
   registry: Registry;
   rpcTotal: Counter<"method" | "code">;
   rpcDuration: Histogram<"method" | "code">;
+  /** Stops sampling the event loop. */
+  stop(): void;
 }
+
+const LOOP_SAMPLE_MS = 50;
 
 /** Prometheus metrics for one server instance (a registry of its own, so tests can run several). */
 export function createMetrics(sources: {
@@ -86,5 +90,18 @@ export function createMetrics(sources: {
       },
     });
   }
-  return { registry, rpcTotal, rpcDuration };
+  // A timer armed every 50 ms fires late by as long as the event loop was blocked.
+  const loopDelay = new Histogram({
+    name: "warden_event_loop_delay_seconds",
+    help: "How late a timer armed every 50 ms fired: time the event loop was busy or blocked.",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  let due = performance.now() + LOOP_SAMPLE_MS;
+  const sampler = setInterval(() => {
+    const now = performance.now();
+    loopDelay.observe(Math.max(0, now - due) / 1000);
+    due = now + LOOP_SAMPLE_MS;
+  }, LOOP_SAMPLE_MS).unref();
+  return { registry, rpcTotal, rpcDuration, stop: () => clearInterval(sampler) };
 }

@@ -2,7 +2,13 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import {
+  FileDescriptorProtoSchema,
+  FileDescriptorSetSchema,
+  type FieldDescriptorProto,
+} from "@bufbuild/protobuf/wkt";
+import protobuf from "protobufjs";
+import descriptor from "protobufjs/ext/descriptor/index.js";
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
@@ -14,6 +20,7 @@ import { PROJECT_ROOT } from "../paths.js";
 const DESCRIPTOR_SETS = ["warden.binpb", "health.binpb"].map((file) => path.join(PROJECT_ROOT, "src", "gen", file));
 /** Warden's own contracts, whose method options carry each RPC's access rule. */
 export const WARDEN_DESCRIPTOR_SET = DESCRIPTOR_SETS[0]!;
+
 export interface GrpcServer {
   server: Server;
   port: number;
@@ -31,11 +38,27 @@ async function reflectionDescriptors(): Promise<PackageDefinition> {
   const definition: Record<string, { fileDescriptorProtos: Buffer[] }> = {};
   for (const file of DESCRIPTOR_SETS) {
     const set = fromBinary(FileDescriptorSetSchema, await readFile(file));
+    keepMethodOptions(set.file.flatMap((proto) => proto.extension));
     definition[file] = {
       fileDescriptorProtos: set.file.map((proto) => Buffer.from(toBinary(FileDescriptorProtoSchema, proto))),
     };
   }
   return definition as unknown as PackageDefinition;
+}
+
+/**
+ * @grpc/reflection re-encodes each file through protobufjs, which drops fields
+ * it does not know, and so Warden's own method options (the access rule each
+ * RPC declares). Declared on protobufjs's MethodOptions as bytes, which have
+ * the same wire form as the option's message, they reach reflection clients.
+ */
+function keepMethodOptions(extensions: FieldDescriptorProto[]): void {
+  const methodOptions = descriptor.MethodOptions as unknown as protobuf.Type;
+  for (const extension of extensions) {
+    if (extension.extendee !== ".google.protobuf.MethodOptions") continue;
+    const name = `option_${extension.number}`;
+    if (methodOptions.fields[name] === undefined) methodOptions.add(new protobuf.Field(name, extension.number, "bytes"));
+  }
 }
 
 async function serverCredentials(security: ServingSecurity): Promise<ServerCredentials> {
