@@ -2,11 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  FileDescriptorProtoSchema,
-  FileDescriptorSetSchema,
-  type FieldDescriptorProto,
-} from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FieldDescriptorProto } from "@bufbuild/protobuf/wkt";
 import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor/index.js";
 import type { PackageDefinition } from "@grpc/proto-loader";
@@ -53,11 +49,12 @@ async function reflectionDescriptors(): Promise<PackageDefinition> {
  * the same wire form as the option's message, they reach reflection clients.
  */
 function keepMethodOptions(extensions: FieldDescriptorProto[]): void {
-  const methodOptions = descriptor.MethodOptions as unknown as protobuf.Type;
+  const methodOptions = descriptor.MethodOptions;
   for (const extension of extensions) {
     if (extension.extendee !== ".google.protobuf.MethodOptions") continue;
     const name = `option_${extension.number}`;
-    if (methodOptions.fields[name] === undefined) methodOptions.add(new protobuf.Field(name, extension.number, "bytes"));
+    if (methodOptions.fields[name] === undefined)
+      methodOptions.add(new protobuf.Field(name, extension.number, "bytes"));
   }
 }
 
