@@ -107,9 +107,9 @@ interface BenchServer {
   httpPort: number;
 }
 
-async function startServer(env: Record<string, string>): Promise<BenchServer> {
+async function startServer(env: Record<string, string>, script = "server.ts"): Promise<BenchServer> {
   const profile = options.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profile}`];
-  const child = fork(path.join("bench", "server.ts"), [], {
+  const child = fork(path.join("bench", script), [], {
     execArgv: ["--import", "tsx", ...profile],
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
@@ -150,16 +150,20 @@ const H2LOAD_METHODS = new Map<string, string | undefined>([
   ["/grpc.health.v1.Health/Check", undefined],
   ["/warden.v1.AuthService/Authenticate", "Authenticate"],
   ["/warden.v1.AccessService/Check", "Check"],
-  ["/envoy.service.auth.v3.Authorization/Check", "ExtAuthzCheck"],
+  ["/envoy.service.auth.v3.Authorization/Check", "Authorization.Check"],
 ]);
 
+interface PhaseSpec extends Omit<LoadSpec, "address" | "workers" | "durationMs"> {
+  durationMs?: number;
+  /** The server keeps no Warden metrics (the minimal program): h2load's calls are counted by HTTP status. */
+  uncounted?: boolean;
+  /** Measure without adding the result to the run's phases (the ceiling search's trial rates). */
+  trial?: boolean;
+}
+
 /** Runs one phase (unless --only leaves it out) and adds its result to `phases`. */
-async function phase(
-  server: BenchServer,
-  name: string,
-  spec: Omit<LoadSpec, "address" | "workers" | "durationMs"> & { durationMs?: number },
-): Promise<PhaseResult | undefined> {
-  if (only !== undefined && !only.includes(name)) return undefined;
+async function phase(server: BenchServer, name: string, spec: PhaseSpec): Promise<PhaseResult | undefined> {
+  if (only !== undefined && !only.some((wanted) => name.startsWith(wanted))) return undefined;
   const before = await cpuMicros(server.child);
   // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts).
   const byH2load =
@@ -173,7 +177,7 @@ async function phase(
         grpcPort: server.port,
         httpPort: server.httpPort,
         path: spec.method,
-        metricsMethod: H2LOAD_METHODS.get(spec.method),
+        metricsMethod: spec.uncounted === true ? undefined : H2LOAD_METHODS.get(spec.method),
         payload: spec.payloads[0]!,
         ratePerSecond: (spec.mode as { ratePerSecond: number }).ratePerSecond,
         durationMs: spec.durationMs ?? phaseMs,
@@ -182,8 +186,8 @@ async function phase(
     : await runLoadProcess({
         address: `127.0.0.1:${server.port}`,
         workers: cores,
-        durationMs: phaseMs,
         ...spec,
+        durationMs: spec.durationMs ?? phaseMs,
       });
   const cpu = (await cpuMicros(server.child)) - before;
   const calls = result.ok + Object.values(result.errors).reduce((sum, count) => sum + count, 0);
@@ -197,12 +201,33 @@ async function phase(
     p99Ms: percentile(result.latenciesMs, 99),
     serverCpuMicrosPerCall: calls === 0 ? Number.NaN : cpu / calls,
     loadGenerator: byH2load ? "h2load" : "grpc-js",
+    ...(spec.mode.kind === "open" ? { ratePerSecond: spec.mode.ratePerSecond } : {}),
   };
-  phases.push(outcome);
+  if (spec.trial !== true) phases.push(outcome);
   log(
     `${name}: ${outcome.perSecond.toFixed(0)}/s, p99 ${outcome.p99Ms.toFixed(2)} ms, ${outcome.serverCpuMicrosPerCall.toFixed(1)} µs CPU/call`,
   );
   return outcome;
+}
+
+const CEILING_P99_MS = 5;
+
+/** Tries the no-op at rising steady rates; the last whose p99 stays within CEILING_P99_MS, or none. */
+async function noopCeiling(server: BenchServer): Promise<PhaseResult | undefined> {
+  let best: PhaseResult | undefined;
+  for (const ratePerSecond of smoke ? [2000] : [2000, 3000, 4000, 5000, 6000, 8000, 10_000]) {
+    const tried = await phase(server, "noop-ceiling", {
+      method: "/grpc.health.v1.Health/Check",
+      payloads: [new Uint8Array()],
+      once: false,
+      mode: { kind: "open", ratePerSecond },
+      durationMs: Math.min(phaseMs, 3000),
+      trial: true,
+    });
+    if (tried === undefined || tried.p99Ms > CEILING_P99_MS) break;
+    best = tried;
+  }
+  return best;
 }
 
 const encode = {
@@ -454,6 +479,12 @@ async function main(): Promise<void> {
       once: false,
       mode: { kind: "open", ratePerSecond: checkRate },
     });
+    await phase(server, "jwt-es256-repeated-2000rps", {
+      method: auth,
+      payloads: [encode.authenticate(unique.ES256[0]!)],
+      once: false,
+      mode: { kind: "open", ratePerSecond: checkRate },
+    });
     for (const [name, method, payload] of [
       ["check-rpc-2000rps", "/warden.v1.AccessService/Check", accessCheck],
       ["ext-authz-2000rps", "/envoy.service.auth.v3.Authorization/Check", envoyCheck],
@@ -465,6 +496,18 @@ async function main(): Promise<void> {
         mode: { kind: "open", ratePerSecond: checkRate },
       });
       authorizationEvents += measured?.ok ?? 0;
+    }
+
+    // The highest steady rate at which the no-op still answers with p99 ≤ 5 ms, and Authenticate at that rate.
+    const ceiling = await noopCeiling(server);
+    if (ceiling !== undefined) {
+      phases.push({ ...ceiling, name: "noop-ceiling" });
+      await phase(server, "service-token-cached-ceiling", {
+        method: auth,
+        payloads: [encode.authenticate(cached.secret)],
+        once: false,
+        mode: { kind: "open", ratePerSecond: ceiling.ratePerSecond! },
+      });
     }
 
     const eventsNeeded = smoke ? 2000 : 150_000;
@@ -507,6 +550,30 @@ async function main(): Promise<void> {
     if (logEvents !== undefined) logEvents.eventsPerSecond = logEvents.perSecond * batchSize;
 
     await request(server.child, "stop", "stopped");
+
+    // The floor: the smallest program doing the same duties on the same stack, beside its own no-op.
+    for (const mode of ["bare", "duties"] as const) {
+      if (only !== undefined && !only.some((name) => name.startsWith("minimal"))) break;
+      const minimal = await startServer({ DATABASE_URL: url, MINIMAL_MODE: mode }, "minimal-server.ts");
+      await warmUp(minimal.port);
+      if (mode === "bare") {
+        await phase(minimal, "minimal-noop-2000rps", {
+          method: "/grpc.health.v1.Health/Check",
+          payloads: [new Uint8Array()],
+          once: false,
+          mode: { kind: "open", ratePerSecond: checkRate },
+          uncounted: true,
+        });
+      }
+      await phase(minimal, `minimal-${mode}-2000rps`, {
+        method: auth,
+        payloads: [encode.authenticate(cached.secret)],
+        once: false,
+        mode: { kind: "open", ratePerSecond: checkRate },
+        uncounted: true,
+      });
+      await request(minimal.child, "stop", "stopped");
+    }
 
     // The same Authenticate traffic with risk detection off, on a fresh server
     // warmed up the same way: the difference is what detection costs.

@@ -1,0 +1,122 @@
+/**
+ * The smallest program that does what a cached-token Authenticate owes, on
+ * Warden's own stack (grpc-js, ts-proto, pino, prom-client, pg), to measure
+ * beside the no-op in the same run: the floor the real server's edge and
+ * pipeline are held to. `MINIMAL_MODE=duties` hashes the token, finds it in a
+ * map, queues an event for a batched INSERT, counts and times the call,
+ * writes one log line and answers after one promise hop; `bare` answers a
+ * fixed response with none of that. The health check is the no-op, as in the
+ * real server. Same IPC as bench/server.ts: "cpu" and "stop".
+ */
+import { hash, randomUUID } from "node:crypto";
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import pg from "pg";
+import { pino } from "pino";
+import { Counter, Histogram, Registry } from "prom-client";
+import {
+  AuthServiceService,
+  AuthenticateResponse,
+  type AuthenticateRequest,
+} from "../src/gen/warden/v1/auth_service.js";
+import { FailureReason, PrincipalKind } from "../src/gen/warden/v1/event.js";
+
+const mode = process.env.MINIMAL_MODE === "bare" ? "bare" : "duties";
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+await pool.query("CREATE TABLE IF NOT EXISTS minimal_events (id uuid, subject text, at timestamptz)");
+const log = pino({ base: { service: "minimal" } }, pino.destination({ dest: 1, sync: false }));
+const registry = new Registry();
+const calls = new Counter({ name: "calls", help: "calls", labelNames: ["code"], registers: [registry] }).labels({
+  code: "OK",
+});
+const durations = new Histogram({
+  name: "seconds",
+  help: "seconds",
+  labelNames: ["code"],
+  registers: [registry],
+}).labels({ code: "OK" });
+
+const principal = {
+  subject: "token-1",
+  kind: PrincipalKind.SERVICE_TOKEN,
+  email: "",
+  scopes: ["events:write"],
+  roles: [],
+  expiresAt: undefined,
+  tokenId: "token-1",
+  serviceTokenName: "bench",
+};
+const known = new Map<string, typeof principal>();
+const fixed: AuthenticateResponse = {
+  authenticated: true,
+  principal,
+  failureReason: FailureReason.UNSPECIFIED,
+  eventId: randomUUID(),
+  retryAfter: undefined,
+  risk: undefined,
+};
+
+let queued: { id: string; subject: string; at: string }[] = [];
+const flusher = setInterval(() => {
+  if (queued.length === 0) return;
+  const batch = queued;
+  queued = [];
+  void pool.query("INSERT INTO minimal_events SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])", [
+    batch.map((e) => e.id),
+    batch.map((e) => e.subject),
+    batch.map((e) => e.at),
+  ]);
+}, 20);
+
+/** Answers through one promise hop, as a handler that could await does. */
+function authenticate(request: AuthenticateRequest): Promise<AuthenticateResponse> {
+  const key = hash("sha256", request.credential, "base64");
+  let found = known.get(key);
+  if (found === undefined) {
+    found = principal;
+    known.set(key, found);
+  }
+  const eventId = randomUUID();
+  queued.push({ id: eventId, subject: found.subject, at: new Date().toISOString() });
+  return Promise.resolve({ ...fixed, principal: found, eventId });
+}
+
+const server = new Server();
+server.addService(AuthServiceService, {
+  authenticate: (call: ServerUnaryCall<AuthenticateRequest, AuthenticateResponse>, done: sendUnaryData<unknown>) => {
+    if (mode === "bare") {
+      done(null, fixed);
+      return;
+    }
+    const started = performance.now();
+    authenticate(call.request).then(
+      (response) => {
+        const ms = performance.now() - started;
+        calls.inc();
+        durations.observe(ms / 1000);
+        log.info({ method: "Authenticate", code: "OK", durationMs: ms, peer: call.getPeer() }, "rpc");
+        done(null, response);
+      },
+      () => done({ code: status.INTERNAL }),
+    );
+  },
+  logEvent: () => undefined,
+  logEvents: () => undefined,
+  listEvents: () => undefined,
+  checkLockout: () => undefined,
+});
+const health = new HealthImplementation({ "": "SERVING" });
+health.addToServer(server);
+const grpcPort = await new Promise<number>((resolve, reject) =>
+  server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, port) =>
+    error ? reject(error) : resolve(port),
+  ),
+);
+process.send!({ ready: { grpcPort, httpPort: 0 } });
+process.on("message", (message: string) => {
+  if (message === "cpu") process.send!({ cpu: process.cpuUsage() });
+  if (message === "stop") {
+    clearInterval(flusher);
+    server.tryShutdown(() => void pool.end().then(() => process.send!({ stopped: true }, () => process.exit(0))));
+  }
+});
