@@ -8,6 +8,7 @@ import type {
 } from "@grpc/grpc-js";
 import { once } from "node:events";
 import { CancelledError, ResourceExhaustedError } from "../../errors.js";
+import { CallLifetime } from "./call-lifetime.js";
 import { toGrpcFailure, toServiceError } from "../errors.js";
 import type { AccessRule } from "./access-rules.js";
 import type { EdgeOptions } from "./edge-options.js";
@@ -89,10 +90,16 @@ export class Edge {
     const { defaultTimeoutMs } = this.settings;
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const deadlineAt = Math.min(Date.now() + defaultTimeoutMs, deadlineOf(call.getDeadline()));
-      const edgeCall = newCall(spec, call.request, call, deadlineAt);
+      const edgeCall = newCall(spec, call, deadlineAt);
       run(edgeCall).then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(toServiceError(toGrpcFailure(error))),
+        (response) => {
+          edgeCall.lifetime.finish();
+          callback(null, response);
+        },
+        (error: unknown) => {
+          edgeCall.lifetime.finish();
+          callback(toServiceError(toGrpcFailure(error)));
+        },
       );
     };
   }
@@ -100,18 +107,18 @@ export class Edge {
   private streamAdapter(spec: MethodSpec, run: (call: EdgeCall) => Promise<unknown>) {
     const { streamDrainTimeoutMs } = this.settings;
     return (call: ServerWritableStream<unknown, unknown>) => {
-      const edgeCall = newCall(spec, call.request, call, deadlineOf(call.getDeadline()));
-      const { signal } = edgeCall.context;
+      const edgeCall = newCall(spec, call, deadlineOf(call.getDeadline()));
+      const { lifetime } = edgeCall;
       let messages = 0;
       edgeCall.logFields.messages = 0;
       edgeCall.send = async (message) => {
-        signal.throwIfAborted();
+        if (lifetime.reason !== undefined) throw lifetime.reason;
         messages += 1;
         edgeCall.logFields.messages = messages;
         if (call.write(message)) return;
         const slowReader = setTimeout(
           () =>
-            edgeCall.abort(
+            lifetime.abort(
               new ResourceExhaustedError(
                 `the client read nothing for ${streamDrainTimeoutMs} ms; the stream was ended`,
               ),
@@ -119,17 +126,21 @@ export class Edge {
           streamDrainTimeoutMs,
         );
         try {
-          await once(call, "drain", { signal });
+          await once(call, "drain", { signal: lifetime.signal });
         } finally {
           clearTimeout(slowReader);
         }
       };
       run(edgeCall).then(
-        () => call.end(),
+        () => {
+          lifetime.finish();
+          call.end();
+        },
         (error: unknown) => {
+          const wentAway = lifetime.reason instanceof CancelledError;
+          lifetime.finish();
           // A caller that went away hears nothing more.
-          if (signal.reason instanceof CancelledError) return;
-          call.emit("error", toServiceError(toGrpcFailure(error)));
+          if (!wentAway) call.emit("error", toServiceError(toGrpcFailure(error)));
         },
       );
     };
@@ -138,50 +149,41 @@ export class Edge {
 
 function newCall(
   spec: MethodSpec,
-  request: unknown,
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
   deadlineAt: number,
 ): EdgeCall {
-  const controller = new AbortController();
-  const abort = (reason: Error) => controller.abort(reason);
-  call.once("cancelled", () => abort(new CancelledError("the caller cancelled the call")));
+  const lifetime = new CallLifetime();
+  call.once("cancelled", lifetime.cancel);
   return {
     method: spec,
-    request,
+    request: call.request,
     context: {
       requestId: "",
       metadata: call.metadata,
       peer: call.getPeer(),
-      signal: controller.signal,
+      get signal() {
+        return lifetime.signal;
+      },
       deadlineAt,
       caller: undefined,
     },
-    abort,
+    abort: lifetime.abort,
+    lifetime,
     credential: undefined,
     logFields: {},
   };
 }
 
 /**
- * Runs the handler, but ends the call as soon as it is aborted: a handler
+ * Runs the handler, but ends the call as soon as it is cut short: a handler
  * stuck on I/O cannot hold a call past its deadline or its caller.
  */
 function settle(call: EdgeCall, invoke: () => Promise<unknown>): Promise<unknown> {
-  const { signal } = call.context;
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  const { lifetime } = call;
+  if (lifetime.reason !== undefined) return Promise.reject(lifetime.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    invoke().then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(signal.aborted ? (signal.reason as Error) : (error as Error));
-      },
-    );
+    lifetime.onEnd = reject;
+    invoke().then(resolve, (error: unknown) => reject(lifetime.reason ?? (error as Error)));
   });
 }
 

@@ -1,4 +1,5 @@
 import type { AccessRule } from "./access-rules.js";
+import type { CallLifetime } from "./call-lifetime.js";
 import type { CallContext } from "./context.js";
 
 /** One RPC as the edge sees it, fixed when the server starts. */
@@ -18,6 +19,8 @@ export interface EdgeCall {
   readonly context: CallContext;
   /** Ends the call with `reason`: its signal aborts, and the handler's result no longer counts. */
   readonly abort: (reason: Error) => void;
+  /** How the call ends early; the edge's own. */
+  readonly lifetime: CallLifetime;
   /** The caller's credential, once the caller is established; only the edge sees it. */
   credential: string | undefined;
   /** A streaming call's way to send a message to the client. */
