@@ -29,7 +29,8 @@ const OFFICIAL_INCLUDES = [
   ...["envoy-api", "xds", "googleapis", "protoc-gen-validate"].map((dir) => path.join(DEPS, dir)),
   path.join(PROJECT_ROOT, "node_modules", "protobufjs"),
 ];
-const OURS_INCLUDES = [path.join(PROJECT_ROOT, "proto")];
+// Ours imports warden/v1/options.proto for the access option, which imports descriptor.proto.
+const OURS_INCLUDES = [path.join(PROJECT_ROOT, "proto"), path.join(PROJECT_ROOT, "node_modules", "protobufjs")];
 const ENTRY = "envoy/service/auth/v3/external_auth.proto";
 
 /**
