@@ -6,11 +6,16 @@
  * map, queues an event for a batched INSERT, counts and times the call,
  * writes one log line and answers after one promise hop; `bare` answers a
  * fixed response with none of that. The health check is the no-op, as in the
- * real server. Same IPC as bench/server.ts: "cpu" and "stop".
+ * real server. `nice-grpc` serves an Authenticate refused before any work
+ * (as the real server's authenticate-refused phase) through nice-grpc with a
+ * log-and-metrics middleware: the figure that decided between nice-grpc and
+ * Warden's own thin edge on grpc-js. Same IPC as bench/server.ts: "cpu" and
+ * "stop".
  */
 import { hash, randomUUID } from "node:crypto";
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { createServer, ServerError, Status } from "nice-grpc";
 import pg from "pg";
 import { pino } from "pino";
 import { Counter, Histogram, Registry } from "prom-client";
@@ -21,7 +26,7 @@ import {
 } from "../src/gen/warden/v1/auth_service.js";
 import { FailureReason, PrincipalKind } from "../src/gen/warden/v1/event.js";
 
-const mode = process.env.MINIMAL_MODE === "bare" ? "bare" : "duties";
+const mode = process.env.MINIMAL_MODE ?? "duties";
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
 await pool.query("CREATE TABLE IF NOT EXISTS minimal_events (id uuid, subject text, at timestamptz)");
 const log = pino({ base: { service: "minimal" } }, pino.destination({ dest: 1, sync: false }));
@@ -81,42 +86,82 @@ function authenticate(request: AuthenticateRequest): Promise<AuthenticateRespons
   return Promise.resolve({ ...fixed, principal: found, eventId });
 }
 
-const server = new Server();
-server.addService(AuthServiceService, {
-  authenticate: (call: ServerUnaryCall<AuthenticateRequest, AuthenticateResponse>, done: sendUnaryData<unknown>) => {
-    if (mode === "bare") {
-      done(null, fixed);
-      return;
-    }
+/** The same refusal through nice-grpc, with the per-call log line and metrics as middleware. */
+async function startNiceGrpc(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const server = createServer().use(async function* observe(call, context) {
     const started = performance.now();
-    authenticate(call.request).then(
-      (response) => {
-        const ms = performance.now() - started;
-        calls.inc();
-        durations.observe(ms / 1000);
-        log.info({ method: "Authenticate", code: "OK", durationMs: ms, peer: call.getPeer() }, "rpc");
-        done(null, response);
-      },
-      () => done({ code: status.INTERNAL }),
-    );
-  },
-  logEvent: () => undefined,
-  logEvents: () => undefined,
-  listEvents: () => undefined,
-  checkLockout: () => undefined,
-});
-const health = new HealthImplementation({ "": "SERVING" });
-health.addToServer(server);
-const grpcPort = await new Promise<number>((resolve, reject) =>
-  server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, port) =>
-    error ? reject(error) : resolve(port),
-  ),
-);
+    let code = "OK";
+    try {
+      return yield* call.next(call.request, context);
+    } catch (error) {
+      code = error instanceof ServerError ? Status[error.code] : "INTERNAL";
+      throw error;
+    } finally {
+      const ms = performance.now() - started;
+      calls.inc();
+      durations.observe(ms / 1000);
+      log.info({ method: call.method.path, code, durationMs: ms, peer: context.peer }, "rpc");
+    }
+  });
+  server.add(AuthServiceService, {
+    authenticate: (request: AuthenticateRequest): Promise<AuthenticateResponse> => {
+      if (request.credential === "") throw new ServerError(Status.INVALID_ARGUMENT, "credential: required");
+      return Promise.resolve(fixed);
+    },
+    logEvent: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
+    logEvents: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
+    listEvents: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
+    checkLockout: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
+  });
+  const port = await server.listen("127.0.0.1:0");
+  return { port, stop: () => server.shutdown() };
+}
+
+async function startGrpcJs(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const server = new Server();
+  server.addService(AuthServiceService, {
+    authenticate: (call: ServerUnaryCall<AuthenticateRequest, AuthenticateResponse>, done: sendUnaryData<unknown>) => {
+      if (mode === "bare") {
+        done(null, fixed);
+        return;
+      }
+      const started = performance.now();
+      authenticate(call.request).then(
+        (response) => {
+          const ms = performance.now() - started;
+          calls.inc();
+          durations.observe(ms / 1000);
+          log.info({ method: "Authenticate", code: "OK", durationMs: ms, peer: call.getPeer() }, "rpc");
+          done(null, response);
+        },
+        () => done({ code: status.INTERNAL }),
+      );
+    },
+    logEvent: () => undefined,
+    logEvents: () => undefined,
+    listEvents: () => undefined,
+    checkLockout: () => undefined,
+  });
+  const health = new HealthImplementation({ "": "SERVING" });
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return { port, stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
+}
+
+const server = mode === "nice-grpc" ? await startNiceGrpc() : await startGrpcJs();
+const grpcPort = server.port;
 process.send!({ ready: { grpcPort, httpPort: 0 } });
 process.on("message", (message: string) => {
   if (message === "cpu") process.send!({ cpu: process.cpuUsage() });
   if (message === "stop") {
     clearInterval(flusher);
-    server.tryShutdown(() => void pool.end().then(() => process.send!({ stopped: true }, () => process.exit(0))));
+    void server
+      .stop()
+      .then(() => pool.end())
+      .then(() => process.send!({ stopped: true }, () => process.exit(0)));
   }
 });

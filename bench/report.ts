@@ -112,6 +112,13 @@ export function targets(results: BenchResults): Target[] {
       met: ceiling.ratePerSecond !== undefined,
     },
     {
+      name: "the edge's refusal: an Authenticate refused before any work, Warden's edge on grpc-js against nice-grpc with a log-and-metrics middleware (server CPU µs per call)",
+      measured: `${fmt(phase(results, "authenticate-refused-2000rps").serverCpuMicrosPerCall, 1)} against ${fmt(phase(results, "nice-grpc-refused-2000rps").serverCpuMicrosPerCall, 1)}`,
+      ratio: 0,
+      goal: "reported",
+      met: true,
+    },
+    {
       name: "floor: the smallest program doing a cached-token Authenticate's duties on the same stack, vs its no-op (in brackets, returning a fixed answer)",
       measured: `${fmt(phase(results, "minimal-duties-2000rps").serverCpuMicrosPerCall / phase(results, "minimal-noop-2000rps").serverCpuMicrosPerCall, 2)}× (${fmt(phase(results, "minimal-bare-2000rps").serverCpuMicrosPerCall / phase(results, "minimal-noop-2000rps").serverCpuMicrosPerCall, 2)}×)`,
       ratio: 0,
@@ -181,7 +188,7 @@ export function targets(results: BenchResults): Target[] {
 
 /** The no-op driven the same way as `p`: at 2,000/s for the steady-rate phases, else flat out. */
 function noopFor(results: BenchResults, p: PhaseResult): number {
-  const noop = p.name.startsWith("minimal-")
+  const noop = /^(minimal|nice-grpc)-/.test(p.name)
     ? "minimal-noop-2000rps"
     : p.name.endsWith("-ceiling")
       ? "noop-ceiling"

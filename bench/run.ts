@@ -551,9 +551,10 @@ async function main(): Promise<void> {
 
     await request(server.child, "stop", "stopped");
 
-    // The floor: the smallest program doing the same duties on the same stack, beside its own no-op.
-    for (const mode of ["bare", "duties"] as const) {
-      if (only !== undefined && !only.some((name) => name.startsWith("minimal"))) break;
+    // The floor: the smallest program doing the same duties on the same stack, beside its own no-op;
+    // and the refused Authenticate through nice-grpc, to set beside Warden's own edge.
+    for (const mode of ["bare", "duties", "nice-grpc"] as const) {
+      if (only !== undefined && !only.some((name) => name.startsWith("minimal") || name.startsWith("nice"))) break;
       const minimal = await startServer({ DATABASE_URL: url, MINIMAL_MODE: mode }, "minimal-server.ts");
       await warmUp(minimal.port);
       if (mode === "bare") {
@@ -565,9 +566,9 @@ async function main(): Promise<void> {
           uncounted: true,
         });
       }
-      await phase(minimal, `minimal-${mode}-2000rps`, {
+      await phase(minimal, mode === "nice-grpc" ? "nice-grpc-refused-2000rps" : `minimal-${mode}-2000rps`, {
         method: auth,
-        payloads: [encode.authenticate(cached.secret)],
+        payloads: [encode.authenticate(mode === "nice-grpc" ? "" : cached.secret)],
         once: false,
         mode: { kind: "open", ratePerSecond: checkRate },
         uncounted: true,
