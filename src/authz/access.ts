@@ -1,3 +1,4 @@
+import { eventPrincipalOf } from "../authn/authenticator.js";
 import type { AuthenticationPipeline } from "../authn/pipeline.js";
 import { InvalidArgumentError } from "../errors.js";
 import { text, validateClientContext } from "../events/event.js";
@@ -47,16 +48,6 @@ export function rbacSubject(principal: Principal): string {
   return principal.kind === PrincipalKind.SERVICE_TOKEN
     ? `service_token:${principal.serviceTokenName}`
     : `user:${principal.subject}`;
-}
-
-function eventPrincipal(principal: Principal): EventPrincipal {
-  return {
-    subject: principal.subject,
-    kind: principal.kind,
-    email: principal.email,
-    serviceTokenName: principal.serviceTokenName,
-    tokenId: principal.tokenId,
-  };
 }
 
 function vouchedPrincipal(principal: Principal): Principal {
@@ -130,7 +121,7 @@ export class Access {
       request.items,
       request.minVersion,
     );
-    this.record(request, eventPrincipal(principal), decisions);
+    this.record(request, eventPrincipalOf(principal), decisions);
     return { principal, decisions };
   }
 
