@@ -1,10 +1,10 @@
-import { z } from "zod";
-
 /**
  * What every module's `*-options.ts` builds on: the zod fields for the common
  * kinds of environment variable, and the error naming every bad one.
  */
+import { z } from "zod";
 
+/** Every problem with the environment, one per line, so one start-up shows them all. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
