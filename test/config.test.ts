@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, servingSecurity, type Environment } from "../src/config.js";
+import { ConfigError, environmentSchema, loadConfig, servingSecurity, type Environment } from "../src/config.js";
 
 const problems = (env: Environment): string[] => {
   try {
@@ -109,5 +110,24 @@ describe("configuration", () => {
       }).alerts?.webhook,
     ).toEqual({ url: "https://hooks.example/warden", secret: "x".repeat(16), pollMs: 1000, maxAttempts: 12 });
     expect(loadConfig({ WARDEN_ALERTS_ENABLED: "false" }).alerts).toBeUndefined();
+  });
+
+  it("documents every variable in the README's configuration table, one row each, and nothing else", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.split(/^## /m).find((part) => part.startsWith("Configuration\n"));
+    const firstCells = (section ?? "")
+      .split("\n")
+      .filter((line) => line.startsWith("|"))
+      .slice(2) // the header and its separator
+      .map((line) => line.split("|")[1]!.trim());
+    const documented = firstCells.map((cell) => /^`([A-Z][A-Z0-9_]*)`$/.exec(cell)?.[1]);
+    const rowsNotOneVariable = firstCells.filter((_, row) => documented[row] === undefined);
+    const declared = Object.keys(environmentSchema.shape);
+
+    expect({
+      rowsNotOneVariable,
+      undocumented: declared.filter((name) => !documented.includes(name)),
+      documentedButNotRead: documented.filter((name) => name !== undefined && !declared.includes(name)),
+    }).toEqual({ rowsNotOneVariable: [], undocumented: [], documentedButNotRead: [] });
   });
 });

@@ -2,7 +2,7 @@ import type { risk_signal } from "../../sql/queries/events.queries.js";
 
 export type RiskSignalName = risk_signal;
 
-/** Detection rules; defaults in DEFAULT_RISK_SETTINGS, overrides from WARDEN_RISK_* (src/config.ts). */
+/** Detection rules; defaults in DEFAULT_RISK_SETTINGS, overrides from WARDEN_RISK_* (risk-options.ts). */
 export interface RiskSettings {
   /** What each signal adds to the score when it fires. */
   points: Record<RiskSignalName, number>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { SettingValues } from "../../settings.js";
 
 /**
  * The edge's settings: each with its environment variable and default here,
@@ -23,9 +24,7 @@ export interface EdgeOptions {
   credentialRecheckMs: number;
 }
 
-type EdgeEnvironment = { [Name in keyof typeof edgeEnvironment]: z.output<(typeof edgeEnvironment)[Name]> };
-
-export function compileEdgeOptions(env: EdgeEnvironment): EdgeOptions {
+export function compileEdgeOptions(env: SettingValues<typeof edgeEnvironment>): EdgeOptions {
   return {
     defaultTimeoutMs: env.WARDEN_RPC_TIMEOUT_MS,
     streamMaxLifetimeMs: env.WARDEN_STREAM_MAX_LIFETIME_MS,
