@@ -18,8 +18,7 @@
  * Needs a PostgreSQL: DATABASE_URL, or an embedded one.
  */
 import { execFile } from "node:child_process";
-import { access, cp, mkdtemp, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, cp, mkdir, readdir, readFile, rm, stat, symlink } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Command } from "commander";
@@ -72,6 +71,7 @@ async function command(file: string, args: string[], cwd = root): Promise<string
   }
 }
 
+const TSC_BUILD_INFO = path.join(root, ".warden", "check.tsbuildinfo");
 const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
 const exists = (file: string) =>
   access(file).then(
@@ -235,7 +235,11 @@ const checks: Record<Exclude<Step, "lint">, (fresh: Fresh) => Promise<Outcome>> 
     }),
   tsc: async (fresh) => {
     if (fresh.setupError !== undefined) return { problem: `not checked: ${fresh.setupError}` };
-    const output = await command(bin("tsc"), ["--noEmit", "-p", "tsconfig.json", "--pretty", "false"], fresh.dir);
+    const output = await command(
+      bin("tsc"),
+      ["--noEmit", "--incremental", "--tsBuildInfoFile", TSC_BUILD_INFO, "-p", "tsconfig.json", "--pretty", "false"],
+      fresh.dir,
+    );
     if (output === undefined) return passed;
     return {
       problem: `the code does not compile against types generated from proto/ and sql/ as they are now:\n${await withSourceLines(output, fresh.dir)}`,
@@ -293,7 +297,11 @@ async function runSteps(fresh: Fresh): Promise<{ failed: number; skipped: number
 }
 
 const needsFresh = [...selected].some((step) => FRESH_STEPS.has(step));
-const dir = await mkdtemp(path.join(tmpdir(), "warden-check-"));
+// A fixed place (git, eslint and prettier ignore .warden/), so tsc's build info from the last run
+// stays valid and it re-checks only what changed: seconds instead of a cold compile.
+const dir = path.join(root, ".warden", "check");
+await rm(dir, { recursive: true, force: true });
+await mkdir(dir, { recursive: true });
 const admin = needsFresh ? await adminDatabase(root) : undefined;
 let result: { failed: number; skipped: number };
 try {
