@@ -1,14 +1,21 @@
 import { defineConfig } from "vitest/config";
 
+// Each contract-drift case runs the whole `npm run check` on a scratch copy
+// (about a minute each), so those cases are their own project: `npm run test:drift`.
+const DRIFT = "test/contract-drift.test.ts";
+const SETUP = ["test/support/global-setup.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 180_000,
     pool: "forks",
     // Memory tests collect garbage before they measure, so they see what is live.
     execArgv: ["--expose-gc"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    projects: [
+      { extends: true, test: { name: "main", include: ["test/**/*.test.ts"], exclude: [DRIFT], globalSetup: SETUP } },
+      { extends: true, test: { name: "drift", include: [DRIFT], globalSetup: SETUP } },
+    ],
   },
 });

@@ -1,11 +1,16 @@
-/** `npm run gen:sql`: regenerates sql/queries/*.queries.ts against a freshly migrated scratch database. */
+/**
+ * `npm run gen:sql`: appends new migrations to sql/migrations.lock, then
+ * regenerates sql/queries/*.queries.ts against a freshly migrated scratch database.
+ */
 import { cp, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { generateSqlTypes } from "./lib/generate.js";
+import { appendToLock } from "./lib/migration-lock.js";
 import { adminDatabase, withScratchDatabase } from "./lib/scratch-db.js";
 
 const root = process.cwd();
+for (const migration of await appendToLock(root)) console.log(`locked sql/migrations/${migration.name}.sql`);
 const out = await mkdtemp(path.join(tmpdir(), "warden-sql-"));
 const admin = await adminDatabase(root);
 try {

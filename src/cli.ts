@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { ConfigError, loadConfig, servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
+import { checkSchema, formatSchemaReport, schemaMatches } from "./db/schema-check.js";
 import { createLogger, type Logger } from "./log.js";
 import { userInfo } from "node:os";
 import { SCOPES } from "./authz/scopes.js";
@@ -231,6 +232,20 @@ retention
         );
       }
     }, 60_000);
+  });
+
+program
+  .command("schema")
+  .description("compare the database with sql/migrations")
+  .command("check")
+  .description("report pending and edited migrations and objects changed by hand in DATABASE_URL; exit 1 on any")
+  .action(async () => {
+    const config = configOrExit((c) => {
+      if (c.database.url === undefined) throw new ConfigError(["DATABASE_URL: required by schema check"]);
+    });
+    const report = await checkSchema(config.database.url!, createLogger(config.logLevel));
+    process.stdout.write(formatSchemaReport(report));
+    process.exitCode = schemaMatches(report) ? 0 : 1;
   });
 
 // A bad file named by the configuration (alert rules, ext_authz routes) is read only at start-up: exit 2 as for a bad setting.

@@ -38,3 +38,18 @@ export function boundedText(value: string, field: string, max: number): string {
 export function isInetAddress(value: string): boolean {
   return isIP(value) !== 0 && !value.includes("%");
 }
+
+/**
+ * What validation lets through into one stored column, and the constant that
+ * says so. `npm run check` fails when the live column would refuse such a value.
+ */
+export type ColumnLimit =
+  | { kind: "text"; maxLength: number; source: string }
+  | { kind: "integer"; min: number; max: number; source: string }
+  | { kind: "inet"; source: string };
+
+/** The limits validation enforces on the columns of one table the code writes. */
+export interface TableLimits {
+  table: string;
+  columns: Record<string, ColumnLimit>;
+}

@@ -15,12 +15,13 @@ export class MigrationError extends Error {
   override readonly name = "MigrationError";
 }
 
-interface MigrationFile {
+export interface MigrationFile {
   name: string;
   sha256: string;
 }
 
-async function readMigrationFiles(dir: string): Promise<MigrationFile[]> {
+/** The migrations in `dir` in the order they apply, each with the SHA-256 of its file. */
+export async function readMigrationFiles(dir: string): Promise<MigrationFile[]> {
   const names = (await readdir(dir)).filter((name) => name.endsWith(".sql")).sort();
   return Promise.all(
     names.map(async (file) => ({

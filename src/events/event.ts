@@ -10,7 +10,7 @@ import {
 } from "../gen/warden/v1/event.js";
 import { RiskSignal } from "../gen/warden/v1/risk.js";
 import { InvalidArgumentError } from "../errors.js";
-import { boundedText, enumLabel, isInetAddress, UUID_PATTERN } from "../validate.js";
+import { boundedText, enumLabel, isInetAddress, UUID_PATTERN, type TableLimits } from "../validate.js";
 import type {
   event_outcome as DbOutcome,
   event_severity as DbSeverity,
@@ -66,6 +66,8 @@ export const EVENT_LIMITS = {
   maxDetailKeyLength: 64,
   maxDetailValueLength: 1024,
   maxFutureSkewMs: 5 * 60 * 1000,
+  riskScore: { min: 0, max: 100 },
+  // Keyed by the security_events column each field is stored in.
   text: {
     subject: 256,
     email: 320,
@@ -76,6 +78,21 @@ export const EVENT_LIMITS = {
     source_service: 128,
   },
 } as const;
+
+/** What toEventRecord lets into security_events, for `npm run check` to hold the live columns to. */
+export const EVENT_COLUMN_LIMITS: TableLimits = {
+  table: "security_events",
+  columns: {
+    ...Object.fromEntries(
+      Object.entries(EVENT_LIMITS.text).map(([column, maxLength]) => [
+        column,
+        { kind: "text", maxLength, source: `EVENT_LIMITS.text.${column}` },
+      ]),
+    ),
+    risk_score: { kind: "integer", ...EVENT_LIMITS.riskScore, source: "EVENT_LIMITS.riskScore" },
+    client_ip: { kind: "inet", source: "isInetAddress" },
+  },
+};
 
 /**
  * A UUIDv7: time-ordered, so new rows append to the primary-key index. Built
@@ -192,7 +209,10 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
   if (occurredAt.getTime() > now.getTime() + EVENT_LIMITS.maxFutureSkewMs) {
     throw new InvalidArgumentError(`${path}.occurred_at`, "more than 5 minutes in the future");
   }
-  if (event.riskScore > 100) throw new InvalidArgumentError(`${path}.risk_score`, "must be 0 to 100");
+  const { min, max } = EVENT_LIMITS.riskScore;
+  if (event.riskScore < min || event.riskScore > max) {
+    throw new InvalidArgumentError(`${path}.risk_score`, `must be ${min} to ${max}`);
+  }
 
   const principal = event.principal;
   const client = event.client;

@@ -15,7 +15,7 @@ import {
 import { isKnownScope, SCOPES } from "../authz/scopes.js";
 import { recordAudit, type Actor } from "../audit/audit.js";
 import { withDatabaseErrors } from "../db/errors.js";
-import { boundedText, UUID_PATTERN } from "../validate.js";
+import { boundedText, UUID_PATTERN, type TableLimits } from "../validate.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
 import { withTransaction, type Db, type Pool, type PoolClient } from "../db/pool.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -35,6 +35,16 @@ export const TOKEN_LIMITS = {
   maxGraceMs: 30 * 24 * 3600 * 1000,
   pageSize: { default: 100, max: 1000 },
 } as const;
+
+/** What create and revoke let into service_tokens, for `npm run check` to hold the live columns to. */
+export const TOKEN_COLUMN_LIMITS: TableLimits = {
+  table: "service_tokens",
+  columns: {
+    name: { kind: "text", maxLength: TOKEN_LIMITS.nameLength, source: "TOKEN_LIMITS.nameLength" },
+    description: { kind: "text", maxLength: TOKEN_LIMITS.description, source: "TOKEN_LIMITS.description" },
+    revoked_reason: { kind: "text", maxLength: TOKEN_LIMITS.reason, source: "TOKEN_LIMITS.reason" },
+  },
+};
 
 export const REVOKE_ALL_CONFIRMATION = "REVOKE ALL SERVICE TOKENS";
 /** NOTIFY payload telling every replica to drop all cached tokens. */
