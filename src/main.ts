@@ -23,7 +23,7 @@ import { loadRules } from "./alerts/rules.js";
 import { WEBHOOK_SINK, WebhookDeliverer } from "./alerts/webhook.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
-import { createMetrics } from "./ops/metrics.js";
+import { createMetrics, RejectedRows } from "./ops/metrics.js";
 import { authService } from "./rpc/auth-service.js";
 import { setHealth, startGrpcServer, stopGrpcServer } from "./rpc/server.js";
 import { lockoutService } from "./rpc/lockout-service.js";
@@ -165,8 +165,9 @@ export async function startWarden(
     );
     await partitions.run();
     partitions.start();
-    const events = new EventWriter(pool, config.events, log);
-    const usage = new UsageRecorder(pool, log);
+    const rejectedRows = new RejectedRows();
+    const events = new EventWriter(pool, config.events, log, rejectedRows);
+    const usage = new UsageRecorder(pool, log, rejectedRows);
     const serviceTokenVerifier = new ServiceTokenVerifier(
       pool,
       usage,
@@ -187,7 +188,8 @@ export async function startWarden(
     }, 30_000);
     expirySweep.unref();
     const recorder = new EventRecorder(events, log, now);
-    const lockouts = config.lockout === undefined ? undefined : new Lockouts(pool, config.lockout, recorder, log, now);
+    const lockouts =
+      config.lockout === undefined ? undefined : new Lockouts(pool, config.lockout, recorder, log, rejectedRows, now);
     let lockoutChanges: NotificationListener | undefined;
     if (lockouts !== undefined) {
       // Before serving, so no attempt is counted by other rules; retried when the listener connects if this fails.
@@ -211,6 +213,7 @@ export async function startWarden(
             config.risk,
             recorder,
             log,
+            rejectedRows,
             config.risk.geoipFile === undefined ? undefined : await geoipLocator(config.risk.geoipFile),
           );
     const authenticator = new Authenticator(
@@ -239,7 +242,7 @@ export async function startWarden(
     const extAuthz = new ExtAuthz(access, await loadRoutes(config.extAuthz.routesFile), {
       stripAuthorization: config.extAuthz.stripAuthorization,
     });
-    const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk });
+    const metrics = createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk, rejectedRows });
     const rpcOptions = { log, metrics, defaultTimeoutMs: config.grpc.defaultTimeoutMs };
 
     const grpc = await startGrpcServer({
