@@ -174,10 +174,11 @@ export class EventWriter {
   private settle(batch: PendingWrite[], inserted: { event_id: string }[]): void {
     this.queuedEvents -= batch.reduce((sum, pending) => sum + pending.records.length, 0);
     this.backoff.succeeded();
-    const insertedIds = new Set(inserted.map((row) => row.event_id));
+    // The first of several records with one new id is stored; the others are its duplicates.
+    const fresh = new Set(inserted.map((row) => row.event_id));
     for (const pending of batch) {
       pending.settle?.resolve(
-        pending.records.map((record) => ({ eventId: record.eventId, duplicate: !insertedIds.has(record.eventId) })),
+        pending.records.map((record) => ({ eventId: record.eventId, duplicate: !fresh.delete(record.eventId) })),
       );
     }
   }
