@@ -56,9 +56,9 @@ const login = async (subject: string, ip: string, exp?: number) =>
 
 async function rejectedRows(): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${t.warden.httpPort}/metrics`)).text();
-  return Object.fromEntries(
+  return Object.fromEntries<number>(
     [...text.matchAll(/^warden_rows_rejected_total\{writer="([a-z_]+)"\} (\d+)$/gm)].map(([, writer, count]) => [
-      writer,
+      writer!,
       Number(count),
     ]),
   );

@@ -17,6 +17,7 @@ import { LockoutServiceService, type LockoutServiceServer } from "../gen/warden/
 import { RiskServiceService, type RiskServiceServer } from "../gen/warden/v1/risk_service.js";
 import { TokenServiceService, type TokenServiceServer } from "../gen/warden/v1/token_service.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { checkedNumbers } from "./numbers.js";
 
 /** Descriptor sets written by `npm run gen:proto` (buf build) beside the generated code. */
 const DESCRIPTOR_SETS = ["warden.binpb", "health.binpb"].map((file) => path.join(PROJECT_ROOT, "src", "gen", file));
@@ -88,15 +89,15 @@ export async function startGrpcServer(options: {
   extAuthzService: AuthorizationServer;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
-  server.addService(AuthServiceService, options.authService);
-  server.addService(TokenServiceService, options.tokenService);
-  server.addService(LockoutServiceService, options.lockoutService);
-  server.addService(RiskServiceService, options.riskService);
-  server.addService(AlertServiceService, options.alertService);
-  server.addService(AuditServiceService, options.auditService);
-  server.addService(RoleServiceService, options.roleService);
-  server.addService(AccessServiceService, options.accessService);
-  server.addService(AuthorizationService, options.extAuthzService);
+  server.addService(checkedNumbers(AuthServiceService), options.authService);
+  server.addService(checkedNumbers(TokenServiceService), options.tokenService);
+  server.addService(checkedNumbers(LockoutServiceService), options.lockoutService);
+  server.addService(checkedNumbers(RiskServiceService), options.riskService);
+  server.addService(checkedNumbers(AlertServiceService), options.alertService);
+  server.addService(checkedNumbers(AuditServiceService), options.auditService);
+  server.addService(checkedNumbers(RoleServiceService), options.roleService);
+  server.addService(checkedNumbers(AccessServiceService), options.accessService);
+  server.addService(checkedNumbers(AuthorizationService), options.extAuthzService);
 
   const health = new HealthImplementation(
     Object.fromEntries(["", ...SERVICE_NAMES].map((name) => [name, "NOT_SERVING" as const])),

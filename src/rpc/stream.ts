@@ -1,6 +1,7 @@
 import { status, type ServerWritableStream } from "@grpc/grpc-js";
 import { once } from "node:events";
 import { toGrpcFailure, toServiceError } from "./errors.js";
+import { inRange } from "./numbers.js";
 import { recordCall, requestIdOf, type CallContext, type UnaryOptions } from "./unary.js";
 
 export interface StreamContext extends Omit<CallContext, "timeoutMs"> {
@@ -35,24 +36,25 @@ export function serverStream<Request, Response>(
       messages += 1;
       if (!call.write(message)) await once(call, "drain", { signal: cancelled.signal });
     };
-    handler(
-      call.request,
-      { requestId, metadata: call.metadata, peer: call.getPeer(), signal: cancelled.signal },
-      send,
-    ).then(
-      () => {
-        recorded(cancelled.signal.aborted ? status.CANCELLED : status.OK, undefined, { messages });
-        if (!cancelled.signal.aborted) call.end();
-      },
-      (error: unknown) => {
-        if (cancelled.signal.aborted) {
-          recorded(status.CANCELLED, undefined, { messages });
-          return;
-        }
-        const failure = toGrpcFailure(error);
-        recorded(failure.code, failure, { messages });
-        call.emit("error", toServiceError(failure));
-      },
-    );
+    Promise.resolve(call.request)
+      .then(inRange)
+      .then((request) =>
+        handler(request, { requestId, metadata: call.metadata, peer: call.getPeer(), signal: cancelled.signal }, send),
+      )
+      .then(
+        () => {
+          recorded(cancelled.signal.aborted ? status.CANCELLED : status.OK, undefined, { messages });
+          if (!cancelled.signal.aborted) call.end();
+        },
+        (error: unknown) => {
+          if (cancelled.signal.aborted) {
+            recorded(status.CANCELLED, undefined, { messages });
+            return;
+          }
+          const failure = toGrpcFailure(error);
+          recorded(failure.code, failure, { messages });
+          call.emit("error", toServiceError(failure));
+        },
+      );
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../ops/metrics.js";
 import { DeadlineExceededError } from "../errors.js";
 import { toGrpcFailure, toServiceError } from "./errors.js";
+import { inRange } from "./numbers.js";
 
 /** What a handler knows about the call besides its request message. */
 export interface CallContext {
@@ -95,7 +96,9 @@ export function unary<Request, Response>(
     };
 
     Promise.race([
-      handler(call.request, { requestId, metadata: call.metadata, peer: call.getPeer(), timeoutMs }),
+      Promise.resolve(call.request)
+        .then(inRange)
+        .then((request) => handler(request, { requestId, metadata: call.metadata, peer: call.getPeer(), timeoutMs })),
       deadline,
     ]).then(
       (response) => {
