@@ -173,6 +173,7 @@ export class Authenticator {
             ? undefined
             : { subject: verification.subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
         failureReason: verification.reason,
+        ...(verification.details === undefined ? {} : { details: verification.details }),
       });
       return { authenticated: false, failureReason: verification.reason, eventId };
     }
