@@ -9,6 +9,7 @@ import {
 } from "./lockout/policy.js";
 import { DEFAULT_RETENTION, type RetentionPolicy } from "./audit/retention.js";
 import { DEFAULT_SNAPSHOT_SETTINGS, type SnapshotSettings } from "./authz/snapshots.js";
+import { EVENT_SPOOL_ENVIRONMENT, spoolSettings, type SpoolSettings } from "./events/settings.js";
 import { DEFAULT_RISK_SETTINGS, type RiskSettings, type RiskSignalName } from "./risk/settings.js";
 
 /** JWT signature algorithms Warden can be allowed to accept; "none" and HMAC are never among them. */
@@ -237,6 +238,7 @@ const environmentSchema = z.object({
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
   WARDEN_EVENT_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(20),
+  ...EVENT_SPOOL_ENVIRONMENT,
   WARDEN_SHUTDOWN_GRACE_MS: milliseconds(10_000),
   WARDEN_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -278,7 +280,7 @@ export interface Config {
   http: { host: string; port: number };
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtConfig | undefined;
-  events: { queueMax: number; batchMax: number; lingerMs: number };
+  events: { queueMax: number; batchMax: number; lingerMs: number; spool: SpoolSettings | undefined };
   serviceTokens: { cacheMax: number; cacheTtlMs: number; notifyHeartbeatMs: number };
   /** Absent when lockout is turned off. */
   lockout: LockoutSettings | undefined;
@@ -396,6 +398,7 @@ export function loadConfig(env: Environment = process.env): Config {
       queueMax: e.WARDEN_EVENT_QUEUE_MAX,
       batchMax: e.WARDEN_EVENT_BATCH_MAX,
       lingerMs: e.WARDEN_EVENT_LINGER_MS,
+      spool: spoolSettings(e),
     },
     serviceTokens: {
       cacheMax: e.WARDEN_TOKEN_CACHE_MAX,

@@ -6,6 +6,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
 import { createPool, type Pool } from "./db/pool.js";
 import { EventRecorder } from "./events/recorder.js";
+import { EventSpool } from "./events/spool.js";
 import { EventWriter } from "./events/writer.js";
 import { Lockouts } from "./lockout/lockouts.js";
 import { RiskDetector } from "./risk/detector.js";
@@ -166,7 +167,8 @@ export async function startWarden(
     await partitions.run();
     partitions.start();
     const rejectedRows = new RejectedRows();
-    const events = new EventWriter(pool, config.events, log, rejectedRows);
+    const spool = config.events.spool === undefined ? undefined : EventSpool.open(config.events.spool, log);
+    const events = new EventWriter(pool, config.events, log, rejectedRows, spool);
     const usage = new UsageRecorder(pool, log, rejectedRows);
     const serviceTokenVerifier = new ServiceTokenVerifier(
       pool,
@@ -300,10 +302,11 @@ export async function startWarden(
         await risk?.close();
         await alerting?.stop();
         await usage.close();
-        await events.close(config.shutdownGraceMs);
+        const eventsSaved = await events.close(config.shutdownGraceMs);
         await pool.end();
         await new Promise<void>((resolve) => ops.server.close(() => resolve()));
         await embedded?.stop();
+        if (!eventsSaved) throw new Error("stopped with events neither committed nor spooled");
         log.info("warden stopped");
       },
     };

@@ -4,6 +4,7 @@ import type { Db } from "../db/pool.js";
 import { ResourceExhaustedError, ShuttingDownError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { RejectedRows } from "../ops/metrics.js";
+import type { EventSpool, SpoolFile } from "./spool.js";
 import type { EventRecord } from "./event.js";
 import { insertEventRecords } from "./insert.js";
 
@@ -31,6 +32,8 @@ export interface WriteResult {
 
 interface PendingWrite {
   records: EventRecord[];
+  /** Where a fire-and-forget event was spooled, told once it needs no replay. */
+  spooled?: SpoolFile;
   /** Absent for fire-and-forget writes, which are retried instead of reported. */
   settle?: { resolve: (results: WriteResult[]) => void; reject: (error: unknown) => void };
 }
@@ -60,8 +63,14 @@ export class EventWriter {
     private readonly options: EventWriterOptions,
     private readonly log: Logger,
     private readonly rejected: RejectedRows,
+    /** Absent when no spool is configured: a crash then loses the fire-and-forget events not yet committed. */
+    private readonly spool?: EventSpool,
   ) {
     this.backoff = new Backoff(100, options.retryMaxDelayMs ?? 5000);
+    // What a previous process spooled and may not have committed: written again, ids make it idempotent.
+    for (const { file, records } of spool?.leftover ?? []) {
+      for (const record of records) this.enqueue({ records: [record], spooled: file });
+    }
   }
 
   /** Events accepted but not yet committed. */
@@ -96,22 +105,29 @@ export class EventWriter {
       );
       return false;
     }
-    this.enqueue({ records: [record] });
+    this.enqueue({ records: [record], ...(this.spool === undefined ? {} : { spooled: this.spool.append(record) }) });
     return true;
   }
 
-  /** Stops accepting writes and waits, up to `timeoutMs`, for queued events to be committed. */
-  async close(timeoutMs: number): Promise<void> {
+  /**
+   * Stops accepting writes and waits, up to `timeoutMs`, for queued events to
+   * be committed. False when an event is neither committed nor spooled.
+   */
+  async close(timeoutMs: number): Promise<boolean> {
     this.closed = true;
     this.wake?.();
-    if (this.draining === undefined) return;
-    const finished = await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]);
+    const finished =
+      this.draining === undefined || (await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]));
+    this.spool?.close();
+    const unspooled = this.queue.filter((pending) => pending.spooled === undefined);
+    const unsaved = (this.spool?.unsaved ?? 0) + unspooled.reduce((sum, pending) => sum + pending.records.length, 0);
     if (!finished) {
       this.log.error(
-        { pendingEvents: this.queuedEvents },
-        "shutdown: gave up waiting for pending events to be written",
+        { pendingEvents: this.queuedEvents, spooled: this.queuedEvents - unsaved, unsaved },
+        "shutdown: gave up waiting for pending events to be written; spooled ones are written on the next start",
       );
     }
+    return unsaved === 0;
   }
 
   private enqueue(pending: PendingWrite): void {
@@ -166,6 +182,7 @@ export class EventWriter {
         this.queuedEvents -= pending.records.length;
         if (pending.settle !== undefined) pending.settle.reject(error);
         else this.droppedEvents += pending.records.length;
+        pending.spooled?.settled();
       }
       if (written.deferred.length > 0) this.retryLater(written.deferred, written.error);
     }
@@ -177,6 +194,7 @@ export class EventWriter {
     // The first of several records with one new id is stored; the others are its duplicates.
     const fresh = new Set(inserted.map((row) => row.event_id));
     for (const pending of batch) {
+      pending.spooled?.settled();
       pending.settle?.resolve(
         pending.records.map((record) => ({ eventId: record.eventId, duplicate: !fresh.delete(record.eventId) })),
       );
