@@ -9,12 +9,15 @@ import { eventually, startReplica, type Replica } from "./support/warden.js";
 
 let db: TestDatabase;
 let spoolDir: string;
+let replica: Replica | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   spoolDir = await mkdtemp(path.join(tmpdir(), "warden-spool-"));
 });
 afterAll(async () => {
+  // A replica a failed assertion left running.
+  if (replica?.process.exitCode === null) replica.process.kill("SIGKILL");
   await db.drop();
 });
 
@@ -63,7 +66,7 @@ const stored = async (ids: string[]) => {
 };
 
 it("kill -9 under Authenticate load, three times: every answered event is stored after the restart", async () => {
-  let replica = await serve();
+  replica = await serve();
   const answeredBefore: string[] = [];
   for (let round = 0; round < 3; round += 1) {
     const answered = await loadUntilKilled(replica, 16, 1500);

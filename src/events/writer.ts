@@ -119,8 +119,8 @@ export class EventWriter {
     const finished =
       this.draining === undefined || (await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]));
     this.spool?.close();
-    const unspooled = this.queue.filter((pending) => pending.spooled === undefined);
-    const unsaved = (this.spool?.unsaved ?? 0) + unspooled.reduce((sum, pending) => sum + pending.records.length, 0);
+    // Without a spool, whatever is still queued is lost; with one, only what it failed to write.
+    const unsaved = finished ? 0 : this.spool === undefined ? this.queuedEvents : this.spool.unsaved;
     if (!finished) {
       this.log.error(
         { pendingEvents: this.queuedEvents, spooled: this.queuedEvents - unsaved, unsaved },
