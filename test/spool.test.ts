@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
 import { eventually, startReplica, type Replica } from "./support/warden.js";
 
 let db: TestDatabase;
@@ -81,4 +82,44 @@ it("kill -9 under Authenticate load, three times: every answered event is stored
   replica.process.kill("SIGTERM");
   expect((await exited)[0]).toBe(0);
   replica.client.close();
+}, 120_000);
+
+it("a shutdown past its grace with the database hung: exits 0 with the queue spooled, 1 without a spool", async () => {
+  const target = new URL(db.url);
+  const proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
+  const dir = await mkdtemp(path.join(tmpdir(), "warden-spool-"));
+  const stopHung = async (env: Record<string, string>) => {
+    const hung = await startReplica(proxy.rewrite(db.url), {
+      ...env,
+      WARDEN_EVENT_LINGER_MS: "60000",
+      WARDEN_SHUTDOWN_GRACE_MS: "300",
+      WARDEN_DB_STATEMENT_TIMEOUT_MS: "500",
+      WARDEN_DB_CONNECT_TIMEOUT_MS: "500",
+      WARDEN_LOCKOUT_ENABLED: "false",
+      WARDEN_RISK_ENABLED: "false",
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        hung.client.authenticate(AuthenticateRequest.fromPartial({ credential: "nope" })),
+      ),
+    );
+    proxy.blackhole = true;
+    const exited = once(hung.process, "exit");
+    hung.process.kill("SIGTERM");
+    const [code] = (await exited) as [number];
+    hung.client.close();
+    proxy.blackhole = false;
+    return { code, ids: answers.map((answer) => answer.eventId) };
+  };
+  try {
+    expect((await stopHung({})).code).toBe(1);
+    const spooled = await stopHung({ WARDEN_EVENT_SPOOL_DIR: dir });
+    expect(spooled.code).toBe(0);
+    replica = await startReplica(db.url, { WARDEN_EVENT_SPOOL_DIR: dir });
+    await eventually(async () => ((await stored(spooled.ids)) === spooled.ids.length ? true : undefined), 10_000);
+    replica.process.kill("SIGTERM");
+    replica.client.close();
+  } finally {
+    await proxy.stop();
+  }
 }, 120_000);
