@@ -21,14 +21,21 @@ export class Components {
     return component;
   }
 
-  /** Stops everything started, last first; a component that fails to stop does not keep the rest running. */
+  /**
+   * Stops everything started, last first. A component that fails to stop
+   * does not keep the rest running; the first failure is thrown at the end,
+   * so the process can exit non-zero.
+   */
   async stopAll(): Promise<void> {
+    let failure: Error | undefined;
     for (const { name, stop } of this.started.splice(0).reverse()) {
       try {
         await stop();
       } catch (error) {
         this.log.error({ err: error, component: name }, "component failed to stop");
+        failure ??= error instanceof Error ? error : new Error(`${name} failed to stop`);
       }
     }
+    if (failure !== undefined) throw failure;
   }
 }

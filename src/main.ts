@@ -8,6 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
 import { createPool, withSignal, type Pool } from "./db/pool.js";
 import { EventRecorder } from "./events/recorder.js";
+import { EventSpool } from "./events/spool.js";
 import { EventWriter } from "./events/writer.js";
 import { Lockouts } from "./lockout/lockouts.js";
 import { RiskDetector } from "./risk/detector.js";
@@ -22,7 +23,7 @@ import { loadRules } from "./alerts/rules.js";
 import { WEBHOOK_SINK, WebhookDeliverer } from "./alerts/webhook.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
-import { createMetrics } from "./ops/metrics.js";
+import { createMetrics, RejectedRows } from "./ops/metrics.js";
 import { setHealth, startGrpcServer, stopGrpcServer, WARDEN_DESCRIPTOR_SET } from "./rpc/server.js";
 import { wardenServices } from "./rpc/services.js";
 import { Edge } from "./rpc/edge/edge.js";
@@ -33,6 +34,7 @@ import {
   deadline,
   logAndMeasure,
   mapErrors,
+  numbersInRange,
   requestId,
   requireScope,
   superviseStreams,
@@ -186,10 +188,20 @@ export async function startWarden(
     );
     await partitions.run();
     await components.start("event partitions", partitions.start(), () => partitions.stop());
-    const events = await components.start("event writer", new EventWriter(pool, config.events, log), (writer) =>
-      writer.close(config.shutdownGraceMs),
+    const rejectedRows = new RejectedRows();
+    const spool = config.events.spool === undefined ? undefined : EventSpool.open(config.events.spool, log);
+    const events = await components.start(
+      "event writer",
+      new EventWriter(pool, config.events, log, rejectedRows, spool),
+      async (writer) => {
+        if (!(await writer.close(config.shutdownGraceMs))) {
+          throw new Error("stopped with events neither committed nor spooled");
+        }
+      },
     );
-    const usage = await components.start("token usage", new UsageRecorder(pool, log), (recorder) => recorder.close());
+    const usage = await components.start("token usage", new UsageRecorder(pool, log, rejectedRows), (recorder) =>
+      recorder.close(),
+    );
     const serviceTokenVerifier = new ServiceTokenVerifier(
       pool,
       usage,
@@ -217,8 +229,10 @@ export async function startWarden(
     const lockouts =
       config.lockout === undefined
         ? undefined
-        : await components.start("lockouts", new Lockouts(pool, config.lockout, recorder, log, now), (started) =>
-            started.settled(),
+        : await components.start(
+            "lockouts",
+            new Lockouts(pool, config.lockout, recorder, log, rejectedRows, now),
+            (started) => started.settled(),
           );
     if (lockouts !== undefined) {
       // Before serving, so no attempt is counted by other rules; retried when the listener connects if this fails.
@@ -245,6 +259,7 @@ export async function startWarden(
               config.risk,
               recorder,
               log,
+              rejectedRows,
               config.risk.geoipFile === undefined ? undefined : await geoipLocator(config.risk.geoipFile),
             ),
             (detector) => detector.close(),
@@ -278,7 +293,7 @@ export async function startWarden(
     });
     const metrics = await components.start(
       "metrics",
-      createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk }),
+      createMetrics({ pool, events, serviceTokens: serviceTokenVerifier, risk, rejectedRows }),
       (started) => started.stop(),
     );
 
@@ -308,6 +323,7 @@ export async function startWarden(
         deadline,
         authenticateCaller(authenticator),
         requireScope,
+        numbersInRange,
         superviseStreams(streamCallers, edgeOptions.streamMaxLifetimeMs),
       ],
       loadAccessRules(WARDEN_DESCRIPTOR_SET),
@@ -364,7 +380,8 @@ export async function startWarden(
       },
     };
   } catch (error) {
-    await components.stopAll();
+    // The start-up failure is what to report; stop failures are logged.
+    await components.stopAll().catch(() => undefined);
     throw error;
   }
 }

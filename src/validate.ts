@@ -31,6 +31,11 @@ export function boundedText(value: string, field: string, max: number): string {
   return value;
 }
 
+/** `value` as PostgreSQL can store it: NULs replaced, cut to `max` characters. */
+export function recordable(value: string, max: number): string {
+  return value.replaceAll("\u0000", "\uFFFD").slice(0, max);
+}
+
 /**
  * An address PostgreSQL's inet accepts. node's isIP also accepts IPv6 zone
  * ids (`fe80::1%eth0`), which inet refuses: one would fail a whole batch.

@@ -121,6 +121,20 @@ describe("npm run check: each class of drift fails, and the first failure names 
       }
     }));
 
+  it("access-options: an RPC that declares no access option", () =>
+    withScratch(async (dir) => {
+      await edit(
+        path.join(dir, "proto/warden/v1/risk_service.proto"),
+        '    option (warden.v1.access) = {scope: "risk:read"};\n',
+        "",
+      );
+      const result = await check(dir);
+      expect(result.code).toBe(1);
+      expect(result.first).toMatch(
+        /^FAIL {2}access-options.*\n {6}warden\.v1\.RiskService\.GetRiskProfile declares no \(warden\.v1\.access\) option/,
+      );
+    }));
+
   it("sql-queries: a migration renaming a column that a query uses", () =>
     withScratch(async (dir) => {
       await addMigration(

@@ -1,8 +1,5 @@
-import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client, credentials, loadPackageDefinition, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
@@ -68,7 +65,7 @@ async function seedEvents(t: TestWarden, count: number): Promise<void> {
     `INSERT INTO security_events (event_id, occurred_at, type, severity, outcome, subject, client_ip, user_agent, details)
      SELECT gen_random_uuid(), timestamptz '2025-01-01' + g * interval '1 millisecond', 'LOGIN_FAILURE', 'INFO',
        'FAILURE', 'user-' || (g % 5000), ('10.1.' || (g % 250) || '.' || (g % 200))::inet,
-       'Mozilla/5.0 edge-test ' || g, jsonb_build_object('attempt', g::text, 'pad', repeat('x', 20))
+       'Mozilla/5.0 edge-test ' || g, jsonb_build_object('attempt', g::text, 'pad', repeat('x', 120))
      FROM generate_series(1, $1::int) g`,
     [count],
   );
@@ -241,37 +238,6 @@ describe("the edge", () => {
     // The pool got its connections back: the next read answers.
     const page = await t.listEvents(ListEventsRequest.fromPartial({ pageSize: 1 }));
     expect(page.events.length).toBeLessThanOrEqual(1);
-  });
-});
-
-describe("npm run check", () => {
-  it("fails, naming the RPC, when a method declares no access option", async () => {
-    const scratch = await mkdtemp(path.join(tmpdir(), "warden-access-"));
-    try {
-      await cp("proto", path.join(scratch, "proto"), { recursive: true });
-      await cp("buf.yaml", path.join(scratch, "buf.yaml"));
-      await symlink(path.resolve("node_modules"), path.join(scratch, "node_modules"), "dir");
-      const file = path.join(scratch, "proto/warden/v1/risk_service.proto");
-      const before = await readFile(file, "utf8");
-      const after = before.replace('    option (warden.v1.access) = {scope: "risk:read"};\n', "");
-      expect(after).not.toBe(before);
-      await writeFile(file, after);
-      const checked = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          ["--import", "tsx", "scripts/check.ts", "--only", "access-options", "--root", scratch],
-          (error, stdout, stderr) =>
-            resolve({ code: error === null ? 0 : (error.code as number), output: stdout + stderr }),
-        );
-      });
-      expect(checked.code).toBe(1);
-      expect(checked.output).toMatch(/FAIL {2}access-options/);
-      expect(checked.output).toMatch(
-        /warden\.v1\.RiskService\.GetRiskProfile declares no \(warden\.v1\.access\) option/,
-      );
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
   });
 });
 

@@ -289,6 +289,23 @@ describe("LogEvents", () => {
     expect(response.results.every((r) => !r.duplicate)).toBe(true);
   });
 
+  it("reports the second of two events with one new id as the duplicate, and stores the first", async () => {
+    const eventId = randomUUID();
+    const events = [
+      loginFailure({ eventId, details: { copy: "first" } }),
+      loginFailure({ eventId, details: { copy: "second" } }),
+    ];
+    const response = await t.client.logEvents(LogEventsRequest.fromPartial({ events }));
+    expect(response.results).toEqual([
+      { eventId, duplicate: false },
+      { eventId, duplicate: true },
+    ]);
+    const rows = await t.db.query<{ details: unknown }>("SELECT details FROM security_events WHERE event_id = $1", [
+      eventId,
+    ]);
+    expect(rows).toEqual([{ details: { copy: "first" } }]);
+  });
+
   it("stores nothing when one event of the batch is invalid", async () => {
     const good = loginFailure({ eventId: randomUUID() });
     const bad = loginFailure({

@@ -364,6 +364,35 @@ describe("Envoy ext_authz", () => {
     ]);
     expect(rows.map((row) => JSON.stringify(row.details)).join()).not.toContain("secret");
   });
+
+  it("refuses with 400, and records, a request its event could hold only altered: a NUL, a zone id", async () => {
+    const alice = await signJwt(key, { sub: "alice" });
+    const cases = [
+      { method: "GET\u0000", path: "/orders/7", address: "10.0.0.7", problem: "method holds a NUL" },
+      { method: "GET", path: "/orders/7\u0000", address: "10.0.0.7", problem: "path holds a NUL" },
+      { method: "GET", path: "/orders/8", address: "fe80::1%eth0", problem: "sourceAddress holds a zone id" },
+    ];
+    for (const { method, path, address, problem } of cases) {
+      const { request, headers } = sidecarRequest(method, path, { authorization: `Bearer ${alice}` });
+      request.attributes!.source!.address!.socketAddress!.address = address;
+      const response = await envoy.check(request);
+      const outcome = applyAsEnvoy(response, headers);
+      expect([problem, response.status?.code, outcome.httpStatus]).toEqual([problem, 3, 400]);
+      expect(outcome.responseHeaders!.get("x-warden-reason")).toEqual(["unrecordable_request"]);
+      const stored = await eventually(async () => {
+        const [row] = await t.db.query<{ type: string; client_ip: string | null; details: Record<string, string> }>(
+          "SELECT type, host(client_ip) AS client_ip, details FROM security_events WHERE details->>'unrecordable' = $1",
+          [problem],
+        );
+        return row;
+      });
+      expect(stored).toMatchObject({
+        type: "ACCESS_DENIED",
+        client_ip: address === "10.0.0.7" ? "10.0.0.7" : "fe80::1",
+        details: { access_reason: "UNRECORDABLE_REQUEST", http_method: method.replace("\u0000", "\uFFFD") },
+      });
+    }
+  });
 });
 
 describe("Envoy ext_authz when Warden is in trouble", () => {

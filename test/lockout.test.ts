@@ -8,6 +8,7 @@ import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind }
 import { ListServiceTokensRequest } from "../src/gen/warden/v1/token_service.js";
 import { ListLockoutsRequest, LockoutKeyKind, UnlockRequest } from "../src/gen/warden/v1/lockout_service.js";
 import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
+import { RejectedRows } from "../src/ops/metrics.js";
 import type { LockoutPolicy, LockoutSettings } from "../src/lockout/policy.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import {
@@ -94,7 +95,7 @@ describe("lockout counters in PostgreSQL", () => {
     pools = [0, 1].map(() =>
       createPool({ url: db.url, max: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000 }, log),
     );
-    replicas = pools.map((pool) => new Lockouts(pool, settings, sink, log, () => clock));
+    replicas = pools.map((pool) => new Lockouts(pool, settings, sink, log, new RejectedRows(), () => clock));
     await Promise.all(replicas.map((r) => r.listening()));
     // No listener here: each replica asks the database rather than waiting for notifications.
     for (const r of replicas) r.lost();
@@ -171,6 +172,7 @@ describe("quick-login check", () => {
       },
       { record: () => undefined },
       log,
+      new RejectedRows(),
       () => clock,
     );
     await lockouts.listening();

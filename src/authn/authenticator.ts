@@ -52,6 +52,8 @@ export interface Refused {
   /** Who the credential names, as far as it can be told; recorded on the event. */
   named: EventPrincipal | undefined;
   counts: FailureCounting;
+  /** What the event should carry besides the reason, e.g. which claims could not be recorded. */
+  details?: Record<string, string>;
 }
 
 /** The event's view of a verified principal. */

@@ -32,10 +32,11 @@ export class JwtAuthenticator implements CredentialAuthenticator {
 
 function toVerdict(verification: JwtVerification): Verdict {
   if (verification.ok) return accepted(verification.claims);
-  const { reason, subject } = verification;
+  const { reason, subject, details } = verification;
   return {
     ok: false,
     reason,
+    ...(details === undefined ? {} : { details }),
     named:
       subject === undefined
         ? undefined
@@ -47,11 +48,13 @@ function toVerdict(verification: JwtVerification): Verdict {
 /**
  * A subject is known only once the signature verified (a claim check failed
  * after it); only then can the attempt be its holder's, or a guess at it. A
- * token whose issuer is not ours is not a guess at one of our subjects.
+ * token whose issuer is not ours is not a guess at one of our subjects, nor
+ * is one whose claims Warden cannot record (its subject stands altered).
  */
 function failureCounting(reason: FailureReason, verifiedSubject: string | undefined) {
   if (reason === FailureReason.KEYS_UNAVAILABLE) return "nothing";
-  return verifiedSubject !== undefined && reason !== FailureReason.WRONG_ISSUER ? "subject" : "source";
+  const notAGuess = reason === FailureReason.WRONG_ISSUER || reason === FailureReason.INVALID_CLAIMS;
+  return verifiedSubject !== undefined && !notAGuess ? "subject" : "source";
 }
 
 function accepted(claims: VerifiedJwt): Verdict {

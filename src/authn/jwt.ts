@@ -19,6 +19,7 @@ import {
   type ProtectedHeaderParameters,
 } from "jose";
 import { FailureReason } from "../gen/warden/v1/event.js";
+import { unrecordableClaims } from "./claims.js";
 import { KeysUnavailableError } from "./jwks.js";
 
 export interface JwtPolicy {
@@ -40,7 +41,8 @@ export interface VerifiedJwt {
 }
 
 export type JwtVerification =
-  { ok: true; claims: VerifiedJwt } | { ok: false; reason: FailureReason; detail: string; subject?: string };
+  | { ok: true; claims: VerifiedJwt }
+  | { ok: false; reason: FailureReason; detail: string; subject?: string; details?: Record<string, string> };
 
 function stringList(value: unknown): string[] {
   if (typeof value === "string") return value.split(" ").filter((item) => item.length > 0);
@@ -234,10 +236,19 @@ export class JwtVerifier {
       const payload =
         (await this.verifyWithNodeCrypto(token, header, claimChecks)) ??
         (await jwtVerify(token, this.keys, { ...claimChecks, algorithms: this.policy.algorithms })).payload;
+      const unrecordable = unrecordableClaims(payload);
+      if (unrecordable !== undefined) {
+        const { detail, subject, details } = unrecordable;
+        return { ok: false, reason: FailureReason.INVALID_CLAIMS, detail, subject, details };
+      }
       return { ok: true, claims: this.claimsOf(payload) };
     } catch (error) {
+      // Claim checks run after the signature: their payload is verified. jose's JWTExpired is not a
+      // JWTClaimValidationFailed, but carries the payload the same way.
       const subject =
-        error instanceof errors.JWTClaimValidationFailed ? recordableSubject(error.payload.sub) : undefined;
+        error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired
+          ? recordableSubject(error.payload.sub)
+          : undefined;
       return { ok: false, ...failureReason(error), ...(subject === undefined ? {} : { subject }) };
     }
   }

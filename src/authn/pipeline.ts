@@ -189,6 +189,7 @@ export class AuthenticationPipeline {
       outcome: couldNotDecide ? Outcome.ERROR : Outcome.FAILURE,
       principal: refused.named,
       failureReason: refused.reason,
+      ...(refused.details === undefined ? {} : { details: refused.details }),
     });
     return { authenticated: false as const, failureReason: refused.reason, eventId: base.eventId };
   }

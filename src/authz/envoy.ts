@@ -6,6 +6,7 @@ import { AccessReason, type AccessDecision } from "../gen/warden/v1/access_servi
 import type { Principal } from "../gen/warden/v1/auth_service.js";
 import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
 import type { Access } from "./access.js";
+import { recordable } from "../validate.js";
 import { isNormalizedPath, type RouteTable } from "./routes.js";
 
 /** google.rpc.Code values Envoy reads from CheckResponse.status. */
@@ -27,6 +28,17 @@ const SOURCE_SERVICE = "envoy";
 const BEARER = /^bearer\s+(\S+)\s*$/i;
 /** Longest request path recorded on an event (the event limit for a detail value). */
 const MAX_RECORDED_PATH = 1024;
+
+/** Which of a request's recorded attributes an event cannot hold as they are: a NUL, or an address's zone id. */
+function unrecordableAttributes(attributes: Record<string, string> & { sourceAddress: string }): string | undefined {
+  const problems = Object.entries(attributes)
+    .filter(([, value]) => value.includes("\u0000"))
+    .map(([name]) => `${name} holds a NUL`);
+  if (isIP(attributes.sourceAddress) === 6 && attributes.sourceAddress.includes("%")) {
+    problems.push("sourceAddress holds a zone id");
+  }
+  return problems.length === 0 ? undefined : problems.join("; ");
+}
 
 export interface ExtAuthzSettings {
   stripAuthorization: boolean;
@@ -87,20 +99,31 @@ export class ExtAuthz {
     const method = http?.method || headers[":method"] || "";
     const path = http?.path || headers[":path"] || "";
     const sourceAddress = attributes?.source?.address?.socketAddress?.address ?? "";
+    const userAgent = headers["user-agent"] ?? "";
+    const requestId = http?.id || headers["x-request-id"] || "";
+    const host = http?.host || headers[":authority"] || "";
     const client = {
-      ipAddress: isIP(sourceAddress) === 0 ? "" : sourceAddress,
-      userAgent: (headers["user-agent"] ?? "").slice(0, 512),
-      requestId: (http?.id || headers["x-request-id"] || "").slice(0, 128),
+      // Recorded without a zone id (fe80::1%eth0), which the event store cannot hold.
+      ipAddress: isIP(sourceAddress) === 0 ? "" : sourceAddress.split("%", 1)[0]!,
+      userAgent: recordable(userAgent, 512),
+      requestId: recordable(requestId, 128),
       location: undefined,
       country: "",
     };
     const details = {
-      http_method: method.slice(0, 16),
+      http_method: recordable(method, 16),
       // Without query or fragment: they may carry secrets (?access_token=...) that events would keep and export.
-      http_path: path.split(/[?#]/, 1)[0]!.slice(0, MAX_RECORDED_PATH),
-      http_host: (http?.host || headers[":authority"] || "").slice(0, 256),
+      http_path: recordable(path.split(/[?#]/, 1)[0]!, MAX_RECORDED_PATH),
+      http_host: recordable(host, 256),
     };
 
+    // A request its event could only record altered is refused, so no decision goes unrecorded.
+    const unrecordable = unrecordableAttributes({ method, path, host, userAgent, requestId, sourceAddress });
+    if (unrecordable !== undefined) {
+      const marked = { ...details, unrecordable: recordable(unrecordable, 256) };
+      this.access.recordUnchecked({ client, sourceService: SOURCE_SERVICE, details: marked }, "UNRECORDABLE_REQUEST");
+      return denied(StatusCode.BadRequest, RPC_CODE.INVALID_ARGUMENT, "unrecordable_request");
+    }
     const pathOnly = path.split("?", 1)[0]!;
     if (!isNormalizedPath(pathOnly)) {
       this.access.recordUnchecked({ client, sourceService: SOURCE_SERVICE, details }, "UNNORMALIZED_PATH");

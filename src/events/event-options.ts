@@ -1,7 +1,7 @@
 import { z } from "zod";
-import type { SettingValues } from "../settings.js";
+import { optionalText, type SettingValues } from "../settings.js";
 
-/** The event writer's settings: its queue bound and how it batches. */
+/** The event writer's settings: its queue bound, how it batches, and its crash spool. */
 export const eventEnvironment = {
   /** Events waiting for commit before LogEvent answers RESOURCE_EXHAUSTED. */
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
@@ -9,12 +9,25 @@ export const eventEnvironment = {
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
   /** How long Authenticate's own events wait to share an INSERT. */
   WARDEN_EVENT_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(20),
+  /** Folder of this replica's own crash spool for Authenticate's events; unset: no spool. */
+  WARDEN_EVENT_SPOOL_DIR: optionalText,
+  /** "batch": fdatasync each spooled batch (survives a machine crash); "none": survives a process crash. */
+  WARDEN_EVENT_SPOOL_SYNC: z.enum(["batch", "none"]).default("none"),
 };
+
+export interface SpoolSettings {
+  /** Folder of this replica's own spool files; each replica needs its own. */
+  dir: string;
+  /** "batch": fdatasync each written batch (survives a machine crash); "none": the OS writes it back (survives a process crash). */
+  sync: "batch" | "none";
+}
 
 export interface EventOptions {
   queueMax: number;
   batchMax: number;
   lingerMs: number;
+  /** Absent (no spool) unless a folder is configured. */
+  spool: SpoolSettings | undefined;
 }
 
 export function compileEventOptions(env: SettingValues<typeof eventEnvironment>): EventOptions {
@@ -22,5 +35,9 @@ export function compileEventOptions(env: SettingValues<typeof eventEnvironment>)
     queueMax: env.WARDEN_EVENT_QUEUE_MAX,
     batchMax: env.WARDEN_EVENT_BATCH_MAX,
     lingerMs: env.WARDEN_EVENT_LINGER_MS,
+    spool:
+      env.WARDEN_EVENT_SPOOL_DIR === undefined
+        ? undefined
+        : { dir: env.WARDEN_EVENT_SPOOL_DIR, sync: env.WARDEN_EVENT_SPOOL_SYNC },
   };
 }

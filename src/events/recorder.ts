@@ -23,7 +23,7 @@ export class EventRecorder implements EventSink {
     try {
       this.writer.submit(toEventRecord(event, "event", this.now()));
     } catch (error) {
-      // Only reachable if a credential carries a claim beyond the event limits.
+      // Reachable only through a bug: Authenticate and ext_authz refuse what an event could not hold.
       this.writer.droppedEvents += 1;
       this.log.error({ err: error, eventId: event.eventId }, "could not record an authentication event");
     }

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { classifyDatabaseError, isTransient } from "../db/errors.js";
+import { Backoff, writeIsolatingRefusals } from "../db/batches.js";
 import type { Db } from "../db/pool.js";
 import { ResourceExhaustedError, ShuttingDownError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { RejectedRows } from "../ops/metrics.js";
+import type { EventSpool, SpoolFile } from "./spool.js";
 import type { EventRecord } from "./event.js";
 import { insertEventRecords } from "./insert.js";
 
@@ -30,6 +32,8 @@ export interface WriteResult {
 
 interface PendingWrite {
   records: EventRecord[];
+  /** Where a fire-and-forget event was spooled, told once it needs no replay. */
+  spooled?: SpoolFile;
   /** Absent for fire-and-forget writes, which are retried instead of reported. */
   settle?: { resolve: (results: WriteResult[]) => void; reject: (error: unknown) => void };
 }
@@ -50,8 +54,7 @@ export class EventWriter {
   private wake: (() => void) | undefined;
   private draining: Promise<void> | undefined;
   private closed = false;
-  private retryDelayMs = 0;
-  private readonly retryMaxDelayMs: number;
+  private readonly backoff: Backoff;
   /** Fire-and-forget events refused because the queue was full, or dropped after a non-retryable failure. */
   droppedEvents = 0;
 
@@ -59,8 +62,15 @@ export class EventWriter {
     private readonly db: Db,
     private readonly options: EventWriterOptions,
     private readonly log: Logger,
+    private readonly rejected: RejectedRows,
+    /** Absent when no spool is configured: a crash then loses the fire-and-forget events not yet committed. */
+    private readonly spool?: EventSpool,
   ) {
-    this.retryMaxDelayMs = options.retryMaxDelayMs ?? 5000;
+    this.backoff = new Backoff(100, options.retryMaxDelayMs ?? 5000);
+    // What a previous process spooled and may not have committed: written again, ids make it idempotent.
+    for (const { file, records } of spool?.leftover ?? []) {
+      for (const record of records) this.enqueue({ records: [record], spooled: file });
+    }
   }
 
   /** Events accepted but not yet committed. */
@@ -95,22 +105,29 @@ export class EventWriter {
       );
       return false;
     }
-    this.enqueue({ records: [record] });
+    this.enqueue({ records: [record], ...(this.spool === undefined ? {} : { spooled: this.spool.append(record) }) });
     return true;
   }
 
-  /** Stops accepting writes and waits, up to `timeoutMs`, for queued events to be committed. */
-  async close(timeoutMs: number): Promise<void> {
+  /**
+   * Stops accepting writes and waits, up to `timeoutMs`, for queued events to
+   * be committed. False when an event is neither committed nor spooled.
+   */
+  async close(timeoutMs: number): Promise<boolean> {
     this.closed = true;
     this.wake?.();
-    if (this.draining === undefined) return;
-    const finished = await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]);
+    const finished =
+      this.draining === undefined || (await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]));
+    this.spool?.close();
+    // Without a spool, whatever is still queued is lost; with one, only what it failed to write.
+    const unsaved = finished ? 0 : this.spool === undefined ? this.queuedEvents : this.spool.unsaved;
     if (!finished) {
       this.log.error(
-        { pendingEvents: this.queuedEvents },
-        "shutdown: gave up waiting for pending events to be written",
+        { pendingEvents: this.queuedEvents, spooled: this.queuedEvents - unsaved, unsaved },
+        "shutdown: gave up waiting for pending events to be written; spooled ones are written on the next start",
       );
     }
+    return unsaved === 0;
   }
 
   private enqueue(pending: PendingWrite): void {
@@ -140,40 +157,47 @@ export class EventWriter {
     // Let every write issued in the same tick join the first batch.
     await Promise.resolve();
     while (this.queue.length > 0) {
-      if (this.retryDelayMs > 0) await sleep(this.retryDelayMs);
+      await this.backoff.wait();
       await this.linger();
       const batch = this.takeBatch();
-      const records = batch.flatMap((pending) => pending.records);
-      try {
-        this.settle(batch, await insertEventRecords(this.db, records));
-      } catch (caught) {
-        const error = classifyDatabaseError(caught);
-        // The database refused something in the batch: write each caller's events
-        // alone, so one refused write fails only its own caller.
-        if (batch.length > 1 && !isTransient(error)) await this.writeEach(batch);
-        else this.fail(batch, records.length, error);
+      // A refused write is isolated, so it fails only its own caller (or drops only its own event).
+      const written = await writeIsolatingRefusals(
+        batch,
+        async (writes) =>
+          this.settle(
+            writes,
+            await insertEventRecords(
+              this.db,
+              writes.flatMap((w) => w.records),
+            ),
+          ),
+        {
+          writer: "events",
+          keyOf: (pending) => pending.records.map((record) => record.eventId).join(","),
+          rejected: this.rejected,
+          log: this.log,
+        },
+      );
+      for (const { row: pending, error } of written.refused) {
+        this.queuedEvents -= pending.records.length;
+        if (pending.settle !== undefined) pending.settle.reject(error);
+        else this.droppedEvents += pending.records.length;
+        pending.spooled?.settled();
       }
+      if (written.deferred.length > 0) this.retryLater(written.deferred, written.error);
     }
   }
 
   private settle(batch: PendingWrite[], inserted: { event_id: string }[]): void {
     this.queuedEvents -= batch.reduce((sum, pending) => sum + pending.records.length, 0);
-    this.retryDelayMs = 0;
-    const insertedIds = new Set(inserted.map((row) => row.event_id));
+    this.backoff.succeeded();
+    // The first of several records with one new id is stored; the others are its duplicates.
+    const fresh = new Set(inserted.map((row) => row.event_id));
     for (const pending of batch) {
+      pending.spooled?.settled();
       pending.settle?.resolve(
-        pending.records.map((record) => ({ eventId: record.eventId, duplicate: !insertedIds.has(record.eventId) })),
+        pending.records.map((record) => ({ eventId: record.eventId, duplicate: !fresh.delete(record.eventId) })),
       );
-    }
-  }
-
-  private async writeEach(batch: PendingWrite[]): Promise<void> {
-    for (const pending of batch) {
-      try {
-        this.settle([pending], await insertEventRecords(this.db, pending.records));
-      } catch (caught) {
-        this.fail([pending], pending.records.length, classifyDatabaseError(caught));
-      }
     }
   }
 
@@ -191,26 +215,22 @@ export class EventWriter {
     });
   }
 
-  private fail(batch: PendingWrite[], size: number, error: unknown): void {
-    this.queuedEvents -= size;
-    const retryable = isTransient(error);
+  /** The database could not serve these writes now: awaited ones fail, fire-and-forget ones wait their turn again. */
+  private retryLater(writes: PendingWrite[], error: unknown): void {
+    this.queuedEvents -= writes.reduce((sum, pending) => sum + pending.records.length, 0);
     const retry: PendingWrite[] = [];
-    for (const pending of batch) {
+    for (const pending of writes) {
       if (pending.settle) pending.settle.reject(error);
-      else if (retryable) retry.push(pending);
-      else {
-        this.droppedEvents += pending.records.length;
-        this.log.error(
-          { err: error, eventIds: pending.records.map((r) => r.eventId) },
-          "dropped events the database rejected",
-        );
-      }
+      else retry.push(pending);
     }
     if (retry.length > 0) {
       this.queue.unshift(...retry);
       this.queuedEvents += retry.reduce((sum, pending) => sum + pending.records.length, 0);
     }
-    this.retryDelayMs = retryable ? Math.min(Math.max(this.retryDelayMs * 2, 100), this.retryMaxDelayMs) : 0;
-    this.log.warn({ err: error, retryInMs: this.retryDelayMs, pendingEvents: this.queuedEvents }, "event batch failed");
+    this.backoff.failed();
+    this.log.warn(
+      { err: error, retryInMs: this.backoff.currentMs, pendingEvents: this.queuedEvents },
+      "event batch failed",
+    );
   }
 }

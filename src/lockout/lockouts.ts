@@ -16,7 +16,7 @@ import {
 } from "../../sql/queries/lockouts.queries.js";
 import { LRUCache } from "lru-cache";
 import { hostname } from "node:os";
-import { classifyDatabaseError, isTransient } from "../db/errors.js";
+import { Backoff, writeIsolatingRefusals } from "../db/batches.js";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import { withTransaction, type Pool } from "../db/pool.js";
 import { EVENT_LIMITS, newEventId } from "../events/event.js";
@@ -30,6 +30,7 @@ import {
   Lockout,
 } from "../gen/warden/v1/lockout_service.js";
 import type { Logger } from "../log.js";
+import type { RejectedRows } from "../ops/metrics.js";
 import { boundedText } from "../validate.js";
 import { recordAudit, type Actor } from "../audit/audit.js";
 import type { LockoutKeyKind, LockoutPolicy, LockoutSettings } from "./policy.js";
@@ -65,6 +66,8 @@ export interface ReportedEvent {
 interface QueuedCount {
   keys: LockoutKey[];
   settles: boolean;
+  /** Earlier tries the database could not serve. */
+  attempts: number;
   counted: () => void;
 }
 
@@ -82,6 +85,8 @@ const CONFIGURATION_ACTOR = { principal: `config:${hostname()}` };
 /** Failures waiting to be counted beyond this are dropped (and logged) rather than held in memory. */
 const MAX_PENDING_FAILURES = 100_000;
 const FAILURES_PER_STATEMENT = 5000;
+/** Tries at counting a failure while the database cannot serve it (about 3 s of back-off), before it is dropped. */
+const MAX_COUNT_ATTEMPTS = 5;
 
 /** Proto and database name the key kinds alike; this fails to compile if either side gains one. */
 const KEY_KINDS: Record<Exclude<keyof typeof ProtoKeyKind, "UNSPECIFIED" | "UNRECOGNIZED">, LockoutKeyKind> = {
@@ -150,6 +155,8 @@ export class Lockouts {
   private successes: { subject: string; ip: string }[] = [];
   private remembering: Promise<void> | undefined;
   private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
+  /** Spaces out the retries of counts the database could not serve. */
+  private readonly backoff = new Backoff();
   /** Writes still running, which shutdown waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -158,6 +165,7 @@ export class Lockouts {
     private readonly settings: LockoutSettings,
     private readonly events: EventSink,
     private readonly log: Logger,
+    private readonly rejected: RejectedRows,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -276,7 +284,7 @@ export class Lockouts {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      this.queuedCounts.push({ keys, settles, counted: resolve });
+      this.queuedCounts.push({ keys, settles, attempts: 0, counted: resolve });
       this.queuedKeys += keys.length;
       this.startCounting();
     });
@@ -393,14 +401,25 @@ export class Lockouts {
   private async rememberQueued(): Promise<void> {
     await Promise.resolve();
     while (this.successes.length > 0) {
-      const batch = this.successes.splice(0, FAILURES_PER_STATEMENT);
-      try {
-        await rememberNetworks.run(
-          { subjects: batch.map((s) => s.subject), ips: batch.map((s) => s.ip), now: this.now() },
-          this.db,
-        );
-      } catch (error) {
-        this.log.warn({ err: error }, "lockout: could not remember the networks of successful logins");
+      const written = await writeIsolatingRefusals(
+        this.successes.splice(0, FAILURES_PER_STATEMENT),
+        async (batch) => {
+          await rememberNetworks.run(
+            { subjects: batch.map((s) => s.subject), ips: batch.map((s) => s.ip), now: this.now() },
+            this.db,
+          );
+        },
+        {
+          writer: "familiar_networks",
+          keyOf: ({ subject, ip }) => `${subject}|${ip}`,
+          rejected: this.rejected,
+          log: this.log,
+        },
+      );
+      if (written.deferred.length > 0) {
+        // Forgotten, so the next login from the network remembers it again.
+        for (const { subject, ip } of written.deferred) this.rememberedLately.delete(`${subject}|${ip}`);
+        this.log.warn({ err: written.error }, "lockout: could not remember the networks of successful logins");
       }
     }
   }
@@ -426,6 +445,7 @@ export class Lockouts {
     // Failures counted in the same tick join the first statement.
     await Promise.resolve();
     while (this.queuedCounts.length > 0) {
+      await this.backoff.wait();
       // One statement per run of failures that settle admissions, or that do not.
       const settles = this.queuedCounts[0]!.settles;
       const batch: QueuedCount[] = [];
@@ -436,33 +456,57 @@ export class Lockouts {
         size += next.keys.length;
       }
       this.queuedKeys -= size;
-      const refused = await this.count(
-        batch.flatMap((queued) => queued.keys),
-        settles,
-      );
-      // The database refused something in the batch: count each attempt alone, so one refused key costs only its own.
-      if (refused && batch.length > 1) {
-        for (const queued of batch) await this.count(queued.keys, settles);
-      }
+      await this.count(batch, settles);
       for (const queued of batch) queued.counted();
     }
   }
 
-  /** Counts failures in one statement; true when the database refused it (rather than being unreachable). */
-  private async count(keys: LockoutKey[], settles: boolean): Promise<boolean> {
-    try {
-      await this.announce(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db));
-    } catch (caught) {
-      const error = classifyDatabaseError(caught);
-      this.log.warn({ err: error, failures: keys.length }, "lockout: could not count failed attempts");
-      return !isTransient(error);
+  /**
+   * Counts a batch of failures; a key the database refuses costs only itself.
+   * Keys it could not serve now are queued again, a few times, with back-off.
+   */
+  private async count(batch: QueuedCount[], settles: boolean): Promise<void> {
+    const counted: ICountFailuresResult[] = [];
+    const written = await writeIsolatingRefusals(
+      batch.flatMap((queued) => queued.keys.map((key) => ({ key, attempts: queued.attempts }))),
+      async (rows) => {
+        const keys = rows.map((row) => row.key);
+        counted.push(...(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db)));
+      },
+      {
+        writer: "lockout_failures",
+        keyOf: ({ key }) => `${key.kind}:${key.key}`,
+        rejected: this.rejected,
+        log: this.log,
+      },
+    );
+    if (written.deferred.length === 0) this.backoff.succeeded();
+    else {
+      this.backoff.failed();
+      const retry = written.deferred.filter((row) => row.attempts + 1 < MAX_COUNT_ATTEMPTS);
+      this.log.warn(
+        { err: written.error, failures: written.deferred.length, dropped: written.deferred.length - retry.length },
+        "lockout: could not count failed attempts",
+      );
+      if (retry.length > 0) {
+        this.queuedCounts.unshift({
+          keys: retry.map((row) => row.key),
+          settles,
+          attempts: retry[0]!.attempts + 1,
+          counted: () => undefined,
+        });
+        this.queuedKeys += retry.length;
+      }
     }
     try {
-      await this.detectStuffing(keys);
+      await this.announce(counted);
+      const unwritten = new Set(
+        [...written.deferred, ...written.refused.map((refused) => refused.row)].map((row) => row.key),
+      );
+      await this.detectStuffing(batch.flatMap((queued) => queued.keys).filter((key) => !unwritten.has(key)));
     } catch (error) {
-      this.log.warn({ err: error }, "lockout: could not check for credential stuffing");
+      this.log.warn({ err: error }, "lockout: could not announce lockouts or check for credential stuffing");
     }
-    return false;
   }
 
   /**

@@ -4,6 +4,26 @@ import type { EventWriter } from "../events/writer.js";
 import type { RiskDetector } from "../risk/detector.js";
 import type { ServiceTokenVerifier } from "../tokens/verifier.js";
 
+/** The batched writers that drop a row the database refuses, by their label in warden_rows_rejected_total. */
+export type RowWriter = "events" | "risk_observations" | "familiar_networks" | "lockout_failures" | "token_usage";
+
+/**
+ * Rows the database refused for good, by writer. Made before the writers, and
+ * registered with a server's registry by createMetrics.
+ */
+export class RejectedRows {
+  readonly counter = new Counter({
+    name: "warden_rows_rejected_total",
+    help: "Rows a batched writer dropped because the database refused them (constraint, encoding, length), by writer.",
+    labelNames: ["writer"] as const,
+    registers: [],
+  });
+
+  count(writer: RowWriter): void {
+    this.counter.inc({ writer });
+  }
+}
+
 export interface Metrics {
   registry: Registry;
   rpcTotal: Counter<"method" | "code">;
@@ -20,8 +40,10 @@ export function createMetrics(sources: {
   events: EventWriter;
   serviceTokens: ServiceTokenVerifier;
   risk: RiskDetector | undefined;
+  rejectedRows: RejectedRows;
 }): Metrics {
   const registry = new Registry();
+  registry.registerMetric(sources.rejectedRows.counter);
   collectDefaultMetrics({ register: registry, prefix: "warden_process_" });
   const rpcTotal = new Counter({
     name: "warden_rpc_total",

@@ -7,6 +7,7 @@ import {
   type IObserveRiskParams,
 } from "../../sql/queries/risk.queries.js";
 import { nullable } from "../db/arrays.js";
+import { Backoff, writeIsolatingRefusals, type IsolatedWrite } from "../db/batches.js";
 import { classifyDatabaseError } from "../db/errors.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -24,6 +25,7 @@ import {
 import { RiskSignal, type RiskAssessment } from "../gen/warden/v1/risk.js";
 import type { GetRiskProfileResponse } from "../gen/warden/v1/risk_service.js";
 import type { Logger } from "../log.js";
+import type { RejectedRows } from "../ops/metrics.js";
 import { boundedText } from "../validate.js";
 import { assess, riskLevel } from "./assess.js";
 import type { Locator } from "./geoip.js";
@@ -132,6 +134,8 @@ export class RiskDetector {
   private readonly writing = new Set<string>();
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Spaces out the timer's writes while the database cannot take them. */
+  private readonly backoff = new Backoff(1000, 30_000);
   /** Profile reads made, for metrics and for tests that prove the cached path. */
   profileReads = 0;
 
@@ -140,10 +144,13 @@ export class RiskDetector {
     readonly settings: RiskSettings,
     private readonly events: EventSink,
     private readonly log: Logger,
+    private readonly rejected: RejectedRows,
     private readonly locate: Locator | undefined = undefined,
   ) {
     this.profiles = new LRUCache({ max: settings.cacheMax, ttl: settings.cacheTtlMs, ttlAutopurge: false });
-    this.timer = setInterval(() => void this.flush(), settings.flushIntervalMs);
+    this.timer = setInterval(() => {
+      if (this.backoff.due()) void this.flush();
+    }, settings.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -458,15 +465,33 @@ export class RiskDetector {
         if (this.lastRun.get(subject) === run) this.lastRun.delete(subject);
         this.writing.add(subject);
       }
+      let written: IsolatedWrite<Run>;
       try {
-        await observeRisk.run(columns(batch), this.db);
-      } catch (error) {
-        this.pending.unshift(...batch.slice(0, MAX_PENDING_RUNS - this.pending.length));
-        this.log.warn({ err: error, runs: batch.length }, "could not write risk observations; will retry");
-        return;
+        written = await writeIsolatingRefusals(
+          batch,
+          async (runs) => {
+            await observeRisk.run(columns(runs), this.db);
+          },
+          {
+            writer: "risk_observations",
+            keyOf: (run) => run.observation.subject,
+            rejected: this.rejected,
+            log: this.log,
+          },
+        );
       } finally {
         this.writing.clear();
       }
+      if (written.deferred.length > 0) {
+        this.pending.unshift(...written.deferred.slice(0, MAX_PENDING_RUNS - this.pending.length));
+        this.backoff.failed();
+        this.log.warn(
+          { err: written.error, runs: written.deferred.length, retryInMs: this.backoff.currentMs },
+          "could not write risk observations; will retry",
+        );
+        return;
+      }
+      this.backoff.succeeded();
     }
   }
 }

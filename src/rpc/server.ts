@@ -10,6 +10,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
 import type { Edge, ServiceEntry } from "./edge/edge.js";
+import { checkedNumbers } from "./numbers.js";
 import { PROJECT_ROOT } from "../paths.js";
 
 /** Descriptor sets written by `npm run gen:proto` (buf build) beside the generated code. */
@@ -86,7 +87,9 @@ export async function startGrpcServer(options: {
   edge: Edge;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
-  for (const entry of options.services) server.addService(entry.definition, options.edge.implement(entry));
+  for (const entry of options.services) {
+    server.addService(checkedNumbers(entry.definition), options.edge.implement(entry));
+  }
   const healthNames = ["", ...options.services.map((entry) => entry.name)];
 
   const health = new HealthImplementation(

@@ -10,6 +10,7 @@ import type { Metrics } from "../../ops/metrics.js";
 import { peerAddress } from "../peer.js";
 import { toGrpcFailure, type GrpcFailure } from "../errors.js";
 import { bearerCredential } from "../metadata.js";
+import { inRange } from "../numbers.js";
 import type { CredentialWatch } from "./credential-watch.js";
 import type { Middleware, MiddlewareFactory } from "./middleware.js";
 
@@ -139,6 +140,16 @@ export const requireScope: MiddlewareFactory = (method) => {
     if (!grants(caller.principal.scopes, scope)) throw new PermissionDeniedError(`missing scope ${scope}`);
     return next();
   };
+};
+
+/**
+ * A request whose 64-bit integers or Timestamps are out of range was decoded
+ * to a marker (see numbers.ts); it is refused with INVALID_ARGUMENT naming the
+ * field, after the caller is established and before the handler sees it.
+ */
+export const numbersInRange: MiddlewareFactory = () => (call, next) => {
+  inRange(call.request);
+  return next();
 };
 
 /**

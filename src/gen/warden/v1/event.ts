@@ -340,6 +340,11 @@ export enum FailureReason {
   PERMISSION_DENIED = 23,
   /** AUTHORIZATION_UNAVAILABLE - Warden could not decide: no current role snapshot and no database. */
   AUTHORIZATION_UNAVAILABLE = 24,
+  /**
+   * INVALID_CLAIMS - Validly signed, but a claim Warden must record (sub, email, jti) is beyond
+   * the event limits or holds a NUL: refused rather than answered unrecorded.
+   */
+  INVALID_CLAIMS = 25,
   UNRECOGNIZED = -1,
 }
 
@@ -420,6 +425,9 @@ export function failureReasonFromJSON(object: any): FailureReason {
     case 24:
     case "FAILURE_REASON_AUTHORIZATION_UNAVAILABLE":
       return FailureReason.AUTHORIZATION_UNAVAILABLE;
+    case 25:
+    case "FAILURE_REASON_INVALID_CLAIMS":
+      return FailureReason.INVALID_CLAIMS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -479,6 +487,8 @@ export function failureReasonToJSON(object: FailureReason): string {
       return "FAILURE_REASON_PERMISSION_DENIED";
     case FailureReason.AUTHORIZATION_UNAVAILABLE:
       return "FAILURE_REASON_AUTHORIZATION_UNAVAILABLE";
+    case FailureReason.INVALID_CLAIMS:
+      return "FAILURE_REASON_INVALID_CLAIMS";
     case FailureReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
