@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: tracing must start before @grpc/grpc-js and pg are loaded (see the module).
+import { stopTracing } from "./ops/tracing.js";
 import { Command } from "commander";
 import { ConfigError, loadConfig, servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres } from "./db/embedded.js";
@@ -54,7 +56,7 @@ program
       stopping = true;
       log.info({ signal }, "shutting down");
       warden.stop().then(
-        () => process.exit(0),
+        () => void stopTracing().finally(() => process.exit(0)),
         (error: unknown) => {
           log.error({ err: error }, "shutdown failed");
           process.exit(1);

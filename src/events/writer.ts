@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { context, ROOT_CONTEXT, SpanStatusCode, trace, type SpanContext } from "@opentelemetry/api";
 import { classifyDatabaseError, isTransient } from "../db/errors.js";
 import type { Db } from "../db/pool.js";
 import { ResourceExhaustedError, ShuttingDownError } from "../errors.js";
@@ -30,9 +31,13 @@ export interface WriteResult {
 
 interface PendingWrite {
   records: EventRecord[];
+  /** The span of the call that queued these events, for the batch's span to link to. */
+  caller?: SpanContext;
   /** Absent for fire-and-forget writes, which are retried instead of reported. */
   settle?: { resolve: (results: WriteResult[]) => void; reject: (error: unknown) => void };
 }
+
+const tracer = trace.getTracer("warden");
 
 /**
  * Group commit for events. Writes queue up while one INSERT is in flight and
@@ -114,6 +119,7 @@ export class EventWriter {
   }
 
   private enqueue(pending: PendingWrite): void {
+    pending.caller = trace.getActiveSpan()?.spanContext();
     this.queue.push(pending);
     this.queuedEvents += pending.records.length;
     if (pending.settle !== undefined) this.awaitedWrites += 1;
@@ -145,7 +151,7 @@ export class EventWriter {
       const batch = this.takeBatch();
       const records = batch.flatMap((pending) => pending.records);
       try {
-        this.settle(batch, await insertEventRecords(this.db, records));
+        this.settle(batch, await this.insert(batch, records));
       } catch (caught) {
         const error = classifyDatabaseError(caught);
         // The database refused something in the batch: write each caller's events
@@ -153,6 +159,26 @@ export class EventWriter {
         if (batch.length > 1 && !isTransient(error)) await this.writeEach(batch);
         else this.fail(batch, records.length, error);
       }
+    }
+  }
+
+  /**
+   * One INSERT, traced as a span of its own rather than a child of whichever
+   * call started the drain: it links to every call whose events it carries.
+   */
+  private async insert(batch: PendingWrite[], records: EventRecord[]): Promise<{ event_id: string }[]> {
+    const span = tracer.startSpan("events.write", {
+      root: true,
+      links: batch.flatMap((pending) => (pending.caller === undefined ? [] : [{ context: pending.caller }])),
+      attributes: { "warden.events": records.length },
+    });
+    try {
+      return await context.with(trace.setSpan(ROOT_CONTEXT, span), () => insertEventRecords(this.db, records));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
     }
   }
 
@@ -170,7 +196,7 @@ export class EventWriter {
   private async writeEach(batch: PendingWrite[]): Promise<void> {
     for (const pending of batch) {
       try {
-        this.settle([pending], await insertEventRecords(this.db, pending.records));
+        this.settle([pending], await this.insert([pending], pending.records));
       } catch (caught) {
         this.fail([pending], pending.records.length, classifyDatabaseError(caught));
       }
