@@ -2,7 +2,8 @@
 # The README's quick start, checked: `npm start` with no DATABASE_URL serves on an
 # embedded PostgreSQL; buf curl reaches Health, LogEvent and Authenticate through
 # server reflection, with a token the CLI made; after a restart the recorded
-# event is still there.
+# event is still there. With SMOKE_PYTHON set to a Python interpreter, the Python
+# example (examples/python) makes its calls against the restarted server too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,5 +82,9 @@ stop
 
 start
 expect "$(call warden.v1.AuthService/ListEvents '{"subject":"smoke"}' -H "$auth")" "$event_id"
+if [ -n "${SMOKE_PYTHON:-}" ]; then
+  # The Python example (examples/python, generated beforehand) against the same server, with the same token.
+  WARDEN_ADDRESS="127.0.0.1:$grpc_port" WARDEN_TOKEN="$token" "$SMOKE_PYTHON" examples/python/client.py
+fi
 stop
 echo "smoke: passed (embedded database in $placed, reflection, CLI token, restart keeps data)"
