@@ -16,19 +16,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
+import { SYSTEM_ROOT } from "./embedded.js";
 
 export interface EmbeddedHostOptions {
   dataDir: string;
   port: number;
   database: string;
 }
-
-/**
- * Where PostgreSQL's runtime and data go when running as root and the postgres
- * user cannot reach the checkout (a home folder of mode 700, say): a system
- * location, one folder per data folder, so nothing outside it changes mode.
- */
-export const SYSTEM_ROOT = "/var/lib/warden";
 
 const run = promisify(execFile);
 const SUPERUSER = "postgres";

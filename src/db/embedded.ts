@@ -3,6 +3,13 @@ import { fileURLToPath } from "node:url";
 import { isCompiled } from "../paths.js";
 import type { EmbeddedHostOptions } from "./embedded-host.js";
 
+/**
+ * Where PostgreSQL's runtime and data go when running as root and the postgres
+ * user cannot reach the checkout (a home folder of mode 700, say): a system
+ * location, one folder per data folder, so nothing outside it changes mode.
+ */
+export const SYSTEM_ROOT = "/var/lib/warden";
+
 export interface EmbeddedPostgres {
   url: string;
   /** Where its data lives: the folder asked for, or its place under /var/lib/warden when root's postgres user cannot reach that. */
