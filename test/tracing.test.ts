@@ -66,7 +66,7 @@ async function serve(
   });
   const lines: Record<string, unknown>[] = [];
   const serving = new Promise<{ grpcPort: number }>((resolve) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
       lines.push(entry);
       if (entry.msg === "warden serving") resolve(entry as unknown as { grpcPort: number });
