@@ -16,7 +16,7 @@ import type * as Grpc from "@opentelemetry/instrumentation-grpc";
 import type * as Pg from "@opentelemetry/instrumentation-pg";
 
 /** Whether the environment asks for traces; OTEL_TRACES_EXPORTER=none does not. */
-export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
   const exporter = env.OTEL_TRACES_EXPORTER?.trim();
   if (exporter === "none") return false;
   return Boolean(exporter || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
