@@ -249,6 +249,7 @@ describe("npm run check", () => {
     const scratch = await mkdtemp(path.join(tmpdir(), "warden-access-"));
     try {
       await cp("proto", path.join(scratch, "proto"), { recursive: true });
+      await cp("proto-internal", path.join(scratch, "proto-internal"), { recursive: true });
       await cp("buf.yaml", path.join(scratch, "buf.yaml"));
       await symlink(path.resolve("node_modules"), path.join(scratch, "node_modules"), "dir");
       const file = path.join(scratch, "proto/warden/v1/risk_service.proto");
