@@ -273,11 +273,36 @@ function chart(list: Target[]): string {
   ].join("\n");
 }
 
+/**
+ * What tracing costs, from two fresh servers driven alike: one exporting every
+ * span over OTLP, one with tracing off; off against the first server's phase is
+ * the noise between two servers running the same code.
+ */
+function tracingSummary(results: BenchResults): string {
+  const cpu = (name: string) => phase(results, name).serverCpuMicrosPerCall;
+  const off = cpu("service-token-cached-tracing-off");
+  const added = cpu("service-token-cached-tracing-on") - off;
+  const noise = off - cpu("service-token-cached");
+  return (
+    `Tracing on, every span exported over OTLP, adds ${fmt(added)} µs of server CPU per cached-token Authenticate ` +
+    `(${fmt((added / off) * 100)}% of ${fmt(off)} µs). Off, the SDK is not loaded: two servers without tracing ` +
+    `differ by ${fmt(noise)} µs per call, the noise of this run.`
+  );
+}
+
 /** `steps` is bench/steps.md: the record of what each optimisation bought, kept by hand. */
 export function renderReport(results: BenchResults, steps: string): { table: string; markdown: string; svg: string } {
   const list = targets(results);
   const m = results.machine;
-  const table = [phaseTable(results), "", baselineTable(results), "", targetTable(list)].join("\n");
+  const table = [
+    phaseTable(results),
+    "",
+    baselineTable(results),
+    "",
+    targetTable(list),
+    "",
+    tracingSummary(results),
+  ].join("\n");
   const markdown = `# Benchmarks
 
 Produced by \`npm run bench\` on ${results.at}${results.smoke ? " (smoke run: figures are not meaningful)" : ""}. Every
@@ -302,6 +327,10 @@ driven the same way: flat out (closed loop) or at a steady 2,000 calls/s (\`-200
 load: flat out, the no-op's calls share wake-ups and socket writes, so it is cheapest there.
 
 ${phaseTable(results)}
+
+## Tracing
+
+${tracingSummary(results)}
 
 ## Limits
 

@@ -5,6 +5,9 @@
  * `--smoke` runs every phase for a moment only, to prove the harness works.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
@@ -594,6 +597,32 @@ async function main(): Promise<void> {
         mode: closed(16),
       });
       await request(plain.child, "stop", "stopped");
+    }
+
+    // Cached-token Authenticate on two fresh servers warmed up alike, one
+    // exporting every span over OTLP (to a sink here) and one with tracing off
+    // (the SDK not loaded): the difference is what tracing costs, and off
+    // against the first server's phase shows the noise between two identical ones.
+    if (only === undefined || only.some((name) => name.startsWith("service-token-cached-tracing-"))) {
+      const sink = createServer((request, response) => request.resume().on("end", () => response.end()));
+      sink.listen(0, "127.0.0.1");
+      await once(sink, "listening");
+      const tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` };
+      for (const [name, env] of [
+        ["service-token-cached-tracing-off", {}],
+        ["service-token-cached-tracing-on", tracingEnv],
+      ] as const) {
+        const fresh = await startServer({ ...serverEnv, ...env });
+        await warmUp(fresh.port);
+        await phase(fresh, name, {
+          method: auth,
+          payloads: [encode.authenticate(cached.secret)],
+          once: false,
+          mode: closed(16),
+        });
+        await request(fresh.child, "stop", "stopped");
+      }
+      sink.close();
     }
 
     log("baselines");

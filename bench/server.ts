@@ -4,6 +4,8 @@
  * production logs go (stdout), which the bench discards. Over IPC it answers
  * "cpu" with process.cpuUsage() and "stop" with a graceful stop.
  */
+// First, as in the CLI: tracing (when OTEL_* asks for it) must start before gRPC and pg load.
+import "../src/ops/tracing.js";
 import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/log.js";
 import { startWarden } from "../src/main.js";

@@ -192,7 +192,8 @@ const checks: Record<Exclude<Step, "lint">, (fresh: Fresh) => Promise<Outcome>> 
         problem: `no released contract at ${RELEASED_CONTRACT} to compare proto/ with\nrecord one deliberately: npm run contract:release`,
       };
     }
-    const output = await command(bin("buf"), ["breaking", "--against", RELEASED_CONTRACT]);
+    // The public module alone: the released contract is proto/, not proto-internal/.
+    const output = await command(bin("buf"), ["breaking", "proto", "--against", RELEASED_CONTRACT]);
     return failure(
       output &&
         `${output}\nproto/ is not wire-compatible with the released contract (${RELEASED_CONTRACT}): keep field numbers and names, ` +

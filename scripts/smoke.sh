@@ -2,29 +2,23 @@
 # The README's quick start, checked: `npm start` with no DATABASE_URL serves on an
 # embedded PostgreSQL; buf curl reaches Health, LogEvent and Authenticate through
 # server reflection, with a token the CLI made; after a restart the recorded
-# event is still there.
+# event is still there. With SMOKE_PYTHON set to a Python interpreter, the Python
+# example (examples/python) makes its calls against the restarted server too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "$(id -u)" = 0 ]; then
-  # As root, the embedded PostgreSQL runs as the postgres user, which must be
-  # able to pass through the folders above this checkout to reach its binaries.
-  dir=$PWD
-  while [ "$dir" != / ]; do chmod o+x "$dir"; dir=$(dirname "$dir"); done
-fi
-
 data=$(mktemp -d)
-# As root, embedded PostgreSQL runs as a separate user that must reach the data folder.
-chmod 755 "$data"
 grpc_port=${SMOKE_GRPC_PORT:-50071}
 http_port=${SMOKE_HTTP_PORT:-9471}
-# A data folder that does not exist yet, as `.warden` in a fresh checkout.
-export WARDEN_DATA_DIR="$data/warden/data" WARDEN_GRPC_PORT="$grpc_port" WARDEN_HTTP_PORT="$http_port" WARDEN_EMBEDDED_PG_PORT=${SMOKE_PG_PORT:-54371}
+# A data folder in the checkout that does not exist yet, as `.warden` in a fresh one.
+export WARDEN_DATA_DIR="$PWD/.warden/smoke-${data##*.}" WARDEN_GRPC_PORT="$grpc_port" WARDEN_HTTP_PORT="$http_port" WARDEN_EMBEDDED_PG_PORT=${SMOKE_PG_PORT:-54371}
 unset DATABASE_URL
 server=""
+# Where the start-up log says the data lives: WARDEN_DATA_DIR, or its place under /var/lib/warden as root.
+placed=""
 cleanup() {
   if [ -n "$server" ]; then kill -TERM -- "-$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  rm -rf "$data"
+  rm -rf "$data" "$WARDEN_DATA_DIR" ${placed:+"$placed"}
 }
 trap cleanup EXIT
 
@@ -33,7 +27,10 @@ start() {
   setsid npm start >"$data/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 120); do
-    curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1 && return 0
+    if curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1; then
+      placed=$(grep '"started embedded PostgreSQL"' "$data/server.log" | sed -E 's/.*"dataDir":"([^"]*)".*/\1/')
+      return 0
+    fi
     kill -0 "$server" 2>/dev/null || break
     sleep 1
   done
@@ -85,5 +82,9 @@ stop
 
 start
 expect "$(call warden.v1.AuthService/ListEvents '{"subject":"smoke"}' -H "$auth")" "$event_id"
+if [ -n "${SMOKE_PYTHON:-}" ]; then
+  # The Python example (examples/python, generated beforehand) against the same server, with the same token.
+  WARDEN_ADDRESS="127.0.0.1:$grpc_port" WARDEN_TOKEN="$token" "$SMOKE_PYTHON" examples/python/client.py
+fi
 stop
-echo "smoke: passed (embedded database, reflection, CLI token, restart keeps data)"
+echo "smoke: passed (embedded database in $placed, reflection, CLI token, restart keeps data)"

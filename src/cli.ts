@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: tracing must start before @grpc/grpc-js and pg are loaded (see the module).
+import { stopTracing } from "./ops/tracing.js";
 import { Command } from "commander";
 import { ConfigError, loadConfig, servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres } from "./db/embedded.js";
@@ -18,6 +20,8 @@ import { ExportFormat } from "./gen/warden/v1/audit_service.js";
 import { InvalidArgumentError } from "./errors.js";
 import { ServiceTokenState, type ServiceToken, type ServiceTokenSelector } from "./gen/warden/v1/token_service.js";
 import { ServiceTokens } from "./tokens/tokens.js";
+import { serviceTokenProblem } from "./tokens/format.js";
+import { text } from "node:stream/consumers";
 import { startWarden } from "./main.js";
 
 /** The validated configuration, or exit 2 naming every bad setting. `require` adds a command's own checks. */
@@ -52,7 +56,7 @@ program
       stopping = true;
       log.info({ signal }, "shutting down");
       warden.stop().then(
-        () => process.exit(0),
+        () => void stopTracing().finally(() => process.exit(0)),
         (error: unknown) => {
           log.error({ err: error }, "shutdown failed");
           process.exit(1);
@@ -167,6 +171,20 @@ token
   .action((nameOrId: string, options: { reason: string }) =>
     withServiceTokens(async (tokens) => printToken(await tokens.revoke(selector(nameOrId), options.reason, cliActor))),
   );
+
+token
+  .command("check [secret]")
+  .description(
+    "say whether a string is a well-formed service token (offline: no database; reads stdin without [secret])",
+  )
+  .action(async (secret: string | undefined) => {
+    const candidate = (secret ?? (await text(process.stdin))).trim();
+    const problem = serviceTokenProblem(candidate);
+    process.stdout.write(
+      problem === undefined ? "well-formed Warden service token\n" : `not a Warden service token: ${problem}\n`,
+    );
+    process.exitCode = problem === undefined ? 0 : 1;
+  });
 
 function time(value: string, option: string): Date {
   const date = new Date(value);

@@ -145,10 +145,7 @@ export async function startWarden(
           )
         : undefined;
     if (embedded !== undefined) {
-      log.info(
-        { dataDir: config.database.embedded.dataDir, port: config.database.embedded.port },
-        "started embedded PostgreSQL",
-      );
+      log.info({ dataDir: embedded.dataDir, port: config.database.embedded.port }, "started embedded PostgreSQL");
     }
     const databaseUrl = embedded?.url ?? config.database.url!;
     if (config.database.migrateOnStart) await migrate(databaseUrl, log);

@@ -1,6 +1,6 @@
 /**
- * Proves that Warden's own subset of Envoy's ext_authz protos (proto/envoy,
- * proto/google/rpc) is wire-compatible with Envoy's official files, as shipped
+ * Proves that Warden's own subset of Envoy's ext_authz protos (proto-internal/envoy,
+ * proto-internal/google/rpc) is wire-compatible with Envoy's official files, as shipped
  * in @grpc/grpc-js-xds: the same numbers, types and names, and messages that
  * each side decodes from the other's bytes exactly as they were meant.
  *
@@ -29,8 +29,12 @@ const OFFICIAL_INCLUDES = [
   ...["envoy-api", "xds", "googleapis", "protoc-gen-validate"].map((dir) => path.join(DEPS, dir)),
   path.join(PROJECT_ROOT, "node_modules", "protobufjs"),
 ];
-// Ours imports warden/v1/options.proto for the access option, which imports descriptor.proto.
-const OURS_INCLUDES = [path.join(PROJECT_ROOT, "proto"), path.join(PROJECT_ROOT, "node_modules", "protobufjs")];
+// Ours imports warden/v1/options.proto (in proto/) for the access option, which imports descriptor.proto.
+const OURS_INCLUDES = [
+  path.join(PROJECT_ROOT, "proto-internal"),
+  path.join(PROJECT_ROOT, "proto"),
+  path.join(PROJECT_ROOT, "node_modules", "protobufjs"),
+];
 const ENTRY = "envoy/service/auth/v3/external_auth.proto";
 
 /**

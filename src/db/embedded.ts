@@ -3,12 +3,21 @@ import { fileURLToPath } from "node:url";
 import { isCompiled } from "../paths.js";
 import type { EmbeddedHostOptions } from "./embedded-host.js";
 
+/**
+ * Where PostgreSQL's runtime and data go when running as root and the postgres
+ * user cannot reach the checkout (a home folder of mode 700, say): a system
+ * location, one folder per data folder, so nothing outside it changes mode.
+ */
+export const SYSTEM_ROOT = "/var/lib/warden";
+
 export interface EmbeddedPostgres {
   url: string;
+  /** Where its data lives: the folder asked for, or its place under /var/lib/warden when root's postgres user cannot reach that. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
-type HostMessage = { ready: string } | { error: string } | { log: string };
+type HostMessage = { ready: string; dataDir: string } | { error: string };
 
 /**
  * Starts (initialising on first use) a PostgreSQL whose data lives in
@@ -39,7 +48,7 @@ export function startEmbeddedPostgres(options: EmbeddedHostOptions, timeoutMs = 
     child.on("message", (message: HostMessage) => {
       if ("ready" in message) {
         clearTimeout(timer);
-        resolve({ url: message.ready, stop });
+        resolve({ url: message.ready, dataDir: message.dataDir, stop });
       } else if ("error" in message) {
         clearTimeout(timer);
         reject(new Error(`embedded PostgreSQL failed to start: ${message.error}`));

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { context, ROOT_CONTEXT, SpanStatusCode, trace, type SpanContext } from "@opentelemetry/api";
 import { Backoff, writeIsolatingRefusals } from "../db/batches.js";
 import type { Db } from "../db/pool.js";
 import { ResourceExhaustedError, ShuttingDownError } from "../errors.js";
@@ -34,9 +35,13 @@ interface PendingWrite {
   records: EventRecord[];
   /** Where a fire-and-forget event was spooled, told once it needs no replay. */
   spooled?: SpoolFile;
+  /** The span of the call that queued these events, for the batch's span to link to. */
+  caller?: SpanContext;
   /** Absent for fire-and-forget writes, which are retried instead of reported. */
   settle?: { resolve: (results: WriteResult[]) => void; reject: (error: unknown) => void };
 }
+
+const tracer = trace.getTracer("warden");
 
 /**
  * Group commit for events. Writes queue up while one INSERT is in flight and
@@ -131,6 +136,7 @@ export class EventWriter {
   }
 
   private enqueue(pending: PendingWrite): void {
+    pending.caller = trace.getActiveSpan()?.spanContext();
     this.queue.push(pending);
     this.queuedEvents += pending.records.length;
     if (pending.settle !== undefined) this.awaitedWrites += 1;
@@ -166,8 +172,8 @@ export class EventWriter {
         async (writes) =>
           this.settle(
             writes,
-            await insertEventRecords(
-              this.db,
+            await this.insert(
+              writes,
               writes.flatMap((w) => w.records),
             ),
           ),
@@ -185,6 +191,26 @@ export class EventWriter {
         pending.spooled?.settled();
       }
       if (written.deferred.length > 0) this.retryLater(written.deferred, written.error);
+    }
+  }
+
+  /**
+   * One INSERT, traced as a span of its own rather than a child of whichever
+   * call started the drain: it links to every call whose events it carries.
+   */
+  private async insert(batch: PendingWrite[], records: EventRecord[]): Promise<{ event_id: string }[]> {
+    const span = tracer.startSpan("events.write", {
+      root: true,
+      links: batch.flatMap((pending) => (pending.caller === undefined ? [] : [{ context: pending.caller }])),
+      attributes: { "warden.events": records.length },
+    });
+    try {
+      return await context.with(trace.setSpan(ROOT_CONTEXT, span), () => insertEventRecords(this.db, records));
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
     }
   }
 

@@ -31,9 +31,18 @@ export function generateServiceToken(): string {
 
 /** True when `candidate` has the token shape and a matching checksum. Costs no I/O. */
 export function isWellFormedServiceToken(candidate: string): boolean {
-  if (!TOKEN_PATTERN.test(candidate)) return false;
+  return serviceTokenProblem(candidate) === undefined;
+}
+
+/** Why `candidate` is not a well-formed service token, or undefined when it is. */
+export function serviceTokenProblem(candidate: string): string | undefined {
+  if (!looksLikeServiceToken(candidate)) return `it does not start with ${TOKEN_PREFIX}`;
+  if (!TOKEN_PATTERN.test(candidate)) {
+    return `${TOKEN_PREFIX} is not followed by exactly ${RANDOM_LENGTH + CHECKSUM_LENGTH} characters from 0-9, A-Z, a-z`;
+  }
   const body = candidate.slice(0, -CHECKSUM_LENGTH);
-  return checksum(body) === candidate.slice(-CHECKSUM_LENGTH);
+  if (checksum(body) !== candidate.slice(-CHECKSUM_LENGTH)) return "its checksum does not match: mistyped or made up";
+  return undefined;
 }
 
 export function looksLikeServiceToken(candidate: string): boolean {

@@ -46,8 +46,22 @@ async function postgresServer(): Promise<{ url: string; stop: () => Promise<void
   return { url: embedded.url, stop: () => embedded.stop(), kind: "embedded" };
 }
 
+/** The server, or a plain account of why there is none and exit: vitest would go on to say "No test files found". */
+async function postgresServerOrExit(): ReturnType<typeof postgresServer> {
+  try {
+    return await postgresServer();
+  } catch (error) {
+    process.stderr.write(
+      `\nnpm test: no test can run, because the test database did not start.\n` +
+        `  ${error instanceof Error ? error.message : String(error)}\n` +
+        `  Fix that, or set DATABASE_URL to a PostgreSQL on which the tests may create databases.\n\n`,
+    );
+    process.exit(1);
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const server = await postgresServer();
+  const server = await postgresServerOrExit();
   const template = `warden_template_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();

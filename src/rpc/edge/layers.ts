@@ -7,6 +7,7 @@ import { DeadlineExceededError, PermissionDeniedError, UnauthenticatedError } fr
 import { FailureReason } from "../../gen/warden/v1/event.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../ops/metrics.js";
+import { activeTraceId } from "../../ops/tracing.js";
 import { peerAddress } from "../peer.js";
 import { toGrpcFailure, type GrpcFailure } from "../errors.js";
 import { bearerCredential } from "../metadata.js";
@@ -50,6 +51,7 @@ export function logAndMeasure(log: Logger, metrics: Metrics): MiddlewareFactory 
           code: status[code],
           durationMs: Math.round(durationMs * 1000) / 1000,
           requestId: call.context.requestId,
+          traceId: activeTraceId(),
           peer: call.context.peer,
           ...call.logFields,
           ...(failure === undefined ? {} : { error: failure.details }),
