@@ -121,17 +121,22 @@ describe("npm run check: each class of drift fails, and the first failure names 
       }
     }));
 
-  it("access-options: an RPC that declares no access option", () =>
+  it("access-options: a new RPC that declares no access option", () =>
     withScratch(async (dir) => {
+      const file = path.join(dir, "proto/warden/v1/risk_service.proto");
       await edit(
-        path.join(dir, "proto/warden/v1/risk_service.proto"),
-        '    option (warden.v1.access) = {scope: "risk:read"};\n',
-        "",
+        file,
+        "service RiskService {\n",
+        "service RiskService {\n  rpc ForgetRiskProfile(ForgetRiskProfileRequest) returns (ForgetRiskProfileResponse);\n",
+      );
+      await writeFile(
+        file,
+        `${await readFile(file, "utf8")}\nmessage ForgetRiskProfileRequest {\n  string subject = 1;\n}\n\nmessage ForgetRiskProfileResponse {}\n`,
       );
       const result = await check(dir);
       expect(result.code).toBe(1);
       expect(result.first).toMatch(
-        /^FAIL {2}access-options.*\n {6}warden\.v1\.RiskService\.GetRiskProfile declares no \(warden\.v1\.access\) option/,
+        /^FAIL {2}access-options.*\n {6}warden\.v1\.RiskService\.ForgetRiskProfile declares no \(warden\.v1\.access\) option/,
       );
     }));
 
