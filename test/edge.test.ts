@@ -326,7 +326,9 @@ describe("streams", () => {
     }
   });
 
-  it("end when the client reads nothing for too long", async () => {
+  // The export must fill every buffer between the server and a client that stopped reading (~80 messages of 1,000
+  // rows here) before the server waits at all; under a busy test run that alone can take tens of seconds.
+  it("end when the client reads nothing for too long", { timeout: 120_000 }, async () => {
     const bounded = await startTestWarden(
       { WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false", WARDEN_STREAM_DRAIN_TIMEOUT_MS: "300" },
       {},
@@ -341,7 +343,7 @@ describe("streams", () => {
       await eventually(async () => {
         const metrics = await (await fetch(`http://127.0.0.1:${bounded.warden.httpPort}/metrics`)).text();
         return /warden_rpc_total\{method="ExportEvents",code="RESOURCE_EXHAUSTED"\} 1/.test(metrics) ? true : undefined;
-      }, 20_000);
+      }, 90_000);
       stalled.on("data", () => undefined);
       stalled.resume();
       const ended = await end;
