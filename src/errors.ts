@@ -1,8 +1,23 @@
 /**
+ * An error that is an outcome, not a bug: a refused credential or a malformed
+ * field is answered thousands of times a second, and its message (with
+ * `cause`, which keeps its own stack) says all there is to know. It captures
+ * no stack trace, which would cost more than the rest of a refusal.
+ */
+export class StacklessError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message, options);
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+/**
  * Typed errors that domain modules throw. Each names what went wrong in terms a
  * caller can act on; src/rpc/errors.ts maps them to gRPC status codes.
  */
-export abstract class WardenError extends Error {
+export abstract class WardenError extends StacklessError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;

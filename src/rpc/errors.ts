@@ -10,12 +10,17 @@ import {
   PermissionDeniedError,
   ResourceExhaustedError,
   ShuttingDownError,
+  StacklessError,
   UnauthenticatedError,
   UnavailableError,
 } from "../errors.js";
 
-/** How a call failed, as the caller will see it. */
-export class GrpcFailure extends Error {
+/**
+ * How a call failed, as the caller will see it. Where it was made is always
+ * toGrpcFailure; a failure that is Warden's fault keeps the original error,
+ * stack and all, in `internal`.
+ */
+export class GrpcFailure extends StacklessError {
   constructor(
     readonly code: status,
     readonly details: string,
