@@ -4,7 +4,7 @@
  * this machine. Writes bench/results/<time>.json and docs/benchmarks.md.
  * `--smoke` runs every phase for a moment only, to prove the harness works.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -110,10 +110,20 @@ interface BenchServer {
   httpPort: number;
 }
 
-async function startServer(env: Record<string, string>, script = "server.ts"): Promise<BenchServer> {
+/**
+ * The servers under test run compiled, as `npm start` runs Warden: what ships,
+ * not tsx's transform, which wraps every function it creates at run time.
+ */
+function buildServers(): void {
+  execFileSync(process.execPath, [path.join("node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.bench.json"], {
+    stdio: "inherit",
+  });
+}
+
+async function startServer(env: Record<string, string>, script = "server"): Promise<BenchServer> {
   const profile = options.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profile}`];
-  const child = fork(path.join("bench", script), [], {
-    execArgv: ["--import", "tsx", ...profile],
+  const child = fork(path.join("dist", "bench", `${script}.js`), [], {
+    execArgv: profile,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
@@ -271,6 +281,7 @@ async function publish(results: BenchResults, docs: string | undefined): Promise
 
 async function main(): Promise<void> {
   const root = process.cwd();
+  buildServers();
   const admin = await adminDatabase(root);
   const name = `warden_bench_${Date.now()}`;
   const adminClient = new pg.Client({ connectionString: admin.url });
@@ -558,7 +569,7 @@ async function main(): Promise<void> {
     // and the refused Authenticate through nice-grpc, to set beside Warden's own edge.
     for (const mode of ["bare", "duties", "nice-grpc"] as const) {
       if (only !== undefined && !only.some((name) => name.startsWith("minimal") || name.startsWith("nice"))) break;
-      const minimal = await startServer({ DATABASE_URL: url, MINIMAL_MODE: mode }, "minimal-server.ts");
+      const minimal = await startServer({ DATABASE_URL: url, MINIMAL_MODE: mode }, "minimal-server");
       await warmUp(minimal.port);
       if (mode === "bare") {
         await phase(minimal, "minimal-noop-2000rps", {
