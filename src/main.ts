@@ -33,7 +33,6 @@ import {
   authenticateCaller,
   deadline,
   logAndMeasure,
-  mapErrors,
   numbersInRange,
   requestId,
   requireScope,
@@ -316,7 +315,6 @@ export async function startWarden(
       [
         requestId,
         logAndMeasure(log, metrics),
-        mapErrors,
         deadline,
         authenticateCaller(authenticator),
         requireScope,

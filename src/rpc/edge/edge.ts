@@ -1,4 +1,5 @@
 import type {
+  Metadata,
   MethodDefinition,
   ServerUnaryCall,
   ServerWritableStream,
@@ -12,8 +13,8 @@ import { CallLifetime } from "./call-lifetime.js";
 import { toGrpcFailure, toServiceError } from "../errors.js";
 import type { AccessRule } from "./access-rules.js";
 import type { EdgeOptions } from "./edge-options.js";
-import type { StreamHandler, UnaryHandler } from "./context.js";
-import { compose, type EdgeCall, type MethodSpec, type MiddlewareFactory } from "./middleware.js";
+import type { CallContext, Caller, StreamHandler, UnaryHandler } from "./context.js";
+import { compose, type EdgeCall, type MethodSpec, type MiddlewareFactory, type Next } from "./middleware.js";
 
 /** The plain handler functions a service definition asks for, one per method, by the definition's keys. */
 export type HandlersOf<Definition> = {
@@ -72,21 +73,24 @@ export class Edge {
       const layers = this.layers.map((layer) => layer(spec)).filter((layer) => layer !== undefined);
       const handler = entry.handlers[key]!;
       if (spec.streaming) {
-        const run = compose(layers, (call) =>
-          settle(call, () => (handler as StreamHandler<unknown, unknown>)(call.request, call.context, call.send!)),
+        const invoke: Next = (call) =>
+          (handler as StreamHandler<unknown, unknown>)(call.request, call.context, call.send!);
+        implementation[key] = this.streamAdapter(
+          spec,
+          compose(layers, (call) => settle(call, invoke)),
         );
-        implementation[key] = this.streamAdapter(spec, run);
       } else {
-        const run = compose(layers, (call) =>
-          settle(call, () => (handler as UnaryHandler<unknown, unknown>)(call.request, call.context)),
+        const invoke: Next = (call) => (handler as UnaryHandler<unknown, unknown>)(call.request, call.context);
+        implementation[key] = this.unaryAdapter(
+          spec,
+          compose(layers, (call) => settle(call, invoke)),
         );
-        implementation[key] = this.unaryAdapter(spec, run);
       }
     }
     return implementation;
   }
 
-  private unaryAdapter(spec: MethodSpec, run: (call: EdgeCall) => Promise<unknown>) {
+  private unaryAdapter(spec: MethodSpec, run: Next) {
     const { defaultTimeoutMs } = this.settings;
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const deadlineAt = Math.min(Date.now() + defaultTimeoutMs, deadlineOf(call.getDeadline()));
@@ -104,7 +108,7 @@ export class Edge {
     };
   }
 
-  private streamAdapter(spec: MethodSpec, run: (call: EdgeCall) => Promise<unknown>) {
+  private streamAdapter(spec: MethodSpec, run: Next) {
     const { streamDrainTimeoutMs } = this.settings;
     return (call: ServerWritableStream<unknown, unknown>) => {
       const edgeCall = newCall(spec, call, deadlineOf(call.getDeadline()));
@@ -153,37 +157,44 @@ function newCall(
   deadlineAt: number,
 ): EdgeCall {
   const lifetime = new CallLifetime();
-  call.once("cancelled", lifetime.cancel);
+  call.on("cancelled", lifetime.cancel);
   return {
     method: spec,
     request: call.request,
-    context: {
-      requestId: "",
-      metadata: call.metadata,
-      peer: call.getPeer(),
-      get signal() {
-        return lifetime.signal;
-      },
-      deadlineAt,
-      caller: undefined,
-    },
-    abort: lifetime.abort,
+    context: new EdgeContext(call.metadata, call.getPeer(), lifetime, deadlineAt),
     lifetime,
     credential: undefined,
     logFields: {},
   };
 }
 
+/** A handler's view of its call; the signal is made only if the handler asks for it. */
+class EdgeContext implements CallContext {
+  requestId = "";
+  caller: Caller | undefined = undefined;
+
+  constructor(
+    readonly metadata: Metadata,
+    readonly peer: string,
+    private readonly lifetime: CallLifetime,
+    readonly deadlineAt: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
+}
+
 /**
  * Runs the handler, but ends the call as soon as it is cut short: a handler
  * stuck on I/O cannot hold a call past its deadline or its caller.
  */
-function settle(call: EdgeCall, invoke: () => Promise<unknown>): Promise<unknown> {
+function settle(call: EdgeCall, invoke: Next): Promise<unknown> {
   const { lifetime } = call;
   if (lifetime.reason !== undefined) return Promise.reject(lifetime.reason);
   return new Promise((resolve, reject) => {
     lifetime.onEnd = reject;
-    invoke().then(resolve, (error: unknown) => reject(lifetime.reason ?? (error as Error)));
+    invoke(call).then(resolve, (error: unknown) => reject(lifetime.reason ?? (error as Error)));
   });
 }
 

@@ -13,7 +13,7 @@ import { toGrpcFailure, type GrpcFailure } from "../errors.js";
 import { bearerCredential } from "../metadata.js";
 import { inRange } from "../numbers.js";
 import type { CredentialWatch } from "./credential-watch.js";
-import type { Middleware, MiddlewareFactory } from "./middleware.js";
+import type { EdgeCall, Middleware, MiddlewareFactory } from "./middleware.js";
 
 const REQUEST_ID_HEADER = "x-request-id";
 
@@ -22,10 +22,14 @@ export const requestId: MiddlewareFactory = () => (call, next) => {
   const header = call.context.metadata.get(REQUEST_ID_HEADER)[0];
   if (typeof header === "string" && header.length > 0 && header.length <= 128) call.context.requestId = header;
   else call.context.requestId = randomUUID();
-  return next();
+  return next(call);
 };
 
-/** One structured log line and the RPC metrics per call, with the status it ended with. */
+/**
+ * One structured log line and the RPC metrics per call, with the status it
+ * ended with. This is where errors become gRPC statuses (src/rpc/errors.ts
+ * decides which), since the line and the metrics need the final status.
+ */
 export function logAndMeasure(log: Logger, metrics: Metrics): MiddlewareFactory {
   return (method) => {
     // prom-client hashes labels on every update; a method's children are looked up once per status.
@@ -39,34 +43,41 @@ export function logAndMeasure(log: Logger, metrics: Metrics): MiddlewareFactory 
       }
       return child;
     };
+    const finish = (call: EdgeCall, started: number, code: status, failure?: GrpcFailure) => {
+      const durationMs = performance.now() - started;
+      const child = childrenFor(code);
+      child.total.inc();
+      child.duration.observe(durationMs / 1000);
+      const line: Record<string, unknown> = {
+        method: method.name,
+        code: status[code],
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        requestId: call.context.requestId,
+        peer: call.context.peer,
+      };
+      const traceId = activeTraceId();
+      if (traceId !== undefined) line.traceId = traceId;
+      Object.assign(line, call.logFields);
+      if (failure === undefined) {
+        log.info(line, "rpc");
+        return;
+      }
+      line.error = failure.details;
+      if (failure.internal !== undefined) {
+        line.err = failure.internal;
+        log.error(line, "rpc");
+      } else log.info(line, "rpc");
+    };
     return (call, next) => {
       const started = performance.now();
-      const finish = (code: status, failure?: GrpcFailure) => {
-        const durationMs = performance.now() - started;
-        const child = childrenFor(code);
-        child.total.inc();
-        child.duration.observe(durationMs / 1000);
-        const line = {
-          method: method.name,
-          code: status[code],
-          durationMs: Math.round(durationMs * 1000) / 1000,
-          requestId: call.context.requestId,
-          traceId: activeTraceId(),
-          peer: call.context.peer,
-          ...call.logFields,
-          ...(failure === undefined ? {} : { error: failure.details }),
-        };
-        if (failure?.internal !== undefined) log.error({ ...line, err: failure.internal }, "rpc");
-        else log.info(line, "rpc");
-      };
-      return next().then(
+      return next(call).then(
         (response) => {
-          finish(status.OK);
+          finish(call, started, status.OK);
           return response;
         },
         (error: unknown) => {
           const failure = toGrpcFailure(error);
-          finish(failure.code, failure);
+          finish(call, started, failure.code, failure);
           throw failure;
         },
       );
@@ -74,22 +85,16 @@ export function logAndMeasure(log: Logger, metrics: Metrics): MiddlewareFactory 
   };
 }
 
-/** Every failure leaves the edge as a gRPC status (src/rpc/errors.ts decides which). */
-export const mapErrors: MiddlewareFactory = () => (_call, next) =>
-  next().catch((error: unknown) => {
-    throw toGrpcFailure(error);
-  });
-
 /** Aborts the call, and with it the handler's queries, when its deadline passes. */
 export const deadline: MiddlewareFactory = () => (call, next) => {
   const remainingMs = call.context.deadlineAt - Date.now();
-  if (!Number.isFinite(remainingMs)) return next();
-  const timer = setTimeout(
-    () => call.abort(new DeadlineExceededError(`deadline of ${Math.round(remainingMs)} ms exceeded`)),
-    Math.max(0, remainingMs),
-  );
-  return next().finally(() => clearTimeout(timer));
+  if (Number.isFinite(remainingMs)) call.lifetime.abortAfter(Math.max(0, remainingMs), deadlineExceeded);
+  return next(call);
 };
+
+function deadlineExceeded(ms: number): Error {
+  return new DeadlineExceededError(`deadline of ${Math.round(ms)} ms exceeded`);
+}
 
 /**
  * Establishes the caller from its `authorization: Bearer` credential, once
@@ -119,11 +124,11 @@ export function authenticateCaller(pipeline: AuthenticationPipeline): Middleware
         },
       };
       call.credential = credential;
-      return next();
+      return next(call);
     };
     if (vouchField === undefined) return authenticated;
     return (call, next) =>
-      (call.request as Record<string, unknown>)[vouchField] === undefined ? next() : authenticated(call, next);
+      (call.request as Record<string, unknown>)[vouchField] === undefined ? next(call) : authenticated(call, next);
   };
 }
 
@@ -137,10 +142,10 @@ export const requireScope: MiddlewareFactory = (method) => {
     if (caller === undefined) {
       // Only a public RPC's request that vouches for no one gets here without a caller.
       if (rule.kind === "caller") throw new UnauthenticatedError("authorization: no caller was established");
-      return next();
+      return next(call);
     }
     if (!grants(caller.principal.scopes, scope)) throw new PermissionDeniedError(`missing scope ${scope}`);
-    return next();
+    return next(call);
   };
 };
 
@@ -151,7 +156,7 @@ export const requireScope: MiddlewareFactory = (method) => {
  */
 export const numbersInRange: MiddlewareFactory = () => (call, next) => {
   inRange(call.request);
-  return next();
+  return next(call);
 };
 
 /**
@@ -163,15 +168,16 @@ export function superviseStreams(watch: CredentialWatch, maxLifetimeMs: number):
   return (method) => {
     if (!method.streaming) return undefined;
     return (call, next) => {
+      const abort = (reason: Error) => call.lifetime.abort(reason);
       const lifetime = setTimeout(
         () =>
-          call.abort(
+          abort(
             new DeadlineExceededError(`the stream reached its maximum lifetime of ${maxLifetimeMs} ms; open a new one`),
           ),
         maxLifetimeMs,
       );
-      const unwatch = call.credential === undefined ? undefined : watch.watch(call.credential, call.abort);
-      return next().finally(() => {
+      const unwatch = call.credential === undefined ? undefined : watch.watch(call.credential, abort);
+      return next(call).finally(() => {
         clearTimeout(lifetime);
         unwatch?.();
       });

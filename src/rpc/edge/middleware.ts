@@ -17,9 +17,7 @@ export interface EdgeCall {
   readonly method: MethodSpec;
   readonly request: unknown;
   readonly context: CallContext;
-  /** Ends the call with `reason`: its signal aborts, and the handler's result no longer counts. */
-  readonly abort: (reason: Error) => void;
-  /** How the call ends early; the edge's own. */
+  /** How the call ends early (`lifetime.abort(reason)`: its signal aborts, and the handler's result no longer counts). */
   readonly lifetime: CallLifetime;
   /** The caller's credential, once the caller is established; only the edge sees it. */
   credential: string | undefined;
@@ -29,7 +27,8 @@ export interface EdgeCall {
   readonly logFields: Record<string, unknown>;
 }
 
-export type Next = () => Promise<unknown>;
+/** The rest of the method's path; passed the call, so that no closure is made per call and layer. */
+export type Next = (call: EdgeCall) => Promise<unknown>;
 export type Middleware = (call: EdgeCall, next: Next) => Promise<unknown>;
 
 /**
@@ -39,17 +38,21 @@ export type Middleware = (call: EdgeCall, next: Next) => Promise<unknown>;
  */
 export type MiddlewareFactory = (method: MethodSpec) => Middleware | undefined;
 
-/** Runs `layers` in order around `terminal`; a layer that throws rejects the call. */
-export function compose(layers: readonly Middleware[], terminal: (call: EdgeCall) => Promise<unknown>) {
-  return (call: EdgeCall): Promise<unknown> => {
-    const dispatch = (index: number): Promise<unknown> => {
-      const layer = layers[index];
-      try {
-        return layer === undefined ? terminal(call) : layer(call, () => dispatch(index + 1));
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    return dispatch(0);
+/**
+ * Runs `layers` in order around `terminal`, chained once when the server
+ * starts; a layer that throws rejects the call.
+ */
+export function compose(layers: readonly Middleware[], terminal: Next): Next {
+  return layers.reduceRight<Next>((next, layer) => guarded((call) => layer(call, next)), guarded(terminal));
+}
+
+/** `step`, with a synchronous throw turned into a rejection. */
+function guarded(step: Next): Next {
+  return (call) => {
+    try {
+      return step(call);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   };
 }
