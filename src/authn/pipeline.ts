@@ -41,8 +41,6 @@ export interface PipelineDuties {
   now: () => Date;
 }
 
-type EventBase = Omit<AuthenticationEvent, "type" | "outcome" | "principal" | "failureReason">;
-
 /**
  * Authenticates any credential through the first authenticator that claims
  * it, and applies once, around its verdict, the duties every attempt owes:
@@ -109,12 +107,17 @@ export class AuthenticationPipeline {
   private async attempt(attempt: AuthenticationAttempt, duties: AttemptDuties): Promise<AuthenticationResult> {
     const { lockouts } = this.duties;
     const occurredAt = this.duties.now();
-    const base: EventBase = {
+    // The attempt's one event, completed by whichever outcome it has.
+    const event: AuthenticationEvent = {
       eventId: newEventId(occurredAt.getTime()),
       occurredAt,
+      type: EventType.TOKEN_AUTH_FAILURE,
       severity: Severity.INFO,
+      outcome: Outcome.FAILURE,
+      principal: undefined,
       client: attempt.client,
       sourceService: attempt.sourceService,
+      failureReason: FailureReason.UNSPECIFIED,
       riskScore: 0,
       riskSignals: [],
       details: {},
@@ -124,12 +127,14 @@ export class AuthenticationPipeline {
 
     // A locked-out source, or subject, is refused before its credential is looked at.
     const sourceKeys = lockoutKeys(undefined, ip);
-    const sourceRefusal = await lockouts?.check(sourceKeys);
-    if (sourceRefusal) return this.locked(base, duties, undefined, sourceRefusal);
+    if (lockouts !== undefined && sourceKeys.length > 0) {
+      const refusal = await lockouts.check(sourceKeys);
+      if (refusal) return this.locked(event, duties, undefined, refusal);
+    }
 
     const claim = this.claim(attempt.credential);
     if (claim === undefined) {
-      return this.refuse(base, duties, sourceKeys, {
+      return this.refuse(event, duties, sourceKeys, {
         ok: false,
         reason: FailureReason.MALFORMED_CREDENTIAL,
         named: undefined,
@@ -137,61 +142,58 @@ export class AuthenticationPipeline {
       });
     }
     const named = claim.namedSubject;
-    if (named !== undefined) {
-      const refusal = await lockouts?.check(lockoutKeys(named, ip));
-      if (refusal) return this.locked(base, duties, named, refusal);
+    if (named !== undefined && lockouts !== undefined) {
+      const refusal = await lockouts.check(lockoutKeys(named, ip));
+      if (refusal) return this.locked(event, duties, named, refusal);
     }
 
-    const verdict = await claim.verify();
-    if (!verdict.ok) return this.refuse(base, duties, sourceKeys, verdict);
+    // A verdict from memory (a cached token) is used without a turn of the event loop.
+    const verifying = claim.verify();
+    const verdict = verifying instanceof Promise ? await verifying : verifying;
+    if (!verdict.ok) return this.refuse(event, duties, sourceKeys, verdict);
     lockouts?.rememberSuccess(verdict.principal.subject, ip);
-    return this.succeed(base, duties, verdict.principal);
+    return this.succeed(event, duties, verdict.principal);
   }
 
   private locked(
-    base: EventBase,
+    event: AuthenticationEvent,
     { events }: AttemptDuties,
     subject: string | undefined,
     refusal: Refusal,
   ): AuthenticationResult {
-    events.record({
-      ...base,
-      type: EventType.TOKEN_AUTH_FAILURE,
-      principal:
-        subject === undefined
-          ? undefined
-          : { subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
-      outcome: Outcome.FAILURE,
-      failureReason: FailureReason.ACCOUNT_LOCKED,
-    });
+    event.principal =
+      subject === undefined
+        ? undefined
+        : { subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" };
+    event.failureReason = FailureReason.ACCOUNT_LOCKED;
+    events.record(event);
     return {
       authenticated: false,
       failureReason: FailureReason.ACCOUNT_LOCKED,
-      eventId: base.eventId,
+      eventId: event.eventId,
       ...(refusal.until === undefined ? {} : { retryAfter: refusal.until }),
     };
   }
 
-  private refuse(base: EventBase, duties: AttemptDuties, sourceKeys: LockoutKey[], refused: Refused) {
+  private refuse(event: AuthenticationEvent, duties: AttemptDuties, sourceKeys: LockoutKey[], refused: Refused) {
     const { lockouts } = this.duties;
     const couldNotDecide = refused.counts === "nothing";
     const subject = refused.named?.subject;
     if (refused.counts === "subject" && subject !== undefined && subject !== "") {
-      void lockouts?.countFailure(lockoutKeys(subject, base.client?.ipAddress));
-      this.learnFailure(refused.named!, base, duties.risk);
+      void lockouts?.countFailure(lockoutKeys(subject, event.client?.ipAddress));
+      this.learnFailure(refused.named!, event, duties.risk);
     } else if (refused.counts === "source") {
       void lockouts?.countFailure(sourceKeys);
     }
-    duties.events.record({
-      ...base,
-      type: EventType.TOKEN_AUTH_FAILURE,
-      severity: couldNotDecide ? Severity.WARNING : Severity.INFO,
-      outcome: couldNotDecide ? Outcome.ERROR : Outcome.FAILURE,
-      principal: refused.named,
-      failureReason: refused.reason,
-      ...(refused.details === undefined ? {} : { details: refused.details }),
-    });
-    return { authenticated: false as const, failureReason: refused.reason, eventId: base.eventId };
+    if (couldNotDecide) {
+      event.severity = Severity.WARNING;
+      event.outcome = Outcome.ERROR;
+    }
+    event.principal = refused.named;
+    event.failureReason = refused.reason;
+    if (refused.details !== undefined) event.details = refused.details;
+    duties.events.record(event);
+    return { authenticated: false as const, failureReason: refused.reason, eventId: event.eventId };
   }
 
   /**
@@ -199,28 +201,20 @@ export class AuthenticationPipeline {
    * learnt from, and recorded.
    */
   private async succeed(
-    base: EventBase,
+    event: AuthenticationEvent,
     { events, risk: detector }: AttemptDuties,
     principal: Principal,
   ): Promise<AuthenticationResult> {
     const who = eventPrincipalOf(principal);
+    event.principal = who;
     if (detector === undefined) {
-      events.record({
-        ...base,
-        type: EventType.TOKEN_AUTH_SUCCESS,
-        outcome: Outcome.SUCCESS,
-        principal: who,
-        failureReason: FailureReason.UNSPECIFIED,
-      });
-      return { authenticated: true, eventId: base.eventId, principal };
+      event.type = EventType.TOKEN_AUTH_SUCCESS;
+      event.outcome = Outcome.SUCCESS;
+      events.record(event);
+      return { authenticated: true, eventId: event.eventId, principal };
     }
-    const observation = detector.observation(
-      who.subject,
-      who.kind,
-      base.occurredAt!,
-      true,
-      observedClient(base.client),
-    );
+    const occurredAt = event.occurredAt!;
+    const observation = detector.observation(who.subject, who.kind, occurredAt, true, observedClient(event.client));
     const scored = detector.assess(observation);
     const risk = scored instanceof Promise ? await scored : scored;
     const denied = detector.denies(risk);
@@ -229,34 +223,31 @@ export class AuthenticationPipeline {
     detector.learn(learnt);
     detector.persist(learnt);
     const outcome = denied ? Outcome.FAILURE : Outcome.SUCCESS;
-    events.record({
-      ...base,
-      type: denied ? EventType.TOKEN_AUTH_FAILURE : EventType.TOKEN_AUTH_SUCCESS,
-      outcome,
-      principal: who,
-      failureReason: denied ? FailureReason.RISK_TOO_HIGH : FailureReason.UNSPECIFIED,
-      riskScore: risk.score,
-      riskSignals: risk.signals.map((fired) => fired.signal),
-    });
+    event.type = denied ? EventType.TOKEN_AUTH_FAILURE : EventType.TOKEN_AUTH_SUCCESS;
+    event.outcome = outcome;
+    if (denied) event.failureReason = FailureReason.RISK_TOO_HIGH;
+    event.riskScore = risk.score;
+    if (risk.signals.length > 0) event.riskSignals = risk.signals.map((fired) => fired.signal);
+    events.record(event);
     detector.reportIfSuspicious(
       risk,
-      { eventId: base.eventId, outcome, principal: who, client: base.client, sourceService: base.sourceService },
-      base.occurredAt!,
+      { eventId: event.eventId, outcome, principal: who, client: event.client, sourceService: event.sourceService },
+      occurredAt,
     );
     return denied
-      ? { authenticated: false, failureReason: FailureReason.RISK_TOO_HIGH, eventId: base.eventId, risk }
-      : { authenticated: true, eventId: base.eventId, principal, risk };
+      ? { authenticated: false, failureReason: FailureReason.RISK_TOO_HIGH, eventId: event.eventId, risk }
+      : { authenticated: true, eventId: event.eventId, principal, risk };
   }
 
   /** A failure that could be a guess counts toward the subject's profile (velocity, failures before a success). */
-  private learnFailure(named: EventPrincipal, base: EventBase, detector: RiskDetector | undefined): void {
+  private learnFailure(named: EventPrincipal, event: AuthenticationEvent, detector: RiskDetector | undefined): void {
     if (detector === undefined) return;
     const observation = detector.observation(
       named.subject,
       named.kind,
-      base.occurredAt!,
+      event.occurredAt!,
       false,
-      observedClient(base.client),
+      observedClient(event.client),
     );
     detector.learn(observation);
     detector.persist(observation);

@@ -10,7 +10,13 @@ export class ServiceTokenAuthenticator implements CredentialAuthenticator {
   claim(credential: string): CredentialClaim | undefined {
     if (!looksLikeServiceToken(credential)) return undefined;
     // Lockout is by source only: a token names no subject before it is found.
-    return { namedSubject: undefined, verify: () => this.verifier.verify(credential).then(toVerdict) };
+    return {
+      namedSubject: undefined,
+      verify: () => {
+        const verification = this.verifier.verify(credential);
+        return verification instanceof Promise ? verification.then(toVerdict) : toVerdict(verification);
+      },
+    };
   }
 }
 

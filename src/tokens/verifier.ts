@@ -72,18 +72,25 @@ export class ServiceTokenVerifier {
     }
   }
 
-  async verify(credential: string): Promise<ServiceTokenVerification> {
-    if (!isWellFormedServiceToken(credential)) return { ok: false, reason: FailureReason.MALFORMED_CREDENTIAL };
+  /**
+   * Synchronous for a token in the cache, which is looked up first: the hash
+   * matching a verified token's proves the token well-formed, so only a miss
+   * pays for the shape and checksum check before the database lookup.
+   */
+  verify(credential: string): ServiceTokenVerification | Promise<ServiceTokenVerification> {
     const secretHash = hashServiceToken(credential);
     const key = secretHash.toString("base64");
     const now = this.now();
-
     const cached = this.cacheTrusted ? this.cache.get(key) : undefined;
     if (cached !== undefined && timingSafeEqual(cached.secretHash, secretHash)) {
       this.usage.record(cached.tokenId, now);
       return { ok: true, token: cached };
     }
+    if (!isWellFormedServiceToken(credential)) return { ok: false, reason: FailureReason.MALFORMED_CREDENTIAL };
+    return this.lookUp(secretHash, key, now);
+  }
 
+  private async lookUp(secretHash: Buffer, key: string, now: Date): Promise<ServiceTokenVerification> {
     this.lookups += 1;
     const generation = this.generation;
     let row;
