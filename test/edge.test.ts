@@ -240,6 +240,54 @@ describe("the edge", () => {
     const page = await t.listEvents(ListEventsRequest.fromPartial({ pageSize: 1 }));
     expect(page.events.length).toBeLessThanOrEqual(1);
   });
+
+  it("cancels the query of every admin read whose deadline passes", async () => {
+    const admin = await holding("admin");
+    // Each read, and a table it reads, which the test holds so that the read waits until it is cancelled.
+    const reads = [
+      ["/warden.v1.AuditService/ListAuditRecords", "audit_records"],
+      ["/warden.v1.AuditService/VerifyAuditChain", "audit_records"],
+      ["/warden.v1.AlertService/ListAlerts", "alerts"],
+      ["/warden.v1.TokenService/ListServiceTokens", "service_tokens"],
+      ["/warden.v1.RoleService/ListRoles", "rbac_roles"],
+      ["/warden.v1.RoleService/ListPermissions", "rbac_permissions"],
+    ] as const;
+    const call = (path: string, deadlineMs: number) =>
+      new Promise<ServiceError | undefined>((resolve) => {
+        const identity = (bytes: Buffer) => bytes;
+        raw.makeUnaryRequest(
+          path,
+          identity,
+          identity,
+          Buffer.alloc(0),
+          admin,
+          { deadline: Date.now() + deadlineMs },
+          (e) => resolve(e ?? undefined),
+        );
+      });
+    const waitingOnLocks = async () =>
+      (
+        await t.db.query(
+          `SELECT 1 FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'warden' AND wait_event_type = 'Lock'`,
+        )
+      ).length;
+    for (const [path, table] of reads) {
+      // Answered once unhindered, so the caller's token is cached and only the read itself waits.
+      expect(await call(path, 10_000)).toBeUndefined();
+      const holder = new pg.Client({ connectionString: t.db.url });
+      await holder.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+        expect({ path, code: (await call(path, 400))?.code }).toEqual({ path, code: status.DEADLINE_EXCEEDED });
+        expect(await eventually(async () => ((await waitingOnLocks()) === 0 ? path : undefined), 2000)).toBe(path);
+      } finally {
+        await holder.query("ROLLBACK");
+        await holder.end();
+      }
+    }
+  });
 });
 
 describe("streams", () => {

@@ -17,7 +17,7 @@ import {
 import { withDatabaseErrors } from "../db/errors.js";
 import { boundedText, enumLabel, UUID_PATTERN } from "../validate.js";
 import { decodeTimeKey, encodeTimeKey } from "../db/page-token.js";
-import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
+import { withTransaction, type Db, type Pool, type PoolClient } from "../db/pool.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import {
   AlertChangeKind,
@@ -52,7 +52,8 @@ function note(value: string): string {
 export class Alerts {
   constructor(private readonly pool: Pool) {}
 
-  async list(request: ListAlertsRequest): Promise<ListAlertsResponse> {
+  /** Reads take the caller's `db` (db.withSignal), so they stop when the call does. */
+  async list(request: ListAlertsRequest, db: Db = this.pool): Promise<ListAlertsResponse> {
     if (request.pageSize > ALERT_PAGE_SIZE.max) {
       throw new InvalidArgumentError("page_size", `at most ${ALERT_PAGE_SIZE.max}`);
     }
@@ -68,20 +69,20 @@ export class Alerts {
           cursorAlertId: cursor?.id ?? null,
           limit: pageSize + 1,
         },
-        this.pool,
+        db,
       ),
     );
     const page = rows.slice(0, pageSize);
     const last = page.at(-1);
     return {
-      alerts: await this.withDeliveries(page),
+      alerts: await this.withDeliveries(page, db),
       nextPageToken:
         rows.length > pageSize && last !== undefined ? encodeTimeKey({ at: last.created_at, id: last.alert_id }) : "",
     };
   }
 
-  async get(id: string): Promise<Alert> {
-    const [alert] = await this.byIds([alertId(id)]);
+  async get(id: string, db: Db = this.pool): Promise<Alert> {
+    const [alert] = await this.byIds([alertId(id)], db);
     if (alert === undefined) throw new NotFoundError(`no alert ${id}`);
     return alert;
   }
@@ -151,15 +152,15 @@ export class Alerts {
     return alert;
   }
 
-  private async byIds(ids: string[]): Promise<Alert[]> {
+  private async byIds(ids: string[], db: Db = this.pool): Promise<Alert[]> {
     if (ids.length === 0) return [];
-    return this.withDeliveries(await withDatabaseErrors(() => getAlerts.run({ alertIds: ids }, this.pool)));
+    return this.withDeliveries(await withDatabaseErrors(() => getAlerts.run({ alertIds: ids }, db)), db);
   }
 
-  private async withDeliveries(rows: Row[]): Promise<Alert[]> {
+  private async withDeliveries(rows: Row[], db: Db): Promise<Alert[]> {
     if (rows.length === 0) return [];
     const deliveries = await withDatabaseErrors(() =>
-      deliveriesOf.run({ alertIds: rows.map((row) => row.alert_id) }, this.pool),
+      deliveriesOf.run({ alertIds: rows.map((row) => row.alert_id) }, db),
     );
     return rows.map((row) => ({
       alertId: row.alert_id,

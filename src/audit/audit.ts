@@ -89,7 +89,8 @@ export function toAuditRecord(row: IListAuditRecordsResult): AuditRecord {
 export class AuditTrail {
   constructor(private readonly pool: Pool) {}
 
-  async list(request: ListAuditRecordsRequest): Promise<ListAuditRecordsResponse> {
+  /** `db` is the caller's (db.withSignal), so the read stops when the call does. */
+  async list(request: ListAuditRecordsRequest, db: Db = this.pool): Promise<ListAuditRecordsResponse> {
     if (request.pageSize > AUDIT_PAGE_SIZE.max) {
       throw new InvalidArgumentError("page_size", `at most ${AUDIT_PAGE_SIZE.max}`);
     }
@@ -109,7 +110,7 @@ export class AuditTrail {
           cursorSeq: cursor ?? null,
           limit: pageSize + 1,
         },
-        this.pool,
+        db,
       ),
     );
     const records: AuditRecord[] = [];
@@ -124,7 +125,7 @@ export class AuditTrail {
     return { records, nextPageToken: more ? encodePageToken([String(records.at(-1)!.seq)]) : "" };
   }
 
-  async verify(request: VerifyAuditChainRequest): Promise<VerifyAuditChainResponse> {
+  async verify(request: VerifyAuditChainRequest, db: Db = this.pool): Promise<VerifyAuditChainResponse> {
     if (request.toSeq !== 0 && request.toSeq < request.fromSeq) {
       throw new InvalidArgumentError("to_seq", "must not be below from_seq");
     }
@@ -134,7 +135,7 @@ export class AuditTrail {
           fromSeq: String(Math.max(1, request.fromSeq)),
           toSeq: request.toSeq === 0 ? MAX_SEQ : String(request.toSeq),
         },
-        this.pool,
+        db,
       ),
     );
     const altered = result!.firstAltered === null ? undefined : Number(result!.firstAltered);

@@ -173,13 +173,14 @@ export class Roles {
     });
   }
 
-  async listPermissions(request: {
-    pageSize: number;
-    pageToken: string;
-  }): Promise<{ permissions: Permission[]; nextPageToken: string }> {
+  /** Reads take the caller's `db` (db.withSignal), so they stop when the call does. */
+  async listPermissions(
+    request: { pageSize: number; pageToken: string },
+    db: Db = this.pool,
+  ): Promise<{ permissions: Permission[]; nextPageToken: string }> {
     const limit = pageSize(request.pageSize);
     const after = pageAfter(request.pageToken, "ListPermissions", RBAC_LIMITS.permission);
-    const rows = await withDatabaseErrors(() => listPermissions.run({ after, limit: limit + 1 }, this.pool));
+    const rows = await withDatabaseErrors(() => listPermissions.run({ after, limit: limit + 1 }, db));
     const page = rows.slice(0, limit);
     return {
       permissions: page.map((row) => ({ name: row.name, description: row.description, createdAt: row.created_at })),
@@ -210,19 +211,22 @@ export class Roles {
     });
   }
 
-  async getRole(name: string): Promise<Role> {
+  async getRole(name: string, db: Db = this.pool): Promise<Role> {
     roleName(name, "name");
-    return withDatabaseErrors(() => this.role(this.pool, name));
+    return withDatabaseErrors(() => this.role(db, name));
   }
 
-  async listRoles(request: { pageSize: number; pageToken: string }): Promise<{ roles: Role[]; nextPageToken: string }> {
+  async listRoles(
+    request: { pageSize: number; pageToken: string },
+    db: Db = this.pool,
+  ): Promise<{ roles: Role[]; nextPageToken: string }> {
     const limit = pageSize(request.pageSize);
     const after = pageAfter(request.pageToken, "ListRoles", RBAC_LIMITS.role);
     return withDatabaseErrors(async () => {
-      const names = (await listRoleNames.run({ after, limit: limit + 1 }, this.pool)).map((row) => row.name);
+      const names = (await listRoleNames.run({ after, limit: limit + 1 }, db)).map((row) => row.name);
       const page = names.slice(0, limit);
       return {
-        roles: await this.roles(this.pool, page),
+        roles: await this.roles(db, page),
         nextPageToken: names.length > limit ? encodePageToken([page.at(-1)!]) : "",
       };
     });
@@ -341,11 +345,11 @@ export class Roles {
     });
   }
 
-  async subjectPermissions(subject: string): Promise<ListSubjectPermissionsResponse> {
+  async subjectPermissions(subject: string, db: Db = this.pool): Promise<ListSubjectPermissionsResponse> {
     subjectName(subject);
     return withDatabaseErrors(async () => ({
-      assignments: (await subjectAssignments.run({ subject }, this.pool)).map(toAssignment),
-      permissions: (await subjectPermissions.run({ subject }, this.pool)).map((row) => ({
+      assignments: (await subjectAssignments.run({ subject }, db)).map(toAssignment),
+      permissions: (await subjectPermissions.run({ subject }, db)).map((row) => ({
         permission: row.permission,
         resource: row.resource,
         assignedRole: row.assigned_role,

@@ -1,5 +1,6 @@
 import type { Alerts } from "../alerts/alerts.js";
 import type { AlertFeed } from "../alerts/feed.js";
+import type { Db } from "../db/pool.js";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
 import type {
   AcknowledgeAlertRequest,
@@ -19,21 +20,24 @@ import { SEQ_PATTERN } from "../validate.js";
 export interface AlertServiceDependencies {
   /** Absent when alerting is turned off. */
   alerts: { store: Alerts; feed: AlertFeed } | undefined;
+  /** The database for reads that stop when the call's signal aborts. */
+  dbFor: (signal: AbortSignal) => Db;
 }
 
 const CHANGES_PER_READ = 100;
 
 /** AlertService handlers: call the alerts domain. */
-export function alertServiceHandlers({ alerts }: AlertServiceDependencies) {
+export function alertServiceHandlers({ alerts, dbFor }: AlertServiceDependencies) {
   const enabled = () => {
     if (alerts === undefined) throw new FailedPreconditionError("alerting is turned off (WARDEN_ALERTS_ENABLED)");
     return alerts;
   };
   return {
-    listAlerts: async (request: ListAlertsRequest): Promise<ListAlertsResponse> => enabled().store.list(request),
+    listAlerts: async (request: ListAlertsRequest, context: CallContext): Promise<ListAlertsResponse> =>
+      enabled().store.list(request, dbFor(context.signal)),
 
-    getAlert: async (request: GetAlertRequest): Promise<GetAlertResponse> => ({
-      alert: await enabled().store.get(request.alertId),
+    getAlert: async (request: GetAlertRequest, context: CallContext): Promise<GetAlertResponse> => ({
+      alert: await enabled().store.get(request.alertId, dbFor(context.signal)),
     }),
 
     acknowledgeAlert: async (

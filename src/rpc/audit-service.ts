@@ -37,11 +37,15 @@ export interface AuditServiceDependencies {
 /** AuditService handlers: read the audit trail and the event history. */
 export function auditServiceHandlers({ audit, dbFor }: AuditServiceDependencies) {
   return {
-    listAuditRecords: async (request: ListAuditRecordsRequest): Promise<ListAuditRecordsResponse> =>
-      audit.list(request),
+    listAuditRecords: async (
+      request: ListAuditRecordsRequest,
+      context: CallContext,
+    ): Promise<ListAuditRecordsResponse> => audit.list(request, dbFor(context.signal)),
 
-    verifyAuditChain: async (request: VerifyAuditChainRequest): Promise<VerifyAuditChainResponse> =>
-      audit.verify(request),
+    verifyAuditChain: async (
+      request: VerifyAuditChainRequest,
+      context: CallContext,
+    ): Promise<VerifyAuditChainResponse> => audit.verify(request, dbFor(context.signal)),
 
     getSecuritySummary: async (
       request: GetSecuritySummaryRequest,

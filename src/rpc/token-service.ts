@@ -13,12 +13,15 @@ import type {
   RotateServiceTokenResponse,
 } from "../gen/warden/v1/token_service.js";
 import type { Duration } from "../gen/google/protobuf/duration.js";
+import type { Db } from "../db/pool.js";
 import type { ServiceTokens } from "../tokens/tokens.js";
 import { requireHeld } from "../tokens/scopes.js";
 import { callerOf, type CallContext } from "./edge/context.js";
 
 export interface TokenServiceDependencies {
   tokens: ServiceTokens;
+  /** The database for reads that stop when the call's signal aborts. */
+  dbFor: (signal: AbortSignal) => Db;
 }
 
 function milliseconds(duration: Duration | undefined): number | undefined {
@@ -26,7 +29,7 @@ function milliseconds(duration: Duration | undefined): number | undefined {
 }
 
 /** TokenService handlers: call the token domain as the caller the edge established. */
-export function tokenServiceHandlers({ tokens }: TokenServiceDependencies) {
+export function tokenServiceHandlers({ tokens, dbFor }: TokenServiceDependencies) {
   return {
     createServiceToken: async (
       request: CreateServiceTokenRequest,
@@ -37,12 +40,17 @@ export function tokenServiceHandlers({ tokens }: TokenServiceDependencies) {
       return tokens.create(request, caller.actor);
     },
 
-    getServiceToken: async (request: GetServiceTokenRequest): Promise<GetServiceTokenResponse> => ({
-      token: await tokens.get(request.token),
+    getServiceToken: async (
+      request: GetServiceTokenRequest,
+      context: CallContext,
+    ): Promise<GetServiceTokenResponse> => ({
+      token: await tokens.get(request.token, dbFor(context.signal)),
     }),
 
-    listServiceTokens: async (request: ListServiceTokensRequest): Promise<ListServiceTokensResponse> =>
-      tokens.list(request),
+    listServiceTokens: async (
+      request: ListServiceTokensRequest,
+      context: CallContext,
+    ): Promise<ListServiceTokensResponse> => tokens.list(request, dbFor(context.signal)),
 
     revokeServiceToken: async (
       request: RevokeServiceTokenRequest,

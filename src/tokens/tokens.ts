@@ -177,15 +177,15 @@ export class ServiceTokens {
     });
   }
 
-  async get(selector: ServiceTokenSelector | undefined): Promise<ServiceToken> {
-    return toServiceToken(await this.find(this.pool, selectorParams(selector)), this.now());
+  /** Reads take the caller's `db` (db.withSignal), so they stop when the call does. */
+  async get(selector: ServiceTokenSelector | undefined, db: Db = this.pool): Promise<ServiceToken> {
+    return toServiceToken(await this.find(db, selectorParams(selector)), this.now());
   }
 
-  async list(request: {
-    state: ServiceTokenState;
-    pageSize: number;
-    pageToken: string;
-  }): Promise<{ tokens: ServiceToken[]; nextPageToken: string }> {
+  async list(
+    request: { state: ServiceTokenState; pageSize: number; pageToken: string },
+    db: Db = this.pool,
+  ): Promise<{ tokens: ServiceToken[]; nextPageToken: string }> {
     if (request.pageSize > TOKEN_LIMITS.pageSize.max) {
       throw new InvalidArgumentError("page_size", `at most ${TOKEN_LIMITS.pageSize.max}`);
     }
@@ -202,7 +202,7 @@ export class ServiceTokens {
           cursorId: cursor?.id ?? null,
           limit: pageSize + 1,
         },
-        this.pool,
+        db,
       ),
     );
     const now = this.now();
