@@ -24,7 +24,11 @@ import { WEBHOOK_SINK, WebhookDeliverer } from "./alerts/webhook.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
 import { createMetrics, RejectedRows } from "./ops/metrics.js";
-import { setHealth, startGrpcServer, stopGrpcServer, WARDEN_DESCRIPTOR_SET } from "./rpc/server.js";
+import { startGrpcServer, stopGrpcServer, WARDEN_DESCRIPTOR_SET } from "./rpc/server.js";
+import { ServiceHealth } from "./rpc/health.js";
+import { DatabaseProbe } from "./ops/database-probe.js";
+import { DatabaseWait } from "./db/database-wait.js";
+import { HealthImplementation } from "grpc-health-check";
 import { wardenServices } from "./rpc/services.js";
 import { Edge } from "./rpc/edge/edge.js";
 import { loadAccessRules } from "./rpc/edge/access-rules.js";
@@ -199,10 +203,17 @@ export async function startWarden(
     const usage = await components.start("token usage", new UsageRecorder(pool, log, rejectedRows), (recorder) =>
       recorder.close(),
     );
+    // One for the whole authentication path: once a read outlives it, no later one waits.
+    const databaseWait = new DatabaseWait(config.authn.databaseWaitMs);
     const serviceTokenVerifier = new ServiceTokenVerifier(
       pool,
       usage,
-      { maxEntries: config.serviceTokens.cacheMax, ttlMs: config.serviceTokens.cacheTtlMs },
+      {
+        maxEntries: config.serviceTokens.cacheMax,
+        ttlMs: config.serviceTokens.cacheTtlMs,
+        outageWindowMs: config.serviceTokens.outageWindowMs,
+        databaseWait,
+      },
       now,
     );
     (
@@ -228,7 +239,7 @@ export async function startWarden(
         ? undefined
         : await components.start(
             "lockouts",
-            new Lockouts(pool, config.lockout, recorder, log, rejectedRows, now),
+            new Lockouts(pool, config.lockout, recorder, log, rejectedRows, now, databaseWait),
             (started) => started.settled(),
           );
     if (lockouts !== undefined) {
@@ -258,6 +269,7 @@ export async function startWarden(
               log,
               rejectedRows,
               config.risk.geoipFile === undefined ? undefined : await geoipLocator(config.risk.geoipFile),
+              databaseWait,
             ),
             (detector) => detector.close(),
           );
@@ -294,17 +306,6 @@ export async function startWarden(
       (started) => started.stop(),
     );
 
-    let serving = true;
-    const ops = await components.start(
-      "ops HTTP server",
-      startOpsServer({
-        host: config.http.host,
-        port: config.http.port,
-        registry: metrics.registry,
-        ready: async () => serving && (await ping.run(undefined, pool)).length === 1,
-      }),
-      (started) => new Promise<void>((resolve) => started.server.close(() => resolve())),
-    );
     const edgeOptions = config.grpc.edge;
     const streamCallers = await components.start(
       "stream credential watch",
@@ -341,18 +342,49 @@ export async function startWarden(
       extAuthz,
       log,
     });
+    // Health, gRPC's and /readyz alike, follows what each service can serve now.
+    let accepting = false;
+    const health = new ServiceHealth(new HealthImplementation({}), services);
+    const refreshHealth = () =>
+      health.update({ accepting, databaseUp: databaseProbe.up, snapshotUsable: snapshots.usable });
+    const databaseProbe = new DatabaseProbe(
+      () => ping.run(undefined, pool),
+      { intervalMs: 1000, timeoutMs: 500 },
+      log,
+      refreshHealth,
+    );
+    await databaseProbe.probe();
+    await components.start("database probe", databaseProbe.start(), (probe) => probe.stop());
+    const ops = await components.start(
+      "ops HTTP server",
+      startOpsServer({
+        host: config.http.host,
+        port: config.http.port,
+        registry: metrics.registry,
+        readiness: health,
+      }),
+      (started) => new Promise<void>((resolve) => started.server.close(() => resolve())),
+    );
     const grpc = await components.start(
       "gRPC server",
-      startGrpcServer({ host: config.grpc.host, port: config.grpc.port, security, services, edge }),
+      startGrpcServer({
+        host: config.grpc.host,
+        port: config.grpc.port,
+        security,
+        services,
+        edge,
+        health: health.grpc,
+      }),
       async (started) => {
-        serving = false;
-        setHealth(started, false);
+        accepting = false;
+        refreshHealth();
         // Open WatchAlerts streams end now rather than at the grace period's end.
         alerting?.feed.close();
         await stopGrpcServer(started.server, config.shutdownGraceMs);
       },
     );
-    setHealth(grpc, true);
+    accepting = true;
+    refreshHealth();
     log.info(
       {
         grpcPort: grpc.port,

@@ -124,7 +124,7 @@ export class AuthenticationPipeline {
 
     // A locked-out source, or subject, is refused before its credential is looked at.
     const sourceKeys = lockoutKeys(undefined, ip);
-    const sourceRefusal = await lockouts?.check(sourceKeys);
+    const sourceRefusal = await lockouts?.check(sourceKeys, base.details);
     if (sourceRefusal) return this.locked(base, duties, undefined, sourceRefusal);
 
     const claim = this.claim(attempt.credential);
@@ -138,7 +138,7 @@ export class AuthenticationPipeline {
     }
     const named = claim.namedSubject;
     if (named !== undefined) {
-      const refusal = await lockouts?.check(lockoutKeys(named, ip));
+      const refusal = await lockouts?.check(lockoutKeys(named, ip), base.details);
       if (refusal) return this.locked(base, duties, named, refusal);
     }
 
@@ -189,7 +189,7 @@ export class AuthenticationPipeline {
       outcome: couldNotDecide ? Outcome.ERROR : Outcome.FAILURE,
       principal: refused.named,
       failureReason: refused.reason,
-      ...(refused.details === undefined ? {} : { details: refused.details }),
+      ...(refused.details === undefined ? {} : { details: { ...base.details, ...refused.details } }),
     });
     return { authenticated: false as const, failureReason: refused.reason, eventId: base.eventId };
   }

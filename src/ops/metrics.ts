@@ -93,6 +93,14 @@ export function createMetrics(sources: {
       this.set(sources.serviceTokens.lookups);
     },
   });
+  new Gauge({
+    name: "warden_service_token_outage_answers",
+    help: "Service tokens answered from the cache because the database could not be asked (within WARDEN_TOKEN_OUTAGE_WINDOW_MS) since start.",
+    registers: [registry],
+    collect() {
+      this.set(sources.serviceTokens.outageAnswers);
+    },
+  });
   const risk = sources.risk;
   if (risk !== undefined) {
     new Gauge({

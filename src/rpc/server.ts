@@ -7,7 +7,7 @@ import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor/index.js";
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation } from "grpc-health-check";
+import type { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
 import type { Edge, ServiceEntry } from "./edge/edge.js";
 import { checkedNumbers } from "./numbers.js";
@@ -21,9 +21,6 @@ export const WARDEN_DESCRIPTOR_SET = DESCRIPTOR_SETS[0]!;
 export interface GrpcServer {
   server: Server;
   port: number;
-  health: HealthImplementation;
-  /** The names health reports on: "" for the server as a whole, then each service. */
-  healthNames: string[];
 }
 
 /**
@@ -70,14 +67,9 @@ async function serverCredentials(security: ServingSecurity): Promise<ServerCrede
   return ServerCredentials.createSsl(clientCa, [{ cert_chain: cert, private_key: key }], clientCa !== null);
 }
 
-/** Marks every service (and the server as a whole) serving or not. */
-export function setHealth(grpc: GrpcServer, serving: boolean): void {
-  for (const name of grpc.healthNames) grpc.health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
-}
-
 /**
  * The gRPC server: every service of `services` through the edge, the
- * standard health service (per service, from the same list) and reflection.
+ * standard health service and reflection.
  */
 export async function startGrpcServer(options: {
   host: string;
@@ -85,17 +77,14 @@ export async function startGrpcServer(options: {
   security: ServingSecurity;
   services: ServiceEntry[];
   edge: Edge;
+  /** The standard health service, its statuses kept by the caller. */
+  health: HealthImplementation;
 }): Promise<GrpcServer> {
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   for (const entry of options.services) {
     server.addService(checkedNumbers(entry.definition), options.edge.implement(entry));
   }
-  const healthNames = ["", ...options.services.map((entry) => entry.name)];
-
-  const health = new HealthImplementation(
-    Object.fromEntries(healthNames.map((name) => [name, "NOT_SERVING" as const])),
-  );
-  health.addToServer(server);
+  options.health.addToServer(server);
 
   new ReflectionService(await reflectionDescriptors()).addToServer(server);
 
@@ -105,7 +94,7 @@ export async function startGrpcServer(options: {
       error ? reject(error) : resolve(boundPort),
     );
   });
-  return { server, port, health, healthNames };
+  return { server, port };
 }
 
 /** Stops taking calls and lets in-flight ones finish, forcing them closed after `graceMs`. */
