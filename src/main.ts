@@ -23,10 +23,12 @@ import { loadRules } from "./alerts/rules.js";
 import { WEBHOOK_SINK, WebhookDeliverer } from "./alerts/webhook.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
-import { createMetrics, RejectedRows } from "./ops/metrics.js";
+import { createMetrics, RejectedRows, registerConnectionMetrics } from "./ops/metrics.js";
 import { startGrpcServer, stopGrpcServer, WARDEN_DESCRIPTOR_SET } from "./rpc/server.js";
 import { ServiceHealth } from "./rpc/health.js";
 import { DatabaseProbe } from "./ops/database-probe.js";
+import { raiseOpenFileLimit, type OpenFileLimit } from "./ops/open-files.js";
+import { OPEN_FILES_RESERVED } from "./rpc/transport-options.js";
 import { DatabaseWait } from "./db/database-wait.js";
 import { HealthImplementation } from "grpc-health-check";
 import { wardenServices } from "./rpc/services.js";
@@ -85,6 +87,13 @@ async function jwtVerifier(config: Config, log: Logger, overrides: WardenOverrid
           log,
         ).resolve;
   return new JwtVerifier(keys, jwt, overrides.now);
+}
+
+/** The connection cap: as configured, or what the open-file limit leaves beside the files Warden itself holds. */
+function maxConnections(configured: number, openFiles: OpenFileLimit | undefined): number {
+  if (configured > 0) return configured;
+  const limit = openFiles?.soft ?? 1024;
+  return Number.isFinite(limit) ? Math.max(64, limit - OPEN_FILES_RESERVED) : 1_000_000;
 }
 
 /** Starts following one NOTIFY channel of the database. */
@@ -365,6 +374,11 @@ export async function startWarden(
       }),
       (started) => new Promise<void>((resolve) => started.server.close(() => resolve())),
     );
+    const openFiles = await raiseOpenFileLimit(log);
+    const connections = {
+      ...config.grpc.connections,
+      maxConnections: maxConnections(config.grpc.connections.maxConnections, openFiles),
+    };
     const grpc = await components.start(
       "gRPC server",
       startGrpcServer({
@@ -374,15 +388,18 @@ export async function startWarden(
         services,
         edge,
         health: health.grpc,
+        connections,
+        log,
       }),
       async (started) => {
         accepting = false;
         refreshHealth();
         // Open WatchAlerts streams end now rather than at the grace period's end.
         alerting?.feed.close();
-        await stopGrpcServer(started.server, config.shutdownGraceMs);
+        await stopGrpcServer(started, config.shutdownGraceMs);
       },
     );
+    registerConnectionMetrics(metrics.registry, grpc.gate);
     accepting = true;
     refreshHealth();
     log.info(
@@ -390,6 +407,8 @@ export async function startWarden(
         grpcPort: grpc.port,
         httpPort: ops.port,
         transport: security.kind,
+        openFiles: openFiles?.soft,
+        maxConnections: connections.maxConnections,
         database: embedded === undefined ? "external" : "embedded",
         jwt: config.jwt === undefined ? "disabled" : (config.jwt.jwksFile ?? config.jwt.jwksUrl),
       },
