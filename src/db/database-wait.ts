@@ -9,31 +9,41 @@ export type WaitOutcome<T> = { answered: true; value: T } | { answered: false };
  * ties up one pool connection rather than one per call.
  */
 export class DatabaseWait {
-  private stalled = 0;
+  /** Each read still unanswered past its wait, and when it began (epoch milliseconds). */
+  private readonly stalled = new Map<Promise<unknown>, number>();
 
-  constructor(readonly waitMs: number) {}
+  constructor(
+    readonly waitMs: number,
+    /** A read unanswered this long means the database is hung, not merely slow. */
+    private readonly hungAfterMs = 1000,
+  ) {}
 
-  /** Whether an earlier read is still unanswered past its wait. */
-  get stalling(): boolean {
-    return this.stalled > 0;
+  /**
+   * Whether a read has gone unanswered for hungAfterMs: callers with nothing
+   * to fall back on fail at once then, rather than wait out the timeouts, and
+   * a database that is only slow under load still serves them.
+   */
+  get hung(): boolean {
+    const before = Date.now() - this.hungAfterMs;
+    for (const began of this.stalled.values()) if (began <= before) return true;
+    return false;
   }
 
   /** `read`'s result within the wait, or `answered: false`; a read that fails in time rejects. */
   async answer<T>(read: () => Promise<T>): Promise<WaitOutcome<T>> {
-    if (this.stalled > 0) return { answered: false };
+    if (this.stalled.size > 0) return { answered: false };
+    const began = Date.now();
     const reading = read();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), this.waitMs);
     });
-    const settled = await Promise.race([reading.then((value) => ({ answered: true as const, value })), timedOut]);
+    const outcome = await Promise.race([reading.then((value) => ({ answered: true as const, value })), timedOut]);
     clearTimeout(timer);
-    if (settled !== undefined) return settled;
-    this.stalled += 1;
-    void reading.then(
-      () => (this.stalled -= 1),
-      () => (this.stalled -= 1),
-    );
+    if (outcome !== undefined) return outcome;
+    this.stalled.set(reading, began);
+    const settled = () => this.stalled.delete(reading);
+    void reading.then(settled, settled);
     return { answered: false };
   }
 }

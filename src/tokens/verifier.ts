@@ -117,7 +117,7 @@ export class ServiceTokenVerifier {
     try {
       if (cached === undefined) {
         // Nothing to fall back on: wait for the database as long as any call does, unless it is known to be hung.
-        if (this.options.databaseWait.stalling) throw new UnavailableError("database not answering");
+        if (this.options.databaseWait.hung) throw new UnavailableError("database not answering");
         [row] = await lookup();
       } else {
         const answer = await this.options.databaseWait.answer(lookup);
