@@ -636,6 +636,31 @@ async function main(): Promise<void> {
       sink.close();
     }
 
+    // The crash spool's cost per call (issue 19): a cached-token Authenticate at the
+    // steady rate on fresh servers warmed alike, without the spool, with it
+    // (appends, no fsync: survives a process crash) and with an fsync per write
+    // (survives a machine crash). Off against the first server's phase is the noise.
+    if (only === undefined || only.some((name) => name.startsWith("service-token-cached-spool-"))) {
+      for (const [name, env] of [
+        ["service-token-cached-spool-off-2000rps", {}],
+        ["service-token-cached-spool-none-2000rps", { WARDEN_EVENT_SPOOL_SYNC: "none" }],
+        ["service-token-cached-spool-batch-2000rps", { WARDEN_EVENT_SPOOL_SYNC: "batch" }],
+      ] as const) {
+        const spool: Record<string, string> = name.endsWith("off-2000rps")
+          ? {}
+          : { WARDEN_EVENT_SPOOL_DIR: await mkdtemp(path.join(tmpdir(), "warden-bench-spool-")) };
+        const fresh = await startServer({ ...serverEnv, ...spool, ...env });
+        await warmUp(fresh.port);
+        await phase(fresh, name, {
+          method: auth,
+          payloads: [encode.authenticate(cached.secret)],
+          once: false,
+          mode: { kind: "open", ratePerSecond: checkRate },
+        });
+        await request(fresh.child, "stop", "stopped");
+      }
+    }
+
     log("baselines");
     const verifyMs = smoke ? 300 : 3000;
     const baselines = {

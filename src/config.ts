@@ -2,6 +2,7 @@ import { z } from "zod";
 import { alertEnvironment, compileAlertOptions, type AlertOptions } from "./alerts/alert-options.js";
 import { compileRetentionOptions, retentionEnvironment } from "./audit/retention-options.js";
 import type { RetentionPolicy } from "./audit/retention.js";
+import { authnEnvironment, compileAuthnOptions, type AuthnOptions } from "./authn/authn-options.js";
 import { compileJwtOptions, jwtEnvironment, type JwtOptions } from "./authn/jwt-options.js";
 import { authzEnvironment, compileAuthzOptions, type ExtAuthzOptions } from "./authz/authz-options.js";
 import type { SnapshotSettings } from "./authz/snapshots.js";
@@ -31,6 +32,7 @@ export const environmentSchema = z.object({
   ...databaseEnvironment,
   ...transportEnvironment,
   ...httpEnvironment,
+  ...authnEnvironment,
   ...jwtEnvironment,
   ...tokenEnvironment,
   ...lockoutEnvironment,
@@ -49,6 +51,7 @@ export interface Config {
   database: DatabaseOptions;
   grpc: TransportOptions & { edge: EdgeOptions };
   http: HttpOptions;
+  authn: AuthnOptions;
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtOptions | undefined;
   events: EventOptions;
@@ -88,6 +91,7 @@ export function loadConfig(env: Environment = process.env): Config {
     database,
     grpc: { ...transport, edge: compileEdgeOptions(e) },
     http: compileHttpOptions(e),
+    authn: compileAuthnOptions(e),
     jwt,
     events: compileEventOptions(e),
     serviceTokens: compileTokenOptions(e),

@@ -23,8 +23,14 @@ import { loadRules } from "./alerts/rules.js";
 import { WEBHOOK_SINK, WebhookDeliverer } from "./alerts/webhook.js";
 import type { Logger } from "./log.js";
 import { startOpsServer } from "./ops/http.js";
-import { createMetrics, RejectedRows } from "./ops/metrics.js";
-import { setHealth, startGrpcServer, stopGrpcServer, WARDEN_DESCRIPTOR_SET } from "./rpc/server.js";
+import { createMetrics, RejectedRows, registerConnectionMetrics } from "./ops/metrics.js";
+import { startGrpcServer, stopGrpcServer, WARDEN_DESCRIPTOR_SET } from "./rpc/server.js";
+import { ServiceHealth } from "./rpc/health.js";
+import { DatabaseProbe } from "./ops/database-probe.js";
+import { raiseOpenFileLimit, type OpenFileLimit } from "./ops/open-files.js";
+import { OPEN_FILES_RESERVED } from "./rpc/transport-options.js";
+import { DatabaseWait } from "./db/database-wait.js";
+import { HealthImplementation } from "grpc-health-check";
 import { wardenServices } from "./rpc/services.js";
 import { Edge } from "./rpc/edge/edge.js";
 import { loadAccessRules } from "./rpc/edge/access-rules.js";
@@ -80,6 +86,13 @@ async function jwtVerifier(config: Config, log: Logger, overrides: WardenOverrid
           log,
         ).resolve;
   return new JwtVerifier(keys, jwt, overrides.now);
+}
+
+/** The connection cap: as configured, or what the open-file limit leaves beside the files Warden itself holds. */
+function maxConnections(configured: number, openFiles: OpenFileLimit | undefined): number {
+  if (configured > 0) return configured;
+  const limit = openFiles?.soft ?? 1024;
+  return Number.isFinite(limit) ? Math.max(64, limit - OPEN_FILES_RESERVED) : 1_000_000;
 }
 
 /** Starts following one NOTIFY channel of the database. */
@@ -198,10 +211,17 @@ export async function startWarden(
     const usage = await components.start("token usage", new UsageRecorder(pool, log, rejectedRows), (recorder) =>
       recorder.close(),
     );
+    // One for the whole authentication path: once a read outlives it, no later one waits.
+    const databaseWait = new DatabaseWait(config.authn.databaseWaitMs);
     const serviceTokenVerifier = new ServiceTokenVerifier(
       pool,
       usage,
-      { maxEntries: config.serviceTokens.cacheMax, ttlMs: config.serviceTokens.cacheTtlMs },
+      {
+        maxEntries: config.serviceTokens.cacheMax,
+        ttlMs: config.serviceTokens.cacheTtlMs,
+        outageWindowMs: config.serviceTokens.outageWindowMs,
+        databaseWait,
+      },
       now,
     );
     (
@@ -227,7 +247,7 @@ export async function startWarden(
         ? undefined
         : await components.start(
             "lockouts",
-            new Lockouts(pool, config.lockout, recorder, log, rejectedRows, now),
+            new Lockouts(pool, config.lockout, recorder, log, rejectedRows, now, databaseWait),
             (started) => started.settled(),
           );
     if (lockouts !== undefined) {
@@ -257,6 +277,7 @@ export async function startWarden(
               log,
               rejectedRows,
               config.risk.geoipFile === undefined ? undefined : await geoipLocator(config.risk.geoipFile),
+              databaseWait,
             ),
             (detector) => detector.close(),
           );
@@ -293,17 +314,6 @@ export async function startWarden(
       (started) => started.stop(),
     );
 
-    let serving = true;
-    const ops = await components.start(
-      "ops HTTP server",
-      startOpsServer({
-        host: config.http.host,
-        port: config.http.port,
-        registry: metrics.registry,
-        ready: async () => serving && (await ping.run(undefined, pool)).length === 1,
-      }),
-      (started) => new Promise<void>((resolve) => started.server.close(() => resolve())),
-    );
     const edgeOptions = config.grpc.edge;
     const streamCallers = await components.start(
       "stream credential watch",
@@ -339,23 +349,64 @@ export async function startWarden(
       extAuthz,
       log,
     });
+    // Health, gRPC's and /readyz alike, follows what each service can serve now.
+    let accepting = false;
+    const health = new ServiceHealth(new HealthImplementation({}), services);
+    const refreshHealth = () =>
+      health.update({ accepting, databaseUp: databaseProbe.up, snapshotUsable: snapshots.usable });
+    const databaseProbe = new DatabaseProbe(
+      () => ping.run(undefined, pool),
+      { intervalMs: 1000, timeoutMs: 500 },
+      log,
+      refreshHealth,
+    );
+    await databaseProbe.probe();
+    await components.start("database probe", databaseProbe.start(), (probe) => probe.stop());
+    const ops = await components.start(
+      "ops HTTP server",
+      startOpsServer({
+        host: config.http.host,
+        port: config.http.port,
+        registry: metrics.registry,
+        readiness: health,
+      }),
+      (started) => new Promise<void>((resolve) => started.server.close(() => resolve())),
+    );
+    const openFiles = await raiseOpenFileLimit(log);
+    const connections = {
+      ...config.grpc.connections,
+      maxConnections: maxConnections(config.grpc.connections.maxConnections, openFiles),
+    };
     const grpc = await components.start(
       "gRPC server",
-      startGrpcServer({ host: config.grpc.host, port: config.grpc.port, security, services, edge }),
+      startGrpcServer({
+        host: config.grpc.host,
+        port: config.grpc.port,
+        security,
+        services,
+        edge,
+        health: health.grpc,
+        connections,
+        log,
+      }),
       async (started) => {
-        serving = false;
-        setHealth(started, false);
+        accepting = false;
+        refreshHealth();
         // Open WatchAlerts streams end now rather than at the grace period's end.
         alerting?.feed.close();
-        await stopGrpcServer(started.server, config.shutdownGraceMs);
+        await stopGrpcServer(started, config.shutdownGraceMs);
       },
     );
-    setHealth(grpc, true);
+    registerConnectionMetrics(metrics.registry, grpc.gate);
+    accepting = true;
+    refreshHealth();
     log.info(
       {
         grpcPort: grpc.port,
         httpPort: ops.port,
         transport: security.kind,
+        openFiles: openFiles?.soft,
+        maxConnections: connections.maxConnections,
         database: embedded === undefined ? "external" : "embedded",
         jwt: config.jwt === undefined ? "disabled" : (config.jwt.jwksFile ?? config.jwt.jwksUrl),
       },

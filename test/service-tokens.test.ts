@@ -646,6 +646,8 @@ describe("a replica that loses its notification connection", () => {
         WARDEN_NOTIFY_HEARTBEAT_MS: "200",
         WARDEN_DB_CONNECT_TIMEOUT_MS: "500",
         WARDEN_DB_STATEMENT_TIMEOUT_MS: "500",
+        // No outage window: a token the database cannot check is refused (test/outage.test.ts covers the window).
+        WARDEN_TOKEN_OUTAGE_WINDOW_MS: "0",
       },
       {},
       db,
@@ -668,6 +670,7 @@ describe("a replica that loses its notification connection", () => {
       // The cached verification is no longer trusted: the call goes to the (unreachable) database.
       const error = await failure(r.client.authenticate(AuthenticateRequest.fromPartial({ credential: secret })));
       expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(error.code);
+      expect(await lookups(r)).toBeGreaterThan(cachedLookups);
 
       proxy.blackhole = false;
       await eventually(

@@ -128,7 +128,7 @@ export class AuthenticationPipeline {
     // A locked-out source, or subject, is refused before its credential is looked at.
     const sourceKeys = lockoutKeys(undefined, ip);
     if (lockouts !== undefined && sourceKeys.length > 0) {
-      const refusal = await lockouts.check(sourceKeys);
+      const refusal = await lockouts.check(sourceKeys, event.details);
       if (refusal) return this.locked(event, duties, undefined, refusal);
     }
 
@@ -143,7 +143,7 @@ export class AuthenticationPipeline {
     }
     const named = claim.namedSubject;
     if (named !== undefined && lockouts !== undefined) {
-      const refusal = await lockouts.check(lockoutKeys(named, ip));
+      const refusal = await lockouts.check(lockoutKeys(named, ip), event.details);
       if (refusal) return this.locked(event, duties, named, refusal);
     }
 
@@ -191,7 +191,7 @@ export class AuthenticationPipeline {
     }
     event.principal = refused.named;
     event.failureReason = refused.reason;
-    if (refused.details !== undefined) event.details = refused.details;
+    if (refused.details !== undefined) event.details = { ...event.details, ...refused.details };
     duties.events.record(event);
     return { authenticated: false as const, failureReason: refused.reason, eventId: event.eventId };
   }

@@ -125,8 +125,13 @@ export class RoleSnapshots {
     else this.confirmedAt = Math.max(this.confirmedAt, startedAt);
   }
 
+  /** Whether checks can be decided now (a snapshot, confirmed within maxAgeMs). */
+  get usable(): boolean {
+    return typeof this.usableSnapshot() === "object";
+  }
+
   /** The snapshot to decide from, or why there is none fit to use. */
-  private usable(): RoleSnapshot | AccessReason {
+  private usableSnapshot(): RoleSnapshot | AccessReason {
     if (this.snapshot === undefined) return AccessReason.NO_SNAPSHOT;
     if (this.clock() - this.confirmedAt > this.settings.maxAgeMs) return AccessReason.STALE_SNAPSHOT;
     return this.snapshot;
@@ -160,7 +165,7 @@ export class RoleSnapshots {
     if (minVersion > this.version && !(await this.caughtUp(minVersion, this.settings.minVersionWaitMs))) {
       return this.decideInDatabase(who, items, minVersion);
     }
-    const snapshot = this.usable();
+    const snapshot = this.usableSnapshot();
     if (typeof snapshot === "number") {
       return items.map(() =>
         accessDecision(snapshot, this.version, { failureReason: FailureReason.AUTHORIZATION_UNAVAILABLE }),

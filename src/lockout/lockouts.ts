@@ -17,6 +17,7 @@ import {
 import { LRUCache } from "lru-cache";
 import { hostname } from "node:os";
 import { Backoff, writeIsolatingRefusals } from "../db/batches.js";
+import { DatabaseWait } from "../db/database-wait.js";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
 import { withTransaction, type Pool } from "../db/pool.js";
 import { EVENT_LIMITS, newEventId } from "../events/event.js";
@@ -78,6 +79,13 @@ interface LockoutChange {
   until: number | null;
   permanent: boolean;
 }
+
+/**
+ * The mark an attempt's event `details` carry when its lockout decision came
+ * from this replica's last known lockouts because the database did not answer
+ * in time.
+ */
+export const LAST_KNOWN_LOCKOUTS = { lockout_view: "last_known" } as const;
 
 /** Who changes configuration: the environment a replica started with. */
 const CONFIGURATION_ACTOR = { principal: `config:${hostname()}` };
@@ -167,6 +175,8 @@ export class Lockouts {
     private readonly log: Logger,
     private readonly rejected: RejectedRows,
     private readonly now: () => Date = () => new Date(),
+    /** Bounds the reads Authenticate waits for (the lockouts themselves, familiar networks). */
+    private readonly databaseWait = new DatabaseWait(150),
   ) {}
 
   /** Writes the configured policies; a change from what the database held is audited, as a configuration change. */
@@ -219,20 +229,14 @@ export class Lockouts {
 
   /**
    * The strictest active lockout among `keys`, or null when none is locked
-   * out. From memory while notifications flow; from the database otherwise.
+   * out. From memory while notifications flow; from the database otherwise,
+   * waiting for it at most the authentication wait. When it does not answer
+   * in time, the last known lockouts decide and `details` (the attempt's
+   * event details) is marked with LAST_KNOWN_LOCKOUTS.
    */
-  async check(keys: LockoutKey[]): Promise<Refusal | null> {
+  async check(keys: LockoutKey[], details?: Record<string, string>): Promise<Refusal | null> {
     if (keys.length === 0) return null;
-    if (!this.viewTrusted) {
-      // Lockout is a second line of defence: with the database away too, the
-      // last known lockouts still apply and nothing else stops the caller.
-      try {
-        const rows = await findLockouts.run({ ...this.columns(keys), now: this.now() }, this.db);
-        for (const row of rows) this.remember(row);
-      } catch (error) {
-        this.log.warn({ err: error }, "lockout: could not read lockouts; using the last known ones");
-      }
-    }
+    if (!this.viewTrusted && !(await this.readLockouts(keys))) Object.assign(details ?? {}, LAST_KNOWN_LOCKOUTS);
     const now = this.now().getTime();
     let refusal: Refusal | null = null;
     let subjectRefusal: Refusal | null = null;
@@ -252,7 +256,29 @@ export class Lockouts {
     // Smart lockout: the subject's own lockout does not apply from a familiar network.
     const subject = keys.find((k) => k.kind === "SUBJECT")!.key;
     const ip = keys.find((k) => k.kind === "IP")?.key;
-    return ip !== undefined && (await this.familiar(subject, ip)) ? refusal : stricter(refusal, subjectRefusal);
+    return ip !== undefined && (await this.familiar(subject, ip, details))
+      ? refusal
+      : stricter(refusal, subjectRefusal);
+  }
+
+  /**
+   * Refreshes the view of `keys` from the database; false when it did not
+   * answer within the wait. Lockout is a second line of defence: with the
+   * database away, the last known lockouts still apply and nothing else stops
+   * the caller.
+   */
+  private async readLockouts(keys: LockoutKey[]): Promise<boolean> {
+    try {
+      const read = await this.databaseWait.answer(() =>
+        findLockouts.run({ ...this.columns(keys), now: this.now() }, this.db),
+      );
+      if (!read.answered) return false;
+      for (const row of read.value) this.remember(row);
+      return true;
+    } catch (error) {
+      this.log.warn({ err: error }, "lockout: could not read lockouts; using the last known ones");
+      return false;
+    }
   }
 
   /**
@@ -429,12 +455,15 @@ export class Lockouts {
     return days === 0 ? null : new Date(this.now().getTime() - days * 86_400_000);
   }
 
-  private async familiar(subject: string, ip: string): Promise<boolean> {
+  /** Whether `ip` is familiar to `subject`; not, when the database cannot say in time (the lockout applies). */
+  private async familiar(subject: string, ip: string, details: Record<string, string> | undefined): Promise<boolean> {
     const since = this.familiarSince();
     if (since === null) return false;
     try {
-      const [row] = await isFamiliar.run({ subject, ip, since }, this.db);
-      return row?.familiar ?? false;
+      const read = await this.databaseWait.answer(() => isFamiliar.run({ subject, ip, since }, this.db));
+      if (read.answered) return read.value[0]?.familiar ?? false;
+      Object.assign(details ?? {}, LAST_KNOWN_LOCKOUTS);
+      return false;
     } catch (error) {
       this.log.warn({ err: error }, "lockout: could not tell whether a network is familiar");
       return false;

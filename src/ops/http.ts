@@ -7,23 +7,31 @@ export interface OpsServer {
   port: number;
 }
 
+/** The serving state /readyz reports, as gRPC health does: by service, "" for the whole server. */
+export interface Readiness {
+  isServing(service: string): boolean | undefined;
+  statuses(): [string, boolean][];
+}
+
 /**
  * Plain HTTP beside gRPC for orchestrators and scrapers: /metrics (Prometheus),
- * /healthz (the process is alive) and /readyz (it can serve: accepting calls
- * and the database answers).
+ * /healthz (the process is alive) and /readyz (every service can serve;
+ * `?service=<name>` asks about one). Readiness is answered from state kept
+ * current off the request path, so it never waits on the database.
  */
 export async function startOpsServer(options: {
   host: string;
   port: number;
   registry: Registry;
-  ready: () => Promise<boolean>;
+  readiness: Readiness;
 }): Promise<OpsServer> {
   const server = createServer((request, response) => {
     const respond = (code: number, body: string, type = "text/plain; charset=utf-8") => {
       response.writeHead(code, { "content-type": type });
       response.end(body);
     };
-    switch (request.url) {
+    const url = new URL(request.url ?? "/", "http://ops");
+    switch (url.pathname) {
       case "/metrics":
         options.registry.metrics().then(
           (body) => respond(200, body, options.registry.contentType),
@@ -33,12 +41,19 @@ export async function startOpsServer(options: {
       case "/healthz":
         respond(200, "ok\n");
         return;
-      case "/readyz":
-        options.ready().then(
-          (ready) => respond(ready ? 200 : 503, ready ? "ready\n" : "not ready\n"),
-          () => respond(503, "not ready\n"),
-        );
+      case "/readyz": {
+        const service = url.searchParams.get("service") ?? "";
+        const ready = options.readiness.isServing(service);
+        if (ready === undefined) {
+          respond(404, "no such service\n");
+          return;
+        }
+        const lines = options.readiness
+          .statuses()
+          .map(([name, serving]) => `${name === "" ? "(server)" : name} ${serving ? "SERVING" : "NOT_SERVING"}\n`);
+        respond(ready ? 200 : 503, `${ready ? "ready" : "not ready"}\n${lines.join("")}`);
         return;
+      }
       default:
         respond(404, "not found\n");
     }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Pool } from "../db/pool.js";
 import type { EventWriter } from "../events/writer.js";
+import type { ConnectionGate } from "../rpc/connections.js";
 import type { RiskDetector } from "../risk/detector.js";
 import type { ServiceTokenVerifier } from "../tokens/verifier.js";
 
@@ -93,6 +94,14 @@ export function createMetrics(sources: {
       this.set(sources.serviceTokens.lookups);
     },
   });
+  new Gauge({
+    name: "warden_service_token_outage_answers",
+    help: "Service tokens answered from the cache because the database could not be asked (within WARDEN_TOKEN_OUTAGE_WINDOW_MS) since start.",
+    registers: [registry],
+    collect() {
+      this.set(sources.serviceTokens.outageAnswers);
+    },
+  });
   const risk = sources.risk;
   if (risk !== undefined) {
     new Gauge({
@@ -126,4 +135,27 @@ export function createMetrics(sources: {
     due = now + LOOP_SAMPLE_MS;
   }, LOOP_SAMPLE_MS).unref();
   return { registry, rpcTotal, rpcDuration, stop: () => clearInterval(sampler) };
+}
+
+/** The gRPC listener's connections: open now, and closed by the gate since start, by why. */
+export function registerConnectionMetrics(registry: Registry, gate: ConnectionGate): void {
+  new Gauge({
+    name: "warden_grpc_connections",
+    help: "Open gRPC connections, including those still in their handshake.",
+    registers: [registry],
+    collect() {
+      this.set(gate.connections);
+    },
+  });
+  new Gauge({
+    name: "warden_grpc_connections_closed",
+    help: "Connections the gRPC listener closed since start: handshake_timeout, evicted (at the cap, for a newer one), refused (at the cap).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+    collect() {
+      this.set({ reason: "handshake_timeout" }, gate.closed.handshakeTimeout);
+      this.set({ reason: "evicted" }, gate.closed.evicted);
+      this.set({ reason: "refused" }, gate.closed.refused);
+    },
+  });
 }

@@ -8,6 +8,7 @@ import {
 } from "../../sql/queries/risk.queries.js";
 import { nullable } from "../db/arrays.js";
 import { Backoff, writeIsolatingRefusals, type IsolatedWrite } from "../db/batches.js";
+import { DatabaseWait } from "../db/database-wait.js";
 import { classifyDatabaseError } from "../db/errors.js";
 import type { Db } from "../db/pool.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
@@ -146,6 +147,8 @@ export class RiskDetector {
     private readonly log: Logger,
     private readonly rejected: RejectedRows,
     private readonly locate: Locator | undefined = undefined,
+    /** Bounds how long Authenticate waits for a profile that is not cached. */
+    private readonly databaseWait = new DatabaseWait(150),
   ) {
     this.profiles = new LRUCache({ max: settings.cacheMax, ttl: settings.cacheTtlMs, ttlAutopurge: false });
     this.timer = setInterval(() => {
@@ -182,12 +185,13 @@ export class RiskDetector {
 
   /**
    * Scores a successful authentication against the subject's profile.
-   * Synchronous when the profile is cached; otherwise it is read once.
+   * Synchronous when the profile is cached; otherwise it is read once, or,
+   * when the database does not answer within the wait, scored without history.
    */
   assess(o: Observation): RiskAssessment | Promise<RiskAssessment> {
     const cached = this.profiles.get(o.subject);
     if (cached !== undefined) return assess(cached, o, this.settings);
-    return this.load([o]).then(() => assess(this.profileOf(o), o, this.settings));
+    return this.databaseWait.answer(() => this.load([o])).then(() => assess(this.profileOf(o), o, this.settings));
   }
 
   /**

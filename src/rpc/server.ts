@@ -7,10 +7,13 @@ import protobuf from "protobufjs";
 import descriptor from "protobufjs/ext/descriptor/index.js";
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation } from "grpc-health-check";
+import type { HealthImplementation } from "grpc-health-check";
 import type { ServingSecurity } from "../config.js";
 import type { Edge, ServiceEntry } from "./edge/edge.js";
 import { checkedNumbers } from "./numbers.js";
+import { ConnectionGate, type GateTls } from "./connections.js";
+import type { ConnectionOptions } from "./transport-options.js";
+import type { Logger } from "../log.js";
 import { PROJECT_ROOT } from "../paths.js";
 
 /** Descriptor sets written by `npm run gen:proto` (buf build) beside the generated code. */
@@ -21,9 +24,8 @@ export const WARDEN_DESCRIPTOR_SET = DESCRIPTOR_SETS[0]!;
 export interface GrpcServer {
   server: Server;
   port: number;
-  health: HealthImplementation;
-  /** The names health reports on: "" for the server as a whole, then each service. */
-  healthNames: string[];
+  /** The listener in front of grpc-js. */
+  gate: ConnectionGate;
 }
 
 /**
@@ -59,25 +61,20 @@ function keepMethodOptions(extensions: FieldDescriptorProto[]): void {
   }
 }
 
-async function serverCredentials(security: ServingSecurity): Promise<ServerCredentials> {
-  if (security.kind === "plaintext") return ServerCredentials.createInsecure();
+/** TLS for the gate; grpc-js then speaks HTTP/2 over the decrypted stream. */
+async function gateTls(security: ServingSecurity): Promise<GateTls | undefined> {
+  if (security.kind === "plaintext") return undefined;
   const [cert, key, clientCa] = await Promise.all([
     readFile(security.certFile),
     readFile(security.keyFile),
-    security.clientCaFile === undefined ? Promise.resolve(null) : readFile(security.clientCaFile),
+    security.clientCaFile === undefined ? Promise.resolve(undefined) : readFile(security.clientCaFile),
   ]);
-  // With a client CA bundle, callers must present a certificate it signed (mTLS).
-  return ServerCredentials.createSsl(clientCa, [{ cert_chain: cert, private_key: key }], clientCa !== null);
-}
-
-/** Marks every service (and the server as a whole) serving or not. */
-export function setHealth(grpc: GrpcServer, serving: boolean): void {
-  for (const name of grpc.healthNames) grpc.health.setStatus(name, serving ? "SERVING" : "NOT_SERVING");
+  return { cert, key, clientCa };
 }
 
 /**
  * The gRPC server: every service of `services` through the edge, the
- * standard health service (per service, from the same list) and reflection.
+ * standard health service and reflection.
  */
 export async function startGrpcServer(options: {
   host: string;
@@ -85,31 +82,43 @@ export async function startGrpcServer(options: {
   security: ServingSecurity;
   services: ServiceEntry[];
   edge: Edge;
+  /** The standard health service, its statuses kept by the caller. */
+  health: HealthImplementation;
+  /** With maxConnections resolved. */
+  connections: ConnectionOptions;
+  log: Logger;
 }): Promise<GrpcServer> {
-  const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
+  const limits = options.connections;
+  const server = new Server({
+    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+    "grpc.max_connection_idle_ms": limits.idleTimeoutMs,
+    "grpc.max_connection_age_ms": limits.maxAgeMs,
+    "grpc.max_connection_age_grace_ms": limits.maxAgeGraceMs,
+    "grpc.keepalive_time_ms": limits.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs,
+  });
   for (const entry of options.services) {
     server.addService(checkedNumbers(entry.definition), options.edge.implement(entry));
   }
-  const healthNames = ["", ...options.services.map((entry) => entry.name)];
-
-  const health = new HealthImplementation(
-    Object.fromEntries(healthNames.map((name) => [name, "NOT_SERVING" as const])),
-  );
-  health.addToServer(server);
+  options.health.addToServer(server);
 
   new ReflectionService(await reflectionDescriptors()).addToServer(server);
 
-  const credentials = await serverCredentials(options.security);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, credentials, (error, boundPort) =>
-      error ? reject(error) : resolve(boundPort),
-    );
-  });
-  return { server, port, health, healthNames };
+  // The gate owns the port (and TLS) and hands grpc-js each connection once it speaks HTTP/2.
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const gate = new ConnectionGate(
+    { handshakeTimeoutMs: limits.handshakeTimeoutMs, maxConnections: limits.maxConnections },
+    (connection) => injector.injectConnection(connection),
+    await gateTls(options.security),
+    options.log,
+  );
+  const port = await gate.listen(options.host, options.port);
+  return { server, port, gate };
 }
 
 /** Stops taking calls and lets in-flight ones finish, forcing them closed after `graceMs`. */
-export async function stopGrpcServer(server: Server, graceMs: number): Promise<void> {
+export async function stopGrpcServer({ server, gate }: GrpcServer, graceMs: number): Promise<void> {
+  const gateClosed = gate.close();
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => {
       server.forceShutdown();
@@ -120,4 +129,5 @@ export async function stopGrpcServer(server: Server, graceMs: number): Promise<v
       resolve();
     });
   });
+  await gateClosed;
 }

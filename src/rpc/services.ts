@@ -13,7 +13,8 @@ import { accessServiceHandlers, type AccessServiceDependencies } from "./access-
 import { alertServiceHandlers, type AlertServiceDependencies } from "./alert-service.js";
 import { auditServiceHandlers, type AuditServiceDependencies } from "./audit-service.js";
 import { authServiceHandlers, type AuthServiceDependencies } from "./auth-service.js";
-import { service, type ServiceEntry } from "./edge/edge.js";
+import { service } from "./edge/edge.js";
+import type { ServiceNeed, WardenService } from "./health.js";
 import { extAuthzHandlers } from "./ext-authz-service.js";
 import { lockoutServiceHandlers, type LockoutServiceDependencies } from "./lockout-service.js";
 import { riskServiceHandlers, type RiskServiceDependencies } from "./risk-service.js";
@@ -29,21 +30,24 @@ export type ServiceDependencies = AuthServiceDependencies &
   RoleServiceDependencies &
   AccessServiceDependencies & { extAuthz: ExtAuthz; log: Logger };
 
+const needing = (needs: ServiceNeed, entry: ReturnType<typeof service>): WardenService => ({ ...entry, needs });
+
 /**
  * Every service Warden serves, each a generated definition with its plain
- * handlers. The server, health and the edge all take their list from here:
- * adding a service is one line.
+ * handlers and what it needs to serve (its health). The server, health and
+ * the edge all take their list from here: adding a service is one line.
  */
-export function wardenServices(deps: ServiceDependencies): ServiceEntry[] {
+export function wardenServices(deps: ServiceDependencies): WardenService[] {
   return [
-    service(AuthServiceService, authServiceHandlers(deps)),
-    service(TokenServiceService, tokenServiceHandlers(deps)),
-    service(LockoutServiceService, lockoutServiceHandlers(deps)),
-    service(RiskServiceService, riskServiceHandlers(deps)),
-    service(AlertServiceService, alertServiceHandlers(deps)),
-    service(AuditServiceService, auditServiceHandlers(deps)),
-    service(RoleServiceService, roleServiceHandlers(deps)),
-    service(AccessServiceService, accessServiceHandlers(deps)),
-    service(AuthorizationService, extAuthzHandlers(deps.extAuthz, deps.log)),
+    // Authenticate serves through a database outage; its reporting calls and ListEvents answer UNAVAILABLE then.
+    needing("credentials", service(AuthServiceService, authServiceHandlers(deps))),
+    needing("database", service(TokenServiceService, tokenServiceHandlers(deps))),
+    needing("database", service(LockoutServiceService, lockoutServiceHandlers(deps))),
+    needing("database", service(RiskServiceService, riskServiceHandlers(deps))),
+    needing("database", service(AlertServiceService, alertServiceHandlers(deps))),
+    needing("database", service(AuditServiceService, auditServiceHandlers(deps))),
+    needing("database", service(RoleServiceService, roleServiceHandlers(deps))),
+    needing("role snapshot", service(AccessServiceService, accessServiceHandlers(deps))),
+    needing("role snapshot", service(AuthorizationService, extAuthzHandlers(deps.extAuthz, deps.log))),
   ];
 }

@@ -357,11 +357,21 @@ export interface Replica {
   process: ChildProcess;
   port: number;
   client: AuthClient;
+  /** Its "warden serving" log line. */
+  serving: Record<string, unknown>;
 }
 
-/** A second Warden, as a separate process (`warden serve`) on the same database. */
-export async function startReplica(databaseUrl: string, env: Record<string, string> = {}): Promise<Replica> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "serve"], {
+/**
+ * A second Warden, as a separate process (`warden serve`) on the same
+ * database; `launcher` runs it, e.g. ["prlimit", "--nofile=1024:1024"].
+ */
+export async function startReplica(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  launcher: string[] = [],
+): Promise<Replica> {
+  const command = [...launcher, process.execPath, "--import", "tsx", "src/cli.ts", "serve"];
+  const child = spawn(command[0]!, command.slice(1), {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -375,12 +385,13 @@ export async function startReplica(databaseUrl: string, env: Record<string, stri
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const serving = await new Promise<Record<string, unknown> & { grpcPort: number }>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`replica exited with ${code}`)));
     createInterface({ input: child.stdout }).on("line", (line) => {
-      const entry = JSON.parse(line) as { msg?: string; grpcPort?: number };
-      if (entry.msg === "warden serving") resolve(entry.grpcPort!);
+      const entry = JSON.parse(line) as { msg?: string; grpcPort: number };
+      if (entry.msg === "warden serving") resolve(entry);
     });
   });
-  return { process: child, port, client: authClient(`127.0.0.1:${port}`, reporterOf(databaseUrl)) };
+  const port = serving.grpcPort;
+  return { process: child, port, serving, client: authClient(`127.0.0.1:${port}`, reporterOf(databaseUrl)) };
 }
