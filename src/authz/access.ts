@@ -45,9 +45,8 @@ export interface AccessResult {
 
 /** The RBAC subject a principal is assigned roles as. */
 export function rbacSubject(principal: Principal): string {
-  return principal.kind === PrincipalKind.SERVICE_TOKEN
-    ? `service_token:${principal.serviceTokenName}`
-    : `user:${principal.subject}`;
+  if (principal.kind === PrincipalKind.SERVICE_TOKEN) return `service_token:${principal.serviceTokenName}`;
+  return principal.kind === PrincipalKind.WORKLOAD ? `workload:${principal.subject}` : `user:${principal.subject}`;
 }
 
 function vouchedPrincipal(principal: Principal): Principal {
@@ -151,6 +150,7 @@ export class Access {
       sourceService: request.sourceService,
       riskScore: 0,
       riskSignals: [],
+      identityProvider: "",
     };
   }
 

@@ -76,7 +76,8 @@ export function unavailableResponse(reason: string): CheckResponse {
 }
 
 function kindName(principal: Principal): string {
-  return principal.kind === PrincipalKind.SERVICE_TOKEN ? "service_token" : "user";
+  if (principal.kind === PrincipalKind.SERVICE_TOKEN) return "service_token";
+  return principal.kind === PrincipalKind.WORKLOAD ? "workload" : "user";
 }
 
 /**
