@@ -2,7 +2,13 @@ import { z } from "zod";
 import { alertEnvironment, compileAlertOptions, type AlertOptions } from "./alerts/alert-options.js";
 import { compileRetentionOptions, retentionEnvironment } from "./audit/retention-options.js";
 import type { RetentionPolicy } from "./audit/retention.js";
-import { compileJwtOptions, jwtEnvironment, type JwtOptions } from "./authn/jwt-options.js";
+import {
+  compileJwtOptions,
+  compileJwtProvidersOptions,
+  jwtEnvironment,
+  type JwtOptions,
+  type JwtProvidersOptions,
+} from "./authn/jwt-options.js";
 import { authzEnvironment, compileAuthzOptions, type ExtAuthzOptions } from "./authz/authz-options.js";
 import type { SnapshotSettings } from "./authz/snapshots.js";
 import { compileDatabaseOptions, databaseEnvironment, type DatabaseOptions } from "./db/database-options.js";
@@ -51,6 +57,8 @@ export interface Config {
   http: HttpOptions;
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtOptions | undefined;
+  /** Further JWT providers, from a file read at start-up. */
+  jwtProviders: JwtProvidersOptions;
   events: EventOptions;
   serviceTokens: TokenOptions;
   /** Absent when lockout is turned off. */
@@ -89,6 +97,7 @@ export function loadConfig(env: Environment = process.env): Config {
     grpc: { ...transport, edge: compileEdgeOptions(e) },
     http: compileHttpOptions(e),
     jwt,
+    jwtProviders: compileJwtProvidersOptions(e),
     events: compileEventOptions(e),
     serviceTokens: compileTokenOptions(e),
     lockout: compileLockoutOptions(e),

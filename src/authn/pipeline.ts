@@ -14,10 +14,19 @@ import type { EventSink } from "../events/recorder.js";
 import { lockoutKeys, type LockoutKey, type Lockouts, type Refusal } from "../lockout/lockouts.js";
 import type { RiskAssessment } from "../gen/warden/v1/risk.js";
 import { observedClient, type RiskDetector } from "../risk/detector.js";
-import { eventPrincipalOf, type CredentialAuthenticator, type CredentialClaim, type Refused } from "./authenticator.js";
+import {
+  eventPrincipalOf,
+  type CredentialAuthenticator,
+  type CredentialClaim,
+  type PeerIdentity,
+  type Refused,
+} from "./authenticator.js";
 
 export interface AuthenticationAttempt {
+  /** "" when the caller presents only a client certificate (`peer`). */
   credential: string;
+  /** The caller's client certificate, when the connection or a trusted proxy proved one. */
+  peer?: PeerIdentity;
   client: ClientContext | undefined;
   sourceService: string;
 }
@@ -98,9 +107,9 @@ export class AuthenticationPipeline {
     },
   };
 
-  private claim(credential: string): CredentialClaim | undefined {
+  private claim(credential: string, peer?: PeerIdentity): CredentialClaim | undefined {
     for (const authenticator of this.authenticators) {
-      const claim = authenticator.claim(credential);
+      const claim = authenticator.claim(credential, peer);
       if (claim !== undefined) return claim;
     }
     return undefined;
@@ -119,6 +128,7 @@ export class AuthenticationPipeline {
       riskSignals: [],
       details: {},
       receivedAt: undefined,
+      identityProvider: "",
     };
     const ip = attempt.client?.ipAddress;
 
@@ -127,7 +137,7 @@ export class AuthenticationPipeline {
     const sourceRefusal = await lockouts?.check(sourceKeys);
     if (sourceRefusal) return this.locked(base, duties, undefined, sourceRefusal);
 
-    const claim = this.claim(attempt.credential);
+    const claim = this.claim(attempt.credential, attempt.peer);
     if (claim === undefined) {
       return this.refuse(base, duties, sourceKeys, {
         ok: false,
@@ -136,6 +146,7 @@ export class AuthenticationPipeline {
         counts: "source",
       });
     }
+    base.identityProvider = claim.identityProvider;
     const named = claim.namedSubject;
     if (named !== undefined) {
       const refusal = await lockouts?.check(lockoutKeys(named, ip));

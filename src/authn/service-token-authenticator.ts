@@ -10,7 +10,11 @@ export class ServiceTokenAuthenticator implements CredentialAuthenticator {
   claim(credential: string): CredentialClaim | undefined {
     if (!looksLikeServiceToken(credential)) return undefined;
     // Lockout is by source only: a token names no subject before it is found.
-    return { namedSubject: undefined, verify: () => this.verifier.verify(credential).then(toVerdict) };
+    return {
+      identityProvider: "service_token",
+      namedSubject: undefined,
+      verify: () => this.verifier.verify(credential).then(toVerdict),
+    };
   }
 }
 
