@@ -9,6 +9,11 @@ import {
   type JwtOptions,
   type JwtProvidersOptions,
 } from "./authn/jwt-options.js";
+import {
+  compileIntrospectionOptions,
+  introspectionEnvironment,
+  type IntrospectionOptions,
+} from "./authn/introspection-options.js";
 import { authzEnvironment, compileAuthzOptions, type ExtAuthzOptions } from "./authz/authz-options.js";
 import type { SnapshotSettings } from "./authz/snapshots.js";
 import { compileDatabaseOptions, databaseEnvironment, type DatabaseOptions } from "./db/database-options.js";
@@ -38,6 +43,7 @@ export const environmentSchema = z.object({
   ...transportEnvironment,
   ...httpEnvironment,
   ...jwtEnvironment,
+  ...introspectionEnvironment,
   ...tokenEnvironment,
   ...lockoutEnvironment,
   ...riskEnvironment,
@@ -59,6 +65,8 @@ export interface Config {
   jwt: JwtOptions | undefined;
   /** Further JWT providers, from a file read at start-up. */
   jwtProviders: JwtProvidersOptions;
+  /** Absent without an introspection endpoint. */
+  introspection: IntrospectionOptions | undefined;
   events: EventOptions;
   serviceTokens: TokenOptions;
   /** Absent when lockout is turned off. */
@@ -88,6 +96,7 @@ export function loadConfig(env: Environment = process.env): Config {
   const database = compileDatabaseOptions(e);
   const transport = compileTransportOptions(e, { embedded: database.url === undefined }, problems);
   const jwt = compileJwtOptions(e, problems);
+  const introspection = compileIntrospectionOptions(e, problems);
   const alerts = compileAlertOptions(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -98,6 +107,7 @@ export function loadConfig(env: Environment = process.env): Config {
     http: compileHttpOptions(e),
     jwt,
     jwtProviders: compileJwtProvidersOptions(e),
+    introspection,
     events: compileEventOptions(e),
     serviceTokens: compileTokenOptions(e),
     lockout: compileLockoutOptions(e),

@@ -1,6 +1,7 @@
 import { AuthenticationPipeline } from "./authn/pipeline.js";
 import { JwtAuthenticator, type JwtIssuer } from "./authn/jwt-authenticator.js";
 import { loadProviders } from "./authn/jwt-providers.js";
+import { clientCredentials, IntrospectionAuthenticator } from "./authn/introspection-authenticator.js";
 import { ServiceTokenAuthenticator } from "./authn/service-token-authenticator.js";
 import { DiscoveredJwks, fileKeyResolver, RemoteJwks } from "./authn/jwks.js";
 import { JwtVerifier } from "./authn/jwt.js";
@@ -141,6 +142,16 @@ export async function startWarden(
   const security = servingSecurity(config);
   // Read before anything starts, so a bad providers file stops Warden at once, naming each bad entry.
   const issuers = await jwtIssuers(config, log, overrides);
+  const introspection =
+    config.introspection === undefined
+      ? undefined
+      : new IntrospectionAuthenticator(
+          config.introspection,
+          await clientCredentials(config.introspection),
+          log,
+          overrides.now,
+          overrides.fetch,
+        );
   const now = overrides.now ?? (() => new Date());
   const components = new Components(log);
   try {
@@ -278,6 +289,8 @@ export async function startWarden(
       [
         new ServiceTokenAuthenticator(serviceTokenVerifier),
         new JwtAuthenticator(issuers),
+        // Last: it claims any bearer token the others did not.
+        ...(introspection === undefined ? [] : [introspection]),
       ],
       { events: recorder, lockouts, risk, now },
     );

@@ -52,13 +52,15 @@ export type JwtVerification =
   | { ok: true; claims: VerifiedJwt }
   | { ok: false; reason: FailureReason; detail: string; subject?: string; details?: Record<string, string> };
 
-function stringList(value: unknown): string[] {
+/** A claim holding a list: an array of strings, or one space-separated string. */
+export function stringList(value: unknown): string[] {
   if (typeof value === "string") return value.split(" ").filter((item) => item.length > 0);
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
   return [];
 }
 
-function claimAt(payload: JWTPayload, path: string): unknown {
+/** The value at a dotted claim path, e.g. realm_access.roles. */
+export function claimAt(payload: JWTPayload, path: string): unknown {
   let value: unknown = payload;
   for (const part of path.split(".")) {
     if (typeof value !== "object" || value === null) return undefined;
