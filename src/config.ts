@@ -14,6 +14,11 @@ import {
   introspectionEnvironment,
   type IntrospectionOptions,
 } from "./authn/introspection-options.js";
+import {
+  certificateEnvironment,
+  compileCertificateOptions,
+  type CertificateOptions,
+} from "./authn/certificate-options.js";
 import { authzEnvironment, compileAuthzOptions, type ExtAuthzOptions } from "./authz/authz-options.js";
 import type { SnapshotSettings } from "./authz/snapshots.js";
 import { compileDatabaseOptions, databaseEnvironment, type DatabaseOptions } from "./db/database-options.js";
@@ -44,6 +49,7 @@ export const environmentSchema = z.object({
   ...httpEnvironment,
   ...jwtEnvironment,
   ...introspectionEnvironment,
+  ...certificateEnvironment,
   ...tokenEnvironment,
   ...lockoutEnvironment,
   ...riskEnvironment,
@@ -67,6 +73,8 @@ export interface Config {
   jwtProviders: JwtProvidersOptions;
   /** Absent without an introspection endpoint. */
   introspection: IntrospectionOptions | undefined;
+  /** Absent when client certificates are not credentials. */
+  certificates: CertificateOptions | undefined;
   events: EventOptions;
   serviceTokens: TokenOptions;
   /** Absent when lockout is turned off. */
@@ -97,6 +105,7 @@ export function loadConfig(env: Environment = process.env): Config {
   const transport = compileTransportOptions(e, { embedded: database.url === undefined }, problems);
   const jwt = compileJwtOptions(e, problems);
   const introspection = compileIntrospectionOptions(e, problems);
+  const certificates = compileCertificateOptions(e, problems);
   const alerts = compileAlertOptions(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -108,6 +117,7 @@ export function loadConfig(env: Environment = process.env): Config {
     jwt,
     jwtProviders: compileJwtProvidersOptions(e),
     introspection,
+    certificates,
     events: compileEventOptions(e),
     serviceTokens: compileTokenOptions(e),
     lockout: compileLockoutOptions(e),

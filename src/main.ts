@@ -2,6 +2,7 @@ import { AuthenticationPipeline } from "./authn/pipeline.js";
 import { JwtAuthenticator, type JwtIssuer } from "./authn/jwt-authenticator.js";
 import { loadProviders } from "./authn/jwt-providers.js";
 import { clientCredentials, IntrospectionAuthenticator } from "./authn/introspection-authenticator.js";
+import { CertificateAuthenticator, loadCaBundle, loadCertificateMappings } from "./authn/certificate-authenticator.js";
 import { ServiceTokenAuthenticator } from "./authn/service-token-authenticator.js";
 import { DiscoveredJwks, fileKeyResolver, RemoteJwks } from "./authn/jwks.js";
 import { JwtVerifier } from "./authn/jwt.js";
@@ -152,6 +153,15 @@ export async function startWarden(
           overrides.now,
           overrides.fetch,
         );
+  const certificates =
+    config.certificates === undefined
+      ? undefined
+      : new CertificateAuthenticator(
+          config.certificates,
+          await loadCertificateMappings(config.certificates.mappingsFile),
+          await loadCaBundle(config.certificates.forwardedCaFile),
+          overrides.now,
+        );
   const now = overrides.now ?? (() => new Date());
   const components = new Components(log);
   try {
@@ -289,6 +299,8 @@ export async function startWarden(
       [
         new ServiceTokenAuthenticator(serviceTokenVerifier),
         new JwtAuthenticator(issuers),
+        // Claims only a call with no other credential.
+        ...(certificates === undefined ? [] : [certificates]),
         // Last: it claims any bearer token the others did not.
         ...(introspection === undefined ? [] : [introspection]),
       ],

@@ -84,7 +84,10 @@ export function subjectName(subject: string, field = "subject"): string {
       ? RBAC_LIMITS.userSubject.test(subject) && !hasControlCharacter(subject)
       : TOKEN_LIMITS.name.test(tokenName);
   if (!valid) {
-    throw new InvalidArgumentError(field, 'must be "user:<JWT subject>", "workload:<workload subject>" or "service_token:<token name>"');
+    throw new InvalidArgumentError(
+      field,
+      'must be "user:<JWT subject>", "workload:<workload subject>" or "service_token:<token name>"',
+    );
   }
   return subject;
 }

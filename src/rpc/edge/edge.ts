@@ -9,6 +9,7 @@ import type {
 import { once } from "node:events";
 import { CancelledError, ResourceExhaustedError } from "../../errors.js";
 import { CallLifetime } from "./call-lifetime.js";
+import { peerCertificate } from "../peer.js";
 import { toGrpcFailure, toServiceError } from "../errors.js";
 import type { AccessRule } from "./access-rules.js";
 import type { EdgeOptions } from "./edge-options.js";
@@ -161,6 +162,9 @@ function newCall(
       requestId: "",
       metadata: call.metadata,
       peer: call.getPeer(),
+      get peerCertificate() {
+        return peerCertificate(call);
+      },
       get signal() {
         return lifetime.signal;
       },
