@@ -543,7 +543,6 @@ describe("CheckRequest fields Warden does not declare", () => {
         source: {
           ...attributes.source,
           labels: { app: "frontend" },
-          certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         },
         request: {
           ...attributes.request,
