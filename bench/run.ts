@@ -679,7 +679,7 @@ async function main(): Promise<void> {
     };
 
     const authCalls = phases
-      .filter((p) => p.name.startsWith("jwt-") || p.name.startsWith("service-token-"))
+      .filter((p) => ["jwt-", "service-token-", "introspected-"].some((prefix) => p.name.startsWith(prefix)))
       .reduce((sum, p) => sum + p.ok, 0);
     const acknowledged =
       phases.filter((p) => p.name.startsWith("logevent-")).reduce((sum, p) => sum + p.ok, 0) +
