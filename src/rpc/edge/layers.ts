@@ -105,7 +105,7 @@ export function authenticateCaller(pipeline: AuthenticationPipeline): Middleware
       const credential = bearerCredential(call.context.metadata);
       const certificate = credential === "" ? call.context.peerCertificate : undefined;
       if (credential === "" && certificate === undefined) {
-        throw new UnauthenticatedError("authorization: a Bearer credential (or a client certificate) is required");
+        throw new UnauthenticatedError("authorization: a Bearer credential is required");
       }
       const attempt = {
         credential,
