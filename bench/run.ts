@@ -30,6 +30,7 @@ import { adminDatabase, databaseUrl } from "../scripts/lib/scratch-db.js";
 import { copyRate, verificationRate } from "./baselines.js";
 import type { LoadResult, LoadSpec } from "./load.js";
 import { renderReport, type BenchResults, type PhaseResult } from "./report.js";
+import { CLIENT_ID, CLIENT_SECRET, FakeIntrospectionServer } from "../test/support/introspection-server.js";
 
 const options = new Command()
   .option("--smoke", "run each phase for a moment, to check the harness (CI)")
@@ -349,8 +350,15 @@ async function main(): Promise<void> {
       JSON.stringify({ routes: [{ method: "GET", path_prefix: "/orders", permission: "orders:read" }] }),
     );
 
+    // The authorization server's introspection endpoint, in this process: only the first call reaches it.
+    const introspection = await new FakeIntrospectionServer().start();
+    const introspected = "bench-opaque-access-token";
+    introspection.tokens.set(introspected, { active: true, sub: "bench-client", scope: "events:write" });
     const serverEnv = {
       DATABASE_URL: url,
+      WARDEN_INTROSPECTION_URL: introspection.url,
+      WARDEN_INTROSPECTION_CLIENT_ID: CLIENT_ID,
+      WARDEN_INTROSPECTION_CLIENT_SECRET: CLIENT_SECRET,
       WARDEN_PLAINTEXT: "true",
       WARDEN_GRPC_HOST: "127.0.0.1",
       WARDEN_GRPC_PORT: "0",
@@ -487,6 +495,12 @@ async function main(): Promise<void> {
       once: false,
       mode: { kind: "open", ratePerSecond: checkRate },
     });
+    await phase(server, "introspected-cached-2000rps", {
+      method: auth,
+      payloads: [encode.authenticate(introspected)],
+      once: false,
+      mode: { kind: "open", ratePerSecond: checkRate },
+    });
     await phase(server, "authenticate-refused-2000rps", {
       method: auth,
       payloads: [encode.authenticate("")],
@@ -564,6 +578,7 @@ async function main(): Promise<void> {
     if (logEvents !== undefined) logEvents.eventsPerSecond = logEvents.perSecond * batchSize;
 
     await request(server.child, "stop", "stopped");
+    log(`introspection endpoint: ${introspection.requests} request(s) for the run`);
 
     // The floor: the smallest program doing the same duties on the same stack, beside its own no-op;
     // and the refused Authenticate through nice-grpc, to set beside Warden's own edge.
@@ -660,6 +675,7 @@ async function main(): Promise<void> {
         await request(fresh.child, "stop", "stopped");
       }
     }
+    await introspection.stop();
 
     log("baselines");
     const verifyMs = smoke ? 300 : 3000;
@@ -698,7 +714,7 @@ async function main(): Promise<void> {
     };
 
     const authCalls = phases
-      .filter((p) => p.name.startsWith("jwt-") || p.name.startsWith("service-token-"))
+      .filter((p) => ["jwt-", "service-token-", "introspected-"].some((prefix) => p.name.startsWith(prefix)))
       .reduce((sum, p) => sum + p.ok, 0);
     const acknowledged =
       phases.filter((p) => p.name.startsWith("logevent-")).reduce((sum, p) => sum + p.ok, 0) +

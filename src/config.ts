@@ -3,7 +3,23 @@ import { alertEnvironment, compileAlertOptions, type AlertOptions } from "./aler
 import { compileRetentionOptions, retentionEnvironment } from "./audit/retention-options.js";
 import type { RetentionPolicy } from "./audit/retention.js";
 import { authnEnvironment, compileAuthnOptions, type AuthnOptions } from "./authn/authn-options.js";
-import { compileJwtOptions, jwtEnvironment, type JwtOptions } from "./authn/jwt-options.js";
+import {
+  compileJwtOptions,
+  compileJwtProvidersOptions,
+  jwtEnvironment,
+  type JwtOptions,
+  type JwtProvidersOptions,
+} from "./authn/jwt-options.js";
+import {
+  compileIntrospectionOptions,
+  introspectionEnvironment,
+  type IntrospectionOptions,
+} from "./authn/introspection-options.js";
+import {
+  certificateEnvironment,
+  compileCertificateOptions,
+  type CertificateOptions,
+} from "./authn/certificate-options.js";
 import { authzEnvironment, compileAuthzOptions, type ExtAuthzOptions } from "./authz/authz-options.js";
 import type { SnapshotSettings } from "./authz/snapshots.js";
 import { compileDatabaseOptions, databaseEnvironment, type DatabaseOptions } from "./db/database-options.js";
@@ -34,6 +50,8 @@ export const environmentSchema = z.object({
   ...httpEnvironment,
   ...authnEnvironment,
   ...jwtEnvironment,
+  ...introspectionEnvironment,
+  ...certificateEnvironment,
   ...tokenEnvironment,
   ...lockoutEnvironment,
   ...riskEnvironment,
@@ -54,6 +72,12 @@ export interface Config {
   authn: AuthnOptions;
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtOptions | undefined;
+  /** Further JWT providers, from a file read at start-up. */
+  jwtProviders: JwtProvidersOptions;
+  /** Absent without an introspection endpoint. */
+  introspection: IntrospectionOptions | undefined;
+  /** Absent when client certificates are not credentials. */
+  certificates: CertificateOptions | undefined;
   events: EventOptions;
   serviceTokens: TokenOptions;
   /** Absent when lockout is turned off. */
@@ -83,6 +107,8 @@ export function loadConfig(env: Environment = process.env): Config {
   const database = compileDatabaseOptions(e);
   const transport = compileTransportOptions(e, { embedded: database.url === undefined }, problems);
   const jwt = compileJwtOptions(e, problems);
+  const introspection = compileIntrospectionOptions(e, problems);
+  const certificates = compileCertificateOptions(e, problems);
   const alerts = compileAlertOptions(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -93,6 +119,9 @@ export function loadConfig(env: Environment = process.env): Config {
     http: compileHttpOptions(e),
     authn: compileAuthnOptions(e),
     jwt,
+    jwtProviders: compileJwtProvidersOptions(e),
+    introspection,
+    certificates,
     events: compileEventOptions(e),
     serviceTokens: compileTokenOptions(e),
     lockout: compileLockoutOptions(e),

@@ -1,7 +1,10 @@
 import { AuthenticationPipeline } from "./authn/pipeline.js";
-import { JwtAuthenticator } from "./authn/jwt-authenticator.js";
+import { JwtAuthenticator, type JwtIssuer } from "./authn/jwt-authenticator.js";
+import { loadProviders } from "./authn/jwt-providers.js";
+import { clientCredentials, IntrospectionAuthenticator } from "./authn/introspection-authenticator.js";
+import { CertificateAuthenticator, loadCaBundle, loadCertificateMappings } from "./authn/certificate-authenticator.js";
 import { ServiceTokenAuthenticator } from "./authn/service-token-authenticator.js";
-import { fileKeyResolver, RemoteJwks } from "./authn/jwks.js";
+import { DiscoveredJwks, fileKeyResolver, RemoteJwks } from "./authn/jwks.js";
 import { JwtVerifier } from "./authn/jwt.js";
 import { servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
@@ -69,23 +72,32 @@ export interface WardenOverrides {
   fetch?: typeof fetch;
 }
 
-async function jwtVerifier(config: Config, log: Logger, overrides: WardenOverrides): Promise<JwtVerifier | undefined> {
-  const jwt = config.jwt;
-  if (jwt === undefined) return undefined;
-  const keys =
-    jwt.jwksFile !== undefined
-      ? await fileKeyResolver(jwt.jwksFile)
-      : new RemoteJwks(
-          jwt.jwksUrl!,
-          {
-            cacheMaxAgeMs: jwt.jwksCacheMaxAgeMs,
-            cooldownMs: jwt.jwksCooldownMs,
-            timeoutMs: jwt.jwksTimeoutMs,
-            ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
-          },
-          log,
-        ).resolve;
-  return new JwtVerifier(keys, jwt, overrides.now);
+/** One verifier per JWT provider, each with its own keys (and their cache, cooldown and last good set). */
+async function jwtIssuers(config: Config, log: Logger, overrides: WardenOverrides): Promise<JwtIssuer[]> {
+  const providers = await loadProviders(config.jwtProviders, config.jwt);
+  return Promise.all(
+    providers.map(async (provider): Promise<JwtIssuer> => {
+      const remote = {
+        cacheMaxAgeMs: provider.jwksCacheMaxAgeMs,
+        cooldownMs: provider.jwksCooldownMs,
+        timeoutMs: provider.jwksTimeoutMs,
+        ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+      };
+      const source = provider.keys;
+      const keys =
+        source.kind === "file"
+          ? await fileKeyResolver(source.file)
+          : source.kind === "url"
+            ? new RemoteJwks(source.url, remote, log).resolve
+            : new DiscoveredJwks(provider.policy.issuer, remote, log).resolve;
+      return {
+        name: provider.name,
+        issuer: provider.policy.issuer,
+        verifier: new JwtVerifier(keys, provider.policy, overrides.now),
+        principalKind: provider.principalKind,
+      };
+    }),
+  );
 }
 
 /** The connection cap: as configured, or what the open-file limit leaves beside the files Warden itself holds. */
@@ -141,6 +153,27 @@ export async function startWarden(
   overrides: WardenOverrides = {},
 ): Promise<RunningWarden> {
   const security = servingSecurity(config);
+  // Read before anything starts, so a bad providers file stops Warden at once, naming each bad entry.
+  const issuers = await jwtIssuers(config, log, overrides);
+  const introspection =
+    config.introspection === undefined
+      ? undefined
+      : new IntrospectionAuthenticator(
+          config.introspection,
+          await clientCredentials(config.introspection),
+          log,
+          overrides.now,
+          overrides.fetch,
+        );
+  const certificates =
+    config.certificates === undefined
+      ? undefined
+      : new CertificateAuthenticator(
+          config.certificates,
+          await loadCertificateMappings(config.certificates.mappingsFile),
+          await loadCaBundle(config.certificates.forwardedCaFile),
+          overrides.now,
+        );
   const now = overrides.now ?? (() => new Date());
   const components = new Components(log);
   try {
@@ -285,7 +318,11 @@ export async function startWarden(
     const authenticator = new AuthenticationPipeline(
       [
         new ServiceTokenAuthenticator(serviceTokenVerifier),
-        new JwtAuthenticator(await jwtVerifier(config, log, overrides)),
+        new JwtAuthenticator(issuers),
+        // Claims only a call with no other credential.
+        ...(certificates === undefined ? [] : [certificates]),
+        // Last: it claims any bearer token the others did not.
+        ...(introspection === undefined ? [] : [introspection]),
       ],
       { events: recorder, lockouts, risk, now },
     );
@@ -408,7 +445,7 @@ export async function startWarden(
         openFiles: openFiles?.soft,
         maxConnections: connections.maxConnections,
         database: embedded === undefined ? "external" : "embedded",
-        jwt: config.jwt === undefined ? "disabled" : (config.jwt.jwksFile ?? config.jwt.jwksUrl),
+        jwtProviders: issuers.map((issuer) => issuer.name),
       },
       "warden serving",
     );

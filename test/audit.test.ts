@@ -610,7 +610,7 @@ describe("ExportEvents", () => {
       );
       const [header, row, end] = text.split("\n");
       expect(header).toBe(
-        "event_id,occurred_at,received_at,type,severity,outcome,subject,principal_kind,email,service_token_name,token_id,client_ip,user_agent,request_id,source_service,failure_reason,risk_score,risk_signals,details",
+        "event_id,occurred_at,received_at,type,severity,outcome,subject,principal_kind,email,service_token_name,token_id,client_ip,user_agent,request_id,source_service,failure_reason,risk_score,risk_signals,details,identity_provider",
       );
       // Quoted, and made text so a spreadsheet does not run it as a formula.
       expect(row).toContain(`,"'=cmd|""x""",USER,`);

@@ -254,11 +254,13 @@ const REQUESTS: RequestCase[] = [
           address: { socketAddress: { protocol: SocketAddress_Protocol.TCP, address: "10.0.0.7", portValue: 51234 } },
           service: "",
           principal: "",
+          certificate: "",
         },
         destination: {
           address: { socketAddress: { protocol: SocketAddress_Protocol.TCP, address: "10.0.0.12", portValue: 8080 } },
           service: "",
           principal: "",
+          certificate: "",
         },
         request: {
           time: SIDECAR_TIME,
@@ -311,11 +313,13 @@ const REQUESTS: RequestCase[] = [
           address: { socketAddress: { protocol: SocketAddress_Protocol.UDP, address: "fd00::7", portValue: 65535 } },
           service: "frontend",
           principal: "spiffe://cluster.local/ns/shop/sa/frontend",
+          certificate: "-----BEGIN%20CERTIFICATE-----%0AMIIB-----END%20CERTIFICATE-----%0A",
         },
         destination: {
           address: { socketAddress: { protocol: SocketAddress_Protocol.TCP, address: "10.0.0.12", portValue: 1 } },
           service: "orders",
           principal: "spiffe://cluster.local/ns/shop/sa/orders",
+          certificate: "",
         },
         request: {
           time: new Date("1999-12-31T23:59:59.999Z"),
@@ -344,6 +348,7 @@ const REQUESTS: RequestCase[] = [
           },
           service: "frontend",
           principal: "spiffe://cluster.local/ns/shop/sa/frontend",
+          certificate: "-----BEGIN%20CERTIFICATE-----%0AMIIB-----END%20CERTIFICATE-----%0A",
         },
         destination: {
           address: { socket_address: { address: "10.0.0.12", port_value: 1 } },
@@ -538,7 +543,6 @@ describe("CheckRequest fields Warden does not declare", () => {
         source: {
           ...attributes.source,
           labels: { app: "frontend" },
-          certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         },
         request: {
           ...attributes.request,

@@ -1,70 +1,19 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthServiceClient, AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
 import { FailureReason } from "../src/gen/warden/v1/event.js";
+import { certificates as signedCertificates, SERVER_CERTIFICATE } from "./support/certificates.js";
 import { createToken, startTestWarden, type TestWarden } from "./support/warden.js";
 
 const run = promisify(execFile);
 
 /** A CA, a server certificate for 127.0.0.1 and two client certificates (one trusted, one not). */
-async function certificates(): Promise<Record<string, string>> {
-  const dir = await mkdtemp(path.join(tmpdir(), "warden-tls-"));
-  const f = (name: string) => path.join(dir, name);
-  const openssl = (...args: string[]) => run("openssl", args, { cwd: dir });
-  const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  const selfSigned = (name: string, subject: string) =>
-    openssl(
-      "req",
-      "-x509",
-      ...newKey,
-      "-days",
-      "1",
-      "-subj",
-      subject,
-      "-keyout",
-      f(`${name}.key`),
-      "-out",
-      f(`${name}.crt`),
-    );
-
-  await selfSigned("ca", "/CN=warden-test-ca");
-  await selfSigned("stranger", "/CN=stranger");
-  for (const [name, subject, extension] of [
-    ["server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-    ["client", "/CN=billing-api", "extendedKeyUsage=clientAuth"],
-  ] as const) {
-    await openssl("req", ...newKey, "-subj", subject, "-keyout", f(`${name}.key`), "-out", f(`${name}.csr`));
-    await writeFile(f(`${name}.ext`), extension);
-    await openssl(
-      "x509",
-      "-req",
-      "-in",
-      f(`${name}.csr`),
-      "-CA",
-      f("ca.crt"),
-      "-CAkey",
-      f("ca.key"),
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-extfile",
-      f(`${name}.ext`),
-      "-out",
-      f(`${name}.crt`),
-    );
-  }
-  return Object.fromEntries(
-    ["ca.crt", "server.crt", "server.key", "client.crt", "client.key", "stranger.crt", "stranger.key"].map((name) => [
-      name,
-      f(name),
-    ]),
-  );
-}
+const certificates = () =>
+  signedCertificates([SERVER_CERTIFICATE, ["client", "/CN=billing-api", "extendedKeyUsage=clientAuth"]]);
 
 function authenticate(client: AuthServiceClient): Promise<FailureReason> {
   return new Promise((resolve, reject) =>

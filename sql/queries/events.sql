@@ -8,13 +8,14 @@ WITH batch AS (
     :subjects!::text[], :principalKinds!::principal_kind[], :emails!::text[], :serviceTokenNames!::text[], :tokenIds!::text[],
     :clientIps!::inet[], :userAgents!::text[], :requestIds!::text[], :sourceServices!::text[],
     :failureReasons!::failure_reason[], :riskScores!::smallint[], :details!::jsonb[],
-    :riskSignals!::text[], :clientLatitudes!::double precision[], :clientLongitudes!::double precision[], :clientCountries!::text[]
+    :riskSignals!::text[], :clientLatitudes!::double precision[], :clientLongitudes!::double precision[], :clientCountries!::text[],
+    :identityProviders!::text[]
   ) WITH ORDINALITY AS b(
     event_id, occurred_at, type, severity, outcome,
     subject, principal_kind, email, service_token_name, token_id,
     client_ip, user_agent, request_id, source_service,
     failure_reason, risk_score, details,
-    risk_signals, client_latitude, client_longitude, client_country, position
+    risk_signals, client_latitude, client_longitude, client_country, identity_provider, position
   )
 ), fresh AS (
   INSERT INTO security_event_ids (event_id, occurred_at)
@@ -27,14 +28,15 @@ INSERT INTO security_events (
   subject, principal_kind, email, service_token_name, token_id,
   client_ip, user_agent, request_id, source_service,
   failure_reason, risk_score, details,
-  risk_signals, client_latitude, client_longitude, client_country
+  risk_signals, client_latitude, client_longitude, client_country, identity_provider
 )
 SELECT
   b.event_id, b.occurred_at, b.type, b.severity, b.outcome,
   b.subject, b.principal_kind, b.email, b.service_token_name, b.token_id,
   b.client_ip, b.user_agent, b.request_id, b.source_service,
   b.failure_reason, b.risk_score, b.details,
-  coalesce(string_to_array(b.risk_signals, ',')::risk_signal[], '{}'), b.client_latitude, b.client_longitude, b.client_country
+  coalesce(string_to_array(b.risk_signals, ',')::risk_signal[], '{}'), b.client_latitude, b.client_longitude, b.client_country,
+  b.identity_provider
 FROM batch b
 JOIN fresh f ON f.event_id = b.event_id AND f.occurred_at = b.occurred_at
 ON CONFLICT DO NOTHING
@@ -48,7 +50,7 @@ SELECT
   subject, principal_kind, email, service_token_name, token_id,
   host(client_ip) AS client_ip, user_agent, request_id, source_service,
   failure_reason, risk_score, details,
-  risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country
+  risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country, identity_provider
 FROM security_events
 WHERE (:subject::text IS NULL OR subject = :subject)
   AND (:type::event_type IS NULL OR type = :type)
@@ -57,6 +59,7 @@ WHERE (:subject::text IS NULL OR subject = :subject)
   AND (:occurredBefore::timestamptz IS NULL OR occurred_at < :occurredBefore)
   AND (:clientIp::inet IS NULL OR client_ip = :clientIp)
   AND (:riskSignal::risk_signal IS NULL OR :riskSignal = ANY (risk_signals))
+  AND (:identityProvider::text IS NULL OR identity_provider = :identityProvider)
   AND (:cursorOccurredAt::timestamptz IS NULL
        OR (occurred_at, event_id) < (:cursorOccurredAt, :cursorEventId::uuid))
 ORDER BY occurred_at DESC, event_id DESC

@@ -7,9 +7,9 @@ export type event_severity = 'CRITICAL' | 'INFO' | 'WARNING';
 
 export type event_type = 'ACCESS_DENIED' | 'ACCESS_GRANTED' | 'ACCOUNT_LOCKED' | 'ACCOUNT_UNLOCKED' | 'AUTHORIZATION_CHANGED' | 'BRUTE_FORCE_DETECTED' | 'CONFIGURATION_CHANGED' | 'LOGIN_FAILURE' | 'LOGIN_SUCCESS' | 'LOGOUT' | 'PASSWORD_CHANGED' | 'RATE_LIMITED' | 'SECURITY_ALERT' | 'SERVICE_TOKEN_CREATED' | 'SERVICE_TOKEN_EXPIRED' | 'SERVICE_TOKEN_REVOKED' | 'SERVICE_TOKEN_ROTATED' | 'SESSION_EXPIRED' | 'SUSPICIOUS_ACTIVITY' | 'SYSTEM_ERROR' | 'TOKEN_AUTH_FAILURE' | 'TOKEN_AUTH_SUCCESS';
 
-export type failure_reason = 'ACCOUNT_LOCKED' | 'AUTHORIZATION_UNAVAILABLE' | 'DISALLOWED_ALGORITHM' | 'EXPIRED' | 'INSUFFICIENT_SCOPE' | 'INVALID_CLAIMS' | 'INVALID_PASSWORD' | 'INVALID_SIGNATURE' | 'KEYS_UNAVAILABLE' | 'MALFORMED_CREDENTIAL' | 'MFA_FAILED' | 'MISSING_CLAIM' | 'NOT_YET_VALID' | 'OTHER' | 'PERMISSION_DENIED' | 'RATE_LIMITED' | 'RISK_TOO_HIGH' | 'TOKEN_REVOKED' | 'TOKEN_ROTATED_OUT' | 'UNKNOWN_KEY' | 'UNKNOWN_TOKEN' | 'UNKNOWN_USER' | 'UNSUPPORTED_CREDENTIAL' | 'WRONG_AUDIENCE' | 'WRONG_ISSUER';
+export type failure_reason = 'ACCOUNT_LOCKED' | 'AUTHORIZATION_UNAVAILABLE' | 'CERTIFICATE_IDENTITY_MISSING' | 'DISALLOWED_ALGORITHM' | 'EXPIRED' | 'INSUFFICIENT_SCOPE' | 'INTROSPECTION_UNAVAILABLE' | 'INVALID_CLAIMS' | 'INVALID_PASSWORD' | 'INVALID_SIGNATURE' | 'KEYS_UNAVAILABLE' | 'MALFORMED_CREDENTIAL' | 'MFA_FAILED' | 'MISSING_CLAIM' | 'NOT_YET_VALID' | 'OTHER' | 'PERMISSION_DENIED' | 'RATE_LIMITED' | 'RISK_TOO_HIGH' | 'TOKEN_INACTIVE' | 'TOKEN_REVOKED' | 'TOKEN_ROTATED_OUT' | 'UNKNOWN_KEY' | 'UNKNOWN_TOKEN' | 'UNKNOWN_USER' | 'UNSUPPORTED_CREDENTIAL' | 'UNTRUSTED_CERTIFICATE' | 'WRONG_AUDIENCE' | 'WRONG_ISSUER';
 
-export type principal_kind = 'SERVICE_TOKEN' | 'USER';
+export type principal_kind = 'SERVICE_TOKEN' | 'USER' | 'WORKLOAD';
 
 export type DateOrString = Date | string;
 
@@ -195,6 +195,7 @@ export interface IExportEventsPageResult {
   email: string | null;
   event_id: string;
   failure_reason: failure_reason | null;
+  identity_provider: string | null;
   occurred_at: Date;
   outcome: event_outcome;
   principal_kind: principal_kind | null;
@@ -217,7 +218,7 @@ export interface IExportEventsPageQuery {
   result: IExportEventsPageResult;
 }
 
-const exportEventsPageIR: any = {"usedParamSet":{"from":true,"to":true,"afterOccurredAt":true,"afterEventId":true,"limit":true},"params":[{"name":"from","required":true,"transform":{"type":"scalar"},"locs":[{"a":457,"b":462}]},{"name":"to","required":true,"transform":{"type":"scalar"},"locs":[{"a":482,"b":485}]},{"name":"afterOccurredAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":520,"b":536}]},{"name":"afterEventId","required":true,"transform":{"type":"scalar"},"locs":[{"a":539,"b":552}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":598,"b":604}]}],"statement":"-- Oldest first by (occurred_at, event_id); the cursor is the last row sent.\nSELECT\n  event_id, occurred_at, received_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  host(client_ip) AS client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details,\n  risk_signals::text[] AS \"risk_signals!\", client_latitude, client_longitude, client_country\nFROM security_events\nWHERE occurred_at >= :from! AND occurred_at < :to!\n  AND (occurred_at, event_id) > (:afterOccurredAt!, :afterEventId!::uuid)\nORDER BY occurred_at, event_id\nLIMIT :limit!"};
+const exportEventsPageIR: any = {"usedParamSet":{"from":true,"to":true,"afterOccurredAt":true,"afterEventId":true,"limit":true},"params":[{"name":"from","required":true,"transform":{"type":"scalar"},"locs":[{"a":476,"b":481}]},{"name":"to","required":true,"transform":{"type":"scalar"},"locs":[{"a":501,"b":504}]},{"name":"afterOccurredAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":539,"b":555}]},{"name":"afterEventId","required":true,"transform":{"type":"scalar"},"locs":[{"a":558,"b":571}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":617,"b":623}]}],"statement":"-- Oldest first by (occurred_at, event_id); the cursor is the last row sent.\nSELECT\n  event_id, occurred_at, received_at, type, severity, outcome,\n  subject, principal_kind, email, service_token_name, token_id,\n  host(client_ip) AS client_ip, user_agent, request_id, source_service,\n  failure_reason, risk_score, details,\n  risk_signals::text[] AS \"risk_signals!\", client_latitude, client_longitude, client_country, identity_provider\nFROM security_events\nWHERE occurred_at >= :from! AND occurred_at < :to!\n  AND (occurred_at, event_id) > (:afterOccurredAt!, :afterEventId!::uuid)\nORDER BY occurred_at, event_id\nLIMIT :limit!"};
 
 /**
  * Query generated from SQL:
@@ -228,7 +229,7 @@ const exportEventsPageIR: any = {"usedParamSet":{"from":true,"to":true,"afterOcc
  *   subject, principal_kind, email, service_token_name, token_id,
  *   host(client_ip) AS client_ip, user_agent, request_id, source_service,
  *   failure_reason, risk_score, details,
- *   risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country
+ *   risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country, identity_provider
  * FROM security_events
  * WHERE occurred_at >= :from! AND occurred_at < :to!
  *   AND (occurred_at, event_id) > (:afterOccurredAt!, :afterEventId!::uuid)

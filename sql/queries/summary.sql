@@ -54,7 +54,7 @@ SELECT
   subject, principal_kind, email, service_token_name, token_id,
   host(client_ip) AS client_ip, user_agent, request_id, source_service,
   failure_reason, risk_score, details,
-  risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country
+  risk_signals::text[] AS "risk_signals!", client_latitude, client_longitude, client_country, identity_provider
 FROM security_events
 WHERE occurred_at >= :from! AND occurred_at < :to!
   AND (occurred_at, event_id) > (:afterOccurredAt!, :afterEventId!::uuid)

@@ -37,6 +37,7 @@ const EVENT_COLUMNS = [
   "risk_score",
   "risk_signals",
   "details",
+  "identity_provider",
 ] as const;
 
 const AUDIT_COLUMNS = [

@@ -1,3 +1,4 @@
+import type { X509Certificate } from "node:crypto";
 import type { Principal } from "../gen/warden/v1/auth_service.js";
 import type { EventPrincipal, FailureReason } from "../gen/warden/v1/event.js";
 
@@ -12,11 +13,22 @@ export interface CredentialAuthenticator {
   /**
    * The credential's claim, or undefined when it is not this authenticator's
    * kind ("not mine"). Cheap and free of I/O: every authenticator is asked.
+   * `credential` is "" when the caller presented only a certificate.
    */
-  claim(credential: string): CredentialClaim | undefined;
+  claim(credential: string, peer?: PeerIdentity): CredentialClaim | undefined;
+}
+
+/** What the connection (or the proxy in front of it) proved about the caller. */
+export interface PeerIdentity {
+  /** The client certificate, verified by TLS (mTLS) or forwarded by a trusted proxy. */
+  certificate: X509Certificate;
+  /** Verified by Warden's own TLS handshake; a forwarded certificate must be checked against the CA. */
+  verifiedByTls: boolean;
 }
 
 export interface CredentialClaim {
+  /** The identity source answering, named on the event: a provider's name, "service_token", "x509"… */
+  identityProvider: string;
   /**
    * The subject the credential names before it is verified, so that a
    * locked-out subject is refused without verifying; undefined when the

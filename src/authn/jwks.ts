@@ -99,3 +99,68 @@ export class RemoteJwks {
     }
   }
 }
+
+/**
+ * Keys found through OpenID Connect discovery: `<issuer>/.well-known/openid-configuration`
+ * names the `jwks_uri`, whose keys are then kept as RemoteJwks keeps them. The
+ * document is read on first use, not at start-up, so a provider that is down
+ * when Warden starts makes its tokens KEYS_UNAVAILABLE rather than stopping
+ * Warden; a failed read is retried at most once per cooldown.
+ */
+export class DiscoveredJwks {
+  private jwks: RemoteJwks | undefined;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private inFlight: Promise<RemoteJwks> | undefined;
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly issuer: string,
+    private readonly options: RemoteJwksOptions,
+    private readonly log: Logger,
+  ) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.now = options.now ?? Date.now;
+  }
+
+  get discoveryUrl(): string {
+    return `${this.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  }
+
+  readonly resolve: JWTVerifyGetKey = async (header, token) => {
+    const jwks = this.jwks ?? (await this.discover());
+    return jwks.resolve(header, token);
+  };
+
+  private discover(): Promise<RemoteJwks> {
+    if (this.inFlight === undefined && this.now() - this.lastAttemptAt < this.options.cooldownMs) {
+      return Promise.reject(new KeysUnavailableError(`discovery at ${this.discoveryUrl} failed; retrying later`));
+    }
+    this.inFlight ??= this.load().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async load(): Promise<RemoteJwks> {
+    this.lastAttemptAt = this.now();
+    try {
+      const response = await this.fetch(this.discoveryUrl, {
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        headers: { accept: "application/json" },
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+      // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
+      if (document.issuer !== this.issuer) throw new Error(`the document names issuer ${String(document.issuer)}`);
+      if (typeof document.jwks_uri !== "string" || !/^https?:\/\//.test(document.jwks_uri)) {
+        throw new Error("the document has no http(s) jwks_uri");
+      }
+      this.jwks = new RemoteJwks(document.jwks_uri, this.options, this.log);
+      return this.jwks;
+    } catch (error) {
+      this.log.warn({ err: error, url: this.discoveryUrl }, "OIDC discovery failed");
+      throw new KeysUnavailableError(`could not discover signing keys at ${this.discoveryUrl}`, { cause: error });
+    }
+  }
+}

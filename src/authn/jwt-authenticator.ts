@@ -1,3 +1,4 @@
+import { decodeJwt } from "jose";
 import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
 import type { CredentialAuthenticator, CredentialClaim, Verdict } from "./authenticator.js";
 import type { JwtVerification, JwtVerifier, VerifiedJwt } from "./jwt.js";
@@ -5,33 +6,66 @@ import type { JwtVerification, JwtVerifier, VerifiedJwt } from "./jwt.js";
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 const MAX_JWT_LENGTH = 16 * 1024;
 
+/** One configured issuer: its verifier holds its keys, policy and claim mappings. */
+export interface JwtIssuer {
+  name: string;
+  issuer: string;
+  verifier: JwtVerifier;
+  principalKind: PrincipalKind;
+}
+
 /**
- * JWTs from the configured issuer. Without one (no JWKS configured), a JWT is
- * still claimed, and refused as unsupported rather than malformed.
+ * JWTs from the configured issuers. The token's `iss` only selects the
+ * issuer; everything is then verified against that issuer's keys and policy.
+ * Without any issuer configured, a JWT is still claimed, and refused as
+ * unsupported rather than malformed.
  */
 export class JwtAuthenticator implements CredentialAuthenticator {
-  constructor(private readonly verifier: JwtVerifier | undefined) {}
+  private readonly byIssuer: Map<string, JwtIssuer>;
+
+  constructor(private readonly issuers: readonly JwtIssuer[]) {
+    this.byIssuer = new Map(issuers.map((issuer) => [issuer.issuer, issuer]));
+  }
 
   claim(credential: string): CredentialClaim | undefined {
     if (credential.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(credential)) return undefined;
-    const verifier = this.verifier;
-    if (verifier === undefined) {
-      return {
-        namedSubject: undefined,
-        verify: () => ({ ok: false, reason: FailureReason.UNSUPPORTED_CREDENTIAL, named: undefined, counts: "source" }),
-      };
-    }
+    if (this.issuers.length === 0) return refusal("", FailureReason.UNSUPPORTED_CREDENTIAL);
+    // With one issuer, its verifier checks `iss` itself: no decoding on the cached path.
+    const issuer = this.issuers.length === 1 ? this.issuers[0]! : this.byIssuer.get(unverifiedIssuer(credential));
+    if (issuer === undefined) return refusal("", FailureReason.WRONG_ISSUER);
+    const { verifier, name } = issuer;
     const cached = verifier.cached(credential);
-    if (cached !== undefined) return { namedSubject: cached.subject, verify: () => accepted(cached) };
+    if (cached !== undefined) {
+      return { identityProvider: name, namedSubject: cached.subject, verify: () => accepted(cached, issuer) };
+    }
     return {
+      identityProvider: name,
       namedSubject: verifier.unverifiedSubject(credential),
-      verify: () => verifier.verify(credential).then(toVerdict),
+      verify: () => verifier.verify(credential).then((verification) => toVerdict(verification, issuer)),
     };
   }
 }
 
-function toVerdict(verification: JwtVerification): Verdict {
-  if (verification.ok) return accepted(verification.claims);
+function unverifiedIssuer(token: string): string {
+  try {
+    const iss = decodeJwt(token).iss;
+    return typeof iss === "string" ? iss : "";
+  } catch {
+    return "";
+  }
+}
+
+/** Refused before any key is looked at: counted against the source, as a forgery would be. */
+function refusal(identityProvider: string, reason: FailureReason): CredentialClaim {
+  return {
+    identityProvider,
+    namedSubject: undefined,
+    verify: () => ({ ok: false, reason, named: undefined, counts: "source" }),
+  };
+}
+
+function toVerdict(verification: JwtVerification, issuer: JwtIssuer): Verdict {
+  if (verification.ok) return accepted(verification.claims, issuer);
   const { reason, subject, details } = verification;
   return {
     ok: false,
@@ -40,7 +74,7 @@ function toVerdict(verification: JwtVerification): Verdict {
     named:
       subject === undefined
         ? undefined
-        : { subject, kind: PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
+        : { subject, kind: issuer.principalKind, email: "", serviceTokenName: "", tokenId: "" },
     counts: failureCounting(reason, subject),
   };
 }
@@ -57,12 +91,12 @@ function failureCounting(reason: FailureReason, verifiedSubject: string | undefi
   return verifiedSubject !== undefined && !notAGuess ? "subject" : "source";
 }
 
-function accepted(claims: VerifiedJwt): Verdict {
+function accepted(claims: VerifiedJwt, issuer: JwtIssuer): Verdict {
   return {
     ok: true,
     principal: {
       subject: claims.subject,
-      kind: PrincipalKind.USER,
+      kind: issuer.principalKind,
       email: claims.email,
       scopes: claims.scopes,
       roles: claims.roles,

@@ -37,6 +37,8 @@ export const jwtEnvironment = {
   WARDEN_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).default(30),
   /** Bound on one JWKS fetch. */
   WARDEN_JWKS_TIMEOUT_MS: milliseconds(2000),
+  /** A JSON or YAML file listing several JWT providers (see jwt-providers.ts). */
+  WARDEN_JWT_PROVIDERS_FILE: optionalText,
 };
 
 export interface JwtOptions {
@@ -75,5 +77,23 @@ export function compileJwtOptions(
     jwksCacheMaxAgeMs: env.WARDEN_JWKS_CACHE_MAX_AGE_SECONDS * 1000,
     jwksCooldownMs: env.WARDEN_JWKS_COOLDOWN_SECONDS * 1000,
     jwksTimeoutMs: env.WARDEN_JWKS_TIMEOUT_MS,
+  };
+}
+
+/** The providers file and what its providers take from the variables above unless they set it. */
+export interface JwtProvidersOptions {
+  file: string | undefined;
+  defaults: Pick<JwtOptions, "clockToleranceSeconds" | "jwksCacheMaxAgeMs" | "jwksCooldownMs" | "jwksTimeoutMs">;
+}
+
+export function compileJwtProvidersOptions(env: SettingValues<typeof jwtEnvironment>): JwtProvidersOptions {
+  return {
+    file: env.WARDEN_JWT_PROVIDERS_FILE,
+    defaults: {
+      clockToleranceSeconds: env.WARDEN_JWT_CLOCK_TOLERANCE_SECONDS,
+      jwksCacheMaxAgeMs: env.WARDEN_JWKS_CACHE_MAX_AGE_SECONDS * 1000,
+      jwksCooldownMs: env.WARDEN_JWKS_COOLDOWN_SECONDS * 1000,
+      jwksTimeoutMs: env.WARDEN_JWKS_TIMEOUT_MS,
+    },
   };
 }

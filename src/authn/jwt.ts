@@ -29,7 +29,15 @@ export interface JwtPolicy {
   clockToleranceSeconds: number;
   /** Dotted path of the roles claim, e.g. "roles" or "realm_access.roles". */
   rolesClaim: string;
+  /** Dotted path of the subject claim; `sub` when absent. */
+  subjectClaim?: string;
+  /** Dotted path of the email claim; `email` when absent. */
+  emailClaim?: string;
+  /** Dotted paths whose values are the scopes; `scope` and `scp` when absent. */
+  scopesClaims?: string[];
 }
+
+const DEFAULT_SCOPES_CLAIMS = ["scope", "scp"];
 
 export interface VerifiedJwt {
   subject: string;
@@ -44,13 +52,15 @@ export type JwtVerification =
   | { ok: true; claims: VerifiedJwt }
   | { ok: false; reason: FailureReason; detail: string; subject?: string; details?: Record<string, string> };
 
-function stringList(value: unknown): string[] {
+/** A claim holding a list: an array of strings, or one space-separated string. */
+export function stringList(value: unknown): string[] {
   if (typeof value === "string") return value.split(" ").filter((item) => item.length > 0);
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
   return [];
 }
 
-function claimAt(payload: JWTPayload, path: string): unknown {
+/** The value at a dotted claim path, e.g. realm_access.roles. */
+export function claimAt(payload: JWTPayload, path: string): unknown {
   let value: unknown = payload;
   for (const part of path.split(".")) {
     if (typeof value !== "object" || value === null) return undefined;
@@ -166,6 +176,8 @@ function toKeyObject(key: unknown): KeyObject | undefined {
  */
 export class JwtVerifier {
   private readonly allowedAlgorithms: Set<string>;
+  private readonly subjectClaim: string;
+  private readonly emailClaim: string;
 
   // Verified claims by SHA-256 of the token, each kept no longer than the token is valid.
   private readonly verified: LRUCache<string, VerifiedJwt>;
@@ -177,6 +189,8 @@ export class JwtVerifier {
     cacheMaxEntries = 10_000,
   ) {
     this.allowedAlgorithms = new Set(policy.algorithms);
+    this.subjectClaim = policy.subjectClaim ?? "sub";
+    this.emailClaim = policy.emailClaim ?? "email";
     this.verified = new LRUCache({ max: cacheMaxEntries, ttl: 5 * 60_000 });
   }
 
@@ -189,10 +203,10 @@ export class JwtVerifier {
     return claims !== undefined && claims.expiresAt > this.now() ? claims : undefined;
   }
 
-  /** The `sub` a token claims, before anything about it is checked; only for counting attempts. */
+  /** The subject a token claims, before anything about it is checked; only for counting attempts. */
   unverifiedSubject(token: string): string | undefined {
     try {
-      return recordableSubject(decodeJwt(token).sub);
+      return recordableSubject(claimAt(decodeJwt(token), this.subjectClaim));
     } catch {
       return undefined;
     }
@@ -229,25 +243,31 @@ export class JwtVerifier {
       issuer: this.policy.issuer,
       audience: this.policy.audience,
       clockTolerance: this.policy.clockToleranceSeconds,
-      requiredClaims: ["sub", "exp"],
+      requiredClaims: this.subjectClaim === "sub" ? ["sub", "exp"] : ["exp"],
       currentDate: this.now(),
     };
     try {
       const payload =
         (await this.verifyWithNodeCrypto(token, header, claimChecks)) ??
         (await jwtVerify(token, this.keys, { ...claimChecks, algorithms: this.policy.algorithms })).payload;
-      const unrecordable = unrecordableClaims(payload);
+      const subject = claimAt(payload, this.subjectClaim);
+      if (typeof subject !== "string" || subject === "") {
+        return { ok: false, reason: FailureReason.MISSING_CLAIM, detail: `missing subject claim ${this.subjectClaim}` };
+      }
+      const email = claimAt(payload, this.emailClaim);
+      // Held to the event limits as mapped, since that is what the event records.
+      const unrecordable = unrecordableClaims({ sub: subject, email, jti: payload.jti });
       if (unrecordable !== undefined) {
         const { detail, subject, details } = unrecordable;
         return { ok: false, reason: FailureReason.INVALID_CLAIMS, detail, subject, details };
       }
-      return { ok: true, claims: this.claimsOf(payload) };
+      return { ok: true, claims: this.claimsOf(payload, subject, email) };
     } catch (error) {
       // Claim checks run after the signature: their payload is verified. jose's JWTExpired is not a
       // JWTClaimValidationFailed, but carries the payload the same way.
       const subject =
         error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired
-          ? recordableSubject(error.payload.sub)
+          ? recordableSubject(claimAt(error.payload, this.subjectClaim))
           : undefined;
       return { ok: false, ...failureReason(error), ...(subject === undefined ? {} : { subject }) };
     }
@@ -284,11 +304,11 @@ export class JwtVerifier {
     return UnsecuredJWT.decode(`${UNSIGNED_HEADER}.${payloadSegment}.`, claimChecks).payload;
   }
 
-  private claimsOf(payload: JWTPayload): VerifiedJwt {
+  private claimsOf(payload: JWTPayload, subject: string, email: unknown): VerifiedJwt {
     return {
-      subject: payload.sub!,
-      email: typeof payload.email === "string" ? payload.email : "",
-      scopes: [...stringList(payload.scope), ...stringList(payload.scp)],
+      subject,
+      email: typeof email === "string" ? email : "",
+      scopes: (this.policy.scopesClaims ?? DEFAULT_SCOPES_CLAIMS).flatMap((path) => stringList(claimAt(payload, path))),
       roles: stringList(claimAt(payload, this.policy.rolesClaim)),
       expiresAt: new Date(payload.exp! * 1000),
       tokenId: typeof payload.jti === "string" ? payload.jti : "",

@@ -14,10 +14,19 @@ import type { EventSink } from "../events/recorder.js";
 import { lockoutKeys, type LockoutKey, type Lockouts, type Refusal } from "../lockout/lockouts.js";
 import type { RiskAssessment } from "../gen/warden/v1/risk.js";
 import { observedClient, type RiskDetector } from "../risk/detector.js";
-import { eventPrincipalOf, type CredentialAuthenticator, type CredentialClaim, type Refused } from "./authenticator.js";
+import {
+  eventPrincipalOf,
+  type CredentialAuthenticator,
+  type CredentialClaim,
+  type PeerIdentity,
+  type Refused,
+} from "./authenticator.js";
 
 export interface AuthenticationAttempt {
+  /** "" when the caller presents only a client certificate (`peer`). */
   credential: string;
+  /** The caller's client certificate, when the connection or a trusted proxy proved one. */
+  peer?: PeerIdentity;
   client: ClientContext | undefined;
   sourceService: string;
 }
@@ -96,9 +105,9 @@ export class AuthenticationPipeline {
     },
   };
 
-  private claim(credential: string): CredentialClaim | undefined {
+  private claim(credential: string, peer?: PeerIdentity): CredentialClaim | undefined {
     for (const authenticator of this.authenticators) {
-      const claim = authenticator.claim(credential);
+      const claim = authenticator.claim(credential, peer);
       if (claim !== undefined) return claim;
     }
     return undefined;
@@ -122,6 +131,7 @@ export class AuthenticationPipeline {
       riskSignals: [],
       details: {},
       receivedAt: undefined,
+      identityProvider: "",
     };
     const ip = attempt.client?.ipAddress;
 
@@ -132,7 +142,7 @@ export class AuthenticationPipeline {
       if (refusal) return this.locked(event, duties, undefined, refusal);
     }
 
-    const claim = this.claim(attempt.credential);
+    const claim = this.claim(attempt.credential, attempt.peer);
     if (claim === undefined) {
       return this.refuse(event, duties, sourceKeys, {
         ok: false,
@@ -141,6 +151,7 @@ export class AuthenticationPipeline {
         counts: "source",
       });
     }
+    event.identityProvider = claim.identityProvider;
     const named = claim.namedSubject;
     if (named !== undefined && lockouts !== undefined) {
       const refusal = await lockouts.check(lockoutKeys(named, ip), event.details);

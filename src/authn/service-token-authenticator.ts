@@ -11,6 +11,7 @@ export class ServiceTokenAuthenticator implements CredentialAuthenticator {
     if (!looksLikeServiceToken(credential)) return undefined;
     // Lockout is by source only: a token names no subject before it is found.
     return {
+      identityProvider: "service_token",
       namedSubject: undefined,
       verify: () => {
         const verification = this.verifier.verify(credential);

@@ -1,4 +1,4 @@
-import { eventPrincipalOf } from "../authn/authenticator.js";
+import { eventPrincipalOf, type PeerIdentity } from "../authn/authenticator.js";
 import type { AuthenticationPipeline } from "../authn/pipeline.js";
 import { InvalidArgumentError } from "../errors.js";
 import { text, validateClientContext } from "../events/event.js";
@@ -22,7 +22,7 @@ import type { CheckItem, RoleSnapshots } from "./snapshots.js";
 export const MAX_BATCH_ITEMS = 100;
 
 /** Who a check is for: a credential Warden authenticates, or a principal the caller vouches for. */
-export type Claimant = { credential: string } | { principal: Principal };
+export type Claimant = { credential: string; peer?: PeerIdentity } | { principal: Principal };
 
 export interface AccessRequest {
   claimant: Claimant;
@@ -45,9 +45,8 @@ export interface AccessResult {
 
 /** The RBAC subject a principal is assigned roles as. */
 export function rbacSubject(principal: Principal): string {
-  return principal.kind === PrincipalKind.SERVICE_TOKEN
-    ? `service_token:${principal.serviceTokenName}`
-    : `user:${principal.subject}`;
+  if (principal.kind === PrincipalKind.SERVICE_TOKEN) return `service_token:${principal.serviceTokenName}`;
+  return principal.kind === PrincipalKind.WORKLOAD ? `workload:${principal.subject}` : `user:${principal.subject}`;
 }
 
 function vouchedPrincipal(principal: Principal): Principal {
@@ -100,7 +99,8 @@ export class Access {
       resourceName(item.resource, `${path}resource`);
     });
     let principal: Principal;
-    if ("credential" in request.claimant && request.claimant.credential === "") {
+    let identityProvider = "";
+    if ("credential" in request.claimant && request.claimant.credential === "" && request.claimant.peer === undefined) {
       // Nothing to authenticate, and nothing to count against the caller's address.
       return this.refuse(request, FailureReason.MALFORMED_CREDENTIAL, undefined);
     } else if ("credential" in request.claimant) {
@@ -108,10 +108,17 @@ export class Access {
       // (who, why it failed), so one event is recorded per decision, not two.
       let captured: AuthenticationEvent | undefined;
       const result = await this.authenticator.authenticateForAccess(
-        { credential: request.claimant.credential, client: request.client, sourceService: request.sourceService },
+        {
+          credential: request.claimant.credential,
+          ...(request.claimant.peer === undefined ? {} : { peer: request.claimant.peer }),
+          client: request.client,
+          sourceService: request.sourceService,
+        },
         { record: (event) => (captured ??= event) },
       );
-      if (!result.authenticated) return this.refuse(request, result.failureReason, captured?.principal);
+      identityProvider = captured?.identityProvider ?? "";
+      if (!result.authenticated)
+        return this.refuse(request, result.failureReason, captured?.principal, identityProvider);
       principal = result.principal;
     } else {
       principal = vouchedPrincipal(request.claimant.principal);
@@ -121,7 +128,7 @@ export class Access {
       request.items,
       request.minVersion,
     );
-    this.record(request, eventPrincipalOf(principal), decisions);
+    this.record(request, eventPrincipalOf(principal), decisions, identityProvider);
     return { principal, decisions };
   }
 
@@ -151,19 +158,31 @@ export class Access {
       sourceService: request.sourceService,
       riskScore: 0,
       riskSignals: [],
+      identityProvider: "",
     };
   }
 
-  private refuse(request: AccessRequest, failureReason: FailureReason, who: EventPrincipal | undefined): AccessResult {
+  private refuse(
+    request: AccessRequest,
+    failureReason: FailureReason,
+    who: EventPrincipal | undefined,
+    identityProvider = "",
+  ): AccessResult {
     const decisions = request.items.map(() =>
       accessDecision(AccessReason.UNAUTHENTICATED, this.snapshots.version, { failureReason }),
     );
-    this.record(request, who, decisions);
+    this.record(request, who, decisions, identityProvider);
     return { principal: undefined, decisions };
   }
 
-  private record(request: AccessRequest, who: EventPrincipal | undefined, decisions: AccessDecision[]): void {
-    const base = this.eventBase(request);
+  /** One event per decision; it also stands for the credential's authentication, so it names the identity source. */
+  private record(
+    request: AccessRequest,
+    who: EventPrincipal | undefined,
+    decisions: AccessDecision[],
+    identityProvider = "",
+  ): void {
+    const base = { ...this.eventBase(request), identityProvider };
     decisions.forEach((decision, index) => {
       const item = request.items[index]!;
       const unavailable = UNAVAILABLE_REASONS.has(decision.reason);

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { StatusCode } from "../gen/envoy/type/v3/http_status.js";
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from "../gen/envoy/config/core/v3/base.js";
@@ -75,8 +76,19 @@ export function unavailableResponse(reason: string): CheckResponse {
   return denied(StatusCode.ServiceUnavailable, RPC_CODE.UNAVAILABLE, reason);
 }
 
+/** Envoy's `source.certificate`: URL-encoded PEM; undefined when absent or unreadable. */
+function forwardedCertificate(encoded: string): X509Certificate | undefined {
+  if (encoded === "") return undefined;
+  try {
+    return new X509Certificate(decodeURIComponent(encoded));
+  } catch {
+    return undefined;
+  }
+}
+
 function kindName(principal: Principal): string {
-  return principal.kind === PrincipalKind.SERVICE_TOKEN ? "service_token" : "user";
+  if (principal.kind === PrincipalKind.SERVICE_TOKEN) return "service_token";
+  return principal.kind === PrincipalKind.WORKLOAD ? "workload" : "user";
 }
 
 /**
@@ -136,8 +148,13 @@ export class ExtAuthz {
     }
 
     const credential = BEARER.exec(headers.authorization ?? "")?.[1] ?? "";
+    // Without a bearer credential, the client certificate Envoy verified and forwarded is the credential.
+    const certificate = credential === "" ? forwardedCertificate(attributes?.source?.certificate ?? "") : undefined;
     const result = await this.access.check({
-      claimant: { credential },
+      claimant: {
+        credential,
+        ...(certificate === undefined ? {} : { peer: { certificate, verifiedByTls: false } }),
+      },
       items: [requirement],
       minVersion: 0,
       client,
@@ -149,7 +166,7 @@ export class ExtAuthz {
     if (decision.allowed && result.principal !== undefined) {
       return this.allowed(result.principal, requirement.permission, decision, headers);
     }
-    return this.refused(decision, credential);
+    return this.refused(decision, credential !== "" || certificate !== undefined);
   }
 
   private allowed(
@@ -192,10 +209,10 @@ export class ExtAuthz {
     };
   }
 
-  private refused(decision: AccessDecision, credential: string): CheckResponse {
+  private refused(decision: AccessDecision, presented: boolean): CheckResponse {
     if (decision.reason === AccessReason.UNAUTHENTICATED) {
-      const reason = credential === "" ? "missing_credential" : FailureReason[decision.failureReason].toLowerCase();
-      const challenge = credential === "" ? 'Bearer realm="warden"' : 'Bearer realm="warden", error="invalid_token"';
+      const reason = presented ? FailureReason[decision.failureReason].toLowerCase() : "missing_credential";
+      const challenge = presented ? 'Bearer realm="warden", error="invalid_token"' : 'Bearer realm="warden"';
       return denied(StatusCode.Unauthorized, RPC_CODE.UNAUTHENTICATED, reason, [header("www-authenticate", challenge)]);
     }
     if (decision.reason === AccessReason.NO_PERMISSION) {

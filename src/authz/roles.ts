@@ -38,8 +38,8 @@ import {
 export const RBAC_LIMITS = {
   role: /^[a-z][a-z0-9_.-]{0,63}$/,
   permission: /^[a-z][a-z0-9_.-]{0,62}:[a-z][a-z0-9_.-]{0,62}$/,
-  /** A JWT subject, as long as the event's principal.subject may be (and printable). */
-  userSubject: /^user:.{1,256}$/s,
+  /** A person's or a workload's subject, as long as the event's principal.subject may be (and printable). */
+  userSubject: /^(user|workload):.{1,256}$/s,
   resource: 256,
   description: 512,
   /** Roles in one chain of inheritance, the role itself included. */
@@ -84,7 +84,10 @@ export function subjectName(subject: string, field = "subject"): string {
       ? RBAC_LIMITS.userSubject.test(subject) && !hasControlCharacter(subject)
       : TOKEN_LIMITS.name.test(tokenName);
   if (!valid) {
-    throw new InvalidArgumentError(field, 'must be "user:<JWT subject>" or "service_token:<token name>"');
+    throw new InvalidArgumentError(
+      field,
+      'must be "user:<JWT subject>", "workload:<workload subject>" or "service_token:<token name>"',
+    );
   }
   return subject;
 }
@@ -426,6 +429,7 @@ export class Roles {
                 eventId: "",
                 occurredAt: now,
                 receivedAt: undefined,
+                identityProvider: "",
                 type: EventType.AUTHORIZATION_CHANGED,
                 severity: Severity.INFO,
                 outcome: Outcome.SUCCESS,

@@ -59,6 +59,7 @@ export interface EventRecord {
   clientLatitude: number | null;
   clientLongitude: number | null;
   clientCountry: string | null;
+  identityProvider: string | null;
 }
 
 export const EVENT_LIMITS = {
@@ -76,6 +77,7 @@ export const EVENT_LIMITS = {
     user_agent: 1024,
     request_id: 128,
     source_service: 128,
+    identity_provider: 128,
   },
 } as const;
 
@@ -242,6 +244,7 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
       requiredEnumLabel<DbRiskSignal>(RiskSignal, signal, `${path}.risk_signals[${index}]`),
     ),
     ...checkLocation(client, `${path}.client`),
+    identityProvider: text(event.identityProvider, "identity_provider", path),
   };
 }
 
@@ -276,5 +279,6 @@ export function toAuthenticationEvent(row: IListEventsResult): AuthenticationEve
     riskScore: row.risk_score,
     details: row.details as Record<string, string>,
     riskSignals: row.risk_signals.map((label) => enumValue(RiskSignal, label)),
+    identityProvider: row.identity_provider ?? "",
   };
 }

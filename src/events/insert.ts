@@ -27,6 +27,7 @@ function toColumns(records: EventRecord[]): IInsertEventsParams {
     clientLatitudes: nullable(records.map((r) => r.clientLatitude)),
     clientLongitudes: nullable(records.map((r) => r.clientLongitude)),
     clientCountries: nullable(records.map((r) => r.clientCountry)),
+    identityProviders: nullable(records.map((r) => r.identityProvider)),
   };
 }
 

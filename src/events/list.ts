@@ -34,6 +34,7 @@ export async function listEvents(db: Db, request: ListEventsRequest): Promise<Ev
     occurredBefore: request.occurredBefore ?? null,
     clientIp: request.ipAddress === "" ? null : request.ipAddress,
     riskSignal: enumLabel<risk_signal>(RiskSignal, request.riskSignal, "risk_signal"),
+    identityProvider: text(request.identityProvider, "identity_provider", ""),
     cursorOccurredAt: cursor?.at ?? null,
     cursorEventId: cursor?.id ?? null,
     // One extra row says whether another page follows.

@@ -55,6 +55,12 @@ interface Run {
 const HOUR_MS = 3_600_000;
 const RUNS_PER_STATEMENT = 5000;
 const MAX_PARALLEL_READS = 2;
+const MACHINE_KINDS = new Set<PrincipalKind | string | null>([
+  PrincipalKind.SERVICE_TOKEN,
+  PrincipalKind.WORKLOAD,
+  "SERVICE_TOKEN",
+  "WORKLOAD",
+]);
 /** Runs waiting to be written beyond this are dropped (and logged) rather than held in memory. */
 const MAX_PENDING_RUNS = 100_000;
 export const RECENT_LIMIT = { default: 20, max: 100 } as const;
@@ -160,7 +166,7 @@ export class RiskDetector {
   /** An attempt as the detector sees it; the place comes from the caller, else from the GeoIP database. */
   observation(
     subject: string,
-    kind: PrincipalKind | "USER" | "SERVICE_TOKEN" | null,
+    kind: PrincipalKind | "USER" | "SERVICE_TOKEN" | "WORKLOAD" | null,
     at: Date,
     success: boolean,
     client: ObservedClient,
@@ -173,7 +179,8 @@ export class RiskDetector {
     }
     return {
       subject,
-      kind: kind === PrincipalKind.SERVICE_TOKEN || kind === "SERVICE_TOKEN" ? "SERVICE_TOKEN" : "USER",
+      // A workload is scored as a machine, as a service token is: many networks, no person's habits.
+      kind: MACHINE_KINDS.has(kind) ? "SERVICE_TOKEN" : "USER",
       at,
       success,
       network: client.ip === null ? null : networkOf(client.ip),
@@ -297,6 +304,7 @@ export class RiskDetector {
       eventId: newEventId(at.getTime()),
       occurredAt: at,
       receivedAt: undefined,
+      identityProvider: "",
       type: EventType.SUSPICIOUS_ACTIVITY,
       severity: assessment.score >= 75 ? Severity.CRITICAL : Severity.WARNING,
       outcome: attempt.outcome,

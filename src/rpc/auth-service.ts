@@ -57,16 +57,19 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
   return {
     authenticate: async (request: AuthenticateRequest, context: CallContext): Promise<AuthenticateResponse> => {
       const credential = request.credential !== "" ? request.credential : bearerCredential(context.metadata);
-      if (credential === "") {
+      // Without a credential, the client certificate mTLS verified is the credential.
+      const certificate = credential === "" ? context.peerCertificate : undefined;
+      if (credential === "" && certificate === undefined) {
         throw new InvalidArgumentError(
           "credential",
-          "required (or send `authorization: Bearer <credential>` metadata)",
+          "required (or send `authorization: Bearer <credential>` metadata, or a client certificate)",
         );
       }
       validateClientContext(request.client, "client");
       text(request.sourceService, "source_service", "");
       const result = await deps.authenticator.authenticate({
         credential,
+        ...(certificate === undefined ? {} : { peer: { certificate, verifiedByTls: true } }),
         client: request.client,
         sourceService: request.sourceService,
       });

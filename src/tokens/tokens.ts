@@ -339,6 +339,7 @@ export class ServiceTokens {
         eventId: "",
         occurredAt: now,
         receivedAt: undefined,
+        identityProvider: "",
         type,
         severity,
         outcome: Outcome.SUCCESS,

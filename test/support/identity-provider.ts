@@ -33,19 +33,34 @@ export async function signJwt(
     .sign(key.privateKey);
 }
 
-/** A JWKS endpoint on loopback whose keys and availability a test controls. */
+/**
+ * An identity provider on loopback whose keys and availability a test
+ * controls: its JWKS, and an OpenID Connect discovery document naming it.
+ */
 export class FakeIdentityProvider {
   keys: SigningKey[] = [];
   available = true;
   requests = 0;
+  discoveryRequests = 0;
   private server: Server | undefined;
 
+  /** The issuer its discovery document names: the server's origin. */
+  get issuer(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/.well-known/jwks.json`;
+    return `${this.issuer}/.well-known/jwks.json`;
   }
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
+      if (request.url === "/.well-known/openid-configuration") {
+        this.discoveryRequests += 1;
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ issuer: this.issuer, jwks_uri: this.url }));
+        return;
+      }
       this.requests += 1;
       if (!this.available) {
         response.writeHead(503).end();

@@ -1,3 +1,4 @@
+import type { X509Certificate } from "node:crypto";
 import type { Metadata } from "@grpc/grpc-js";
 import type { Actor } from "../../audit/audit.js";
 import type { Principal } from "../../gen/warden/v1/auth_service.js";
@@ -15,6 +16,8 @@ export interface CallContext {
   metadata: Metadata;
   /** The caller's address and port as grpc-js reports it, e.g. "127.0.0.1:53210", "::1:53210". */
   peer: string;
+  /** The client certificate mTLS verified, read when asked for; undefined without one. */
+  readonly peerCertificate: X509Certificate | undefined;
   /**
    * Aborted, with the error the call ends with, when the caller goes away,
    * the deadline passes, or a stream's caller stops being authenticated.

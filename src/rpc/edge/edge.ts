@@ -7,9 +7,11 @@ import type {
   UntypedServiceImplementation,
   sendUnaryData,
 } from "@grpc/grpc-js";
+import type { X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import { CancelledError, ResourceExhaustedError } from "../../errors.js";
 import { CallLifetime } from "./call-lifetime.js";
+import { peerCertificate } from "../peer.js";
 import { toGrpcFailure, toServiceError } from "../errors.js";
 import type { AccessRule } from "./access-rules.js";
 import type { EdgeOptions } from "./edge-options.js";
@@ -161,27 +163,35 @@ function newCall(
   return {
     method: spec,
     request: call.request,
-    context: new EdgeContext(call.metadata, call.getPeer(), lifetime, deadlineAt),
+    context: new EdgeContext(call, lifetime, deadlineAt),
     lifetime,
     credential: undefined,
     logFields: {},
   };
 }
 
-/** A handler's view of its call; the signal is made only if the handler asks for it. */
+/** A handler's view of its call; the signal and the peer certificate are made only if the handler asks. */
 class EdgeContext implements CallContext {
   requestId = "";
   caller: Caller | undefined = undefined;
+  readonly metadata: Metadata;
+  readonly peer: string;
 
   constructor(
-    readonly metadata: Metadata,
-    readonly peer: string,
+    private readonly call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
     private readonly lifetime: CallLifetime,
     readonly deadlineAt: number,
-  ) {}
+  ) {
+    this.metadata = call.metadata;
+    this.peer = call.getPeer();
+  }
 
   get signal(): AbortSignal {
     return this.lifetime.signal;
+  }
+
+  get peerCertificate(): X509Certificate | undefined {
+    return peerCertificate(this.call);
   }
 }
 

@@ -108,8 +108,16 @@ export function authenticateCaller(pipeline: AuthenticationPipeline): Middleware
     const reporter = rule.kind === "caller" && rule.reporter;
     const authenticated: Middleware = async (call, next) => {
       const credential = bearerCredential(call.context.metadata);
-      if (credential === "") throw new UnauthenticatedError("authorization: a Bearer credential is required");
-      const attempt = { credential, client: undefined, sourceService: reporter ? "warden-reporter" : "warden-admin" };
+      const certificate = credential === "" ? call.context.peerCertificate : undefined;
+      if (credential === "" && certificate === undefined) {
+        throw new UnauthenticatedError("authorization: a Bearer credential is required");
+      }
+      const attempt = {
+        credential,
+        ...(certificate === undefined ? {} : { peer: { certificate, verifiedByTls: true } }),
+        client: undefined,
+        sourceService: reporter ? "warden-reporter" : "warden-admin",
+      };
       const result = reporter ? await pipeline.authenticateReporter(attempt) : await pipeline.authenticate(attempt);
       if (!result.authenticated) {
         throw new UnauthenticatedError(`authorization: credential refused (${FailureReason[result.failureReason]})`);
@@ -123,7 +131,8 @@ export function authenticateCaller(pipeline: AuthenticationPipeline): Middleware
           ...(address === undefined ? {} : { clientIp: address }),
         },
       };
-      call.credential = credential;
+      // A connection's certificate cannot change under a stream, so only a bearer credential is watched.
+      if (credential !== "") call.credential = credential;
       return next(call);
     };
     if (vouchField === undefined) return authenticated;

@@ -128,6 +128,8 @@ export interface ListEventsRequest {
   pageToken: string;
   /** Only events on which this risk signal fired. */
   riskSignal: RiskSignal;
+  /** Only events answered by this identity source (AuthenticationEvent.identity_provider). */
+  identityProvider: string;
 }
 
 export interface ListEventsResponse {
@@ -944,6 +946,7 @@ function createBaseListEventsRequest(): ListEventsRequest {
     pageSize: 0,
     pageToken: "",
     riskSignal: 0,
+    identityProvider: "",
   };
 }
 
@@ -975,6 +978,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     }
     if (message.riskSignal !== 0) {
       writer.uint32(72).int32(message.riskSignal);
+    }
+    if (message.identityProvider !== "") {
+      writer.uint32(82).string(message.identityProvider);
     }
     return writer;
   },
@@ -1064,6 +1070,14 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
             message.riskSignal = reader.int32() as any;
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.identityProvider = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1111,6 +1125,11 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
         : isSet(object.risk_signal)
         ? riskSignalFromJSON(object.risk_signal)
         : 0,
+      identityProvider: isSet(object.identityProvider)
+        ? globalThis.String(object.identityProvider)
+        : isSet(object.identity_provider)
+        ? globalThis.String(object.identity_provider)
+        : "",
     };
   },
 
@@ -1143,6 +1162,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     if (message.riskSignal !== 0) {
       obj.riskSignal = riskSignalToJSON(message.riskSignal);
     }
+    if (message.identityProvider !== "") {
+      obj.identityProvider = message.identityProvider;
+    }
     return obj;
   },
 
@@ -1160,6 +1182,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
     message.riskSignal = object.riskSignal ?? 0;
+    message.identityProvider = object.identityProvider ?? "";
     return message;
   },
 };

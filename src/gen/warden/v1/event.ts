@@ -270,6 +270,11 @@ export enum PrincipalKind {
   UNSPECIFIED = 0,
   USER = 1,
   SERVICE_TOKEN = 2,
+  /**
+   * WORKLOAD - A workload: a client certificate's SPIFFE ID or name, a Kubernetes
+   * service account, an OAuth2 client.
+   */
+  WORKLOAD = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -284,6 +289,9 @@ export function principalKindFromJSON(object: any): PrincipalKind {
     case 2:
     case "PRINCIPAL_KIND_SERVICE_TOKEN":
       return PrincipalKind.SERVICE_TOKEN;
+    case 3:
+    case "PRINCIPAL_KIND_WORKLOAD":
+      return PrincipalKind.WORKLOAD;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -299,6 +307,8 @@ export function principalKindToJSON(object: PrincipalKind): string {
       return "PRINCIPAL_KIND_USER";
     case PrincipalKind.SERVICE_TOKEN:
       return "PRINCIPAL_KIND_SERVICE_TOKEN";
+    case PrincipalKind.WORKLOAD:
+      return "PRINCIPAL_KIND_WORKLOAD";
     case PrincipalKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -345,6 +355,23 @@ export enum FailureReason {
    * the event limits or holds a NUL: refused rather than answered unrecorded.
    */
   INVALID_CLAIMS = 25,
+  /** TOKEN_INACTIVE - The authorization server's introspection answered `active: false`. */
+  TOKEN_INACTIVE = 26,
+  /**
+   * INTROSPECTION_UNAVAILABLE - The introspection endpoint could not be reached, timed out or answered
+   * something other than an introspection response: nothing was decided.
+   */
+  INTROSPECTION_UNAVAILABLE = 27,
+  /**
+   * CERTIFICATE_IDENTITY_MISSING - A client certificate without the identity Warden is configured to read
+   * (a SPIFFE URI SAN, a subject CN or a DNS SAN).
+   */
+  CERTIFICATE_IDENTITY_MISSING = 28,
+  /**
+   * UNTRUSTED_CERTIFICATE - A forwarded client certificate that does not chain to the trusted CA, or
+   * is outside its validity period.
+   */
+  UNTRUSTED_CERTIFICATE = 29,
   UNRECOGNIZED = -1,
 }
 
@@ -428,6 +455,18 @@ export function failureReasonFromJSON(object: any): FailureReason {
     case 25:
     case "FAILURE_REASON_INVALID_CLAIMS":
       return FailureReason.INVALID_CLAIMS;
+    case 26:
+    case "FAILURE_REASON_TOKEN_INACTIVE":
+      return FailureReason.TOKEN_INACTIVE;
+    case 27:
+    case "FAILURE_REASON_INTROSPECTION_UNAVAILABLE":
+      return FailureReason.INTROSPECTION_UNAVAILABLE;
+    case 28:
+    case "FAILURE_REASON_CERTIFICATE_IDENTITY_MISSING":
+      return FailureReason.CERTIFICATE_IDENTITY_MISSING;
+    case 29:
+    case "FAILURE_REASON_UNTRUSTED_CERTIFICATE":
+      return FailureReason.UNTRUSTED_CERTIFICATE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -489,6 +528,14 @@ export function failureReasonToJSON(object: FailureReason): string {
       return "FAILURE_REASON_AUTHORIZATION_UNAVAILABLE";
     case FailureReason.INVALID_CLAIMS:
       return "FAILURE_REASON_INVALID_CLAIMS";
+    case FailureReason.TOKEN_INACTIVE:
+      return "FAILURE_REASON_TOKEN_INACTIVE";
+    case FailureReason.INTROSPECTION_UNAVAILABLE:
+      return "FAILURE_REASON_INTROSPECTION_UNAVAILABLE";
+    case FailureReason.CERTIFICATE_IDENTITY_MISSING:
+      return "FAILURE_REASON_CERTIFICATE_IDENTITY_MISSING";
+    case FailureReason.UNTRUSTED_CERTIFICATE:
+      return "FAILURE_REASON_UNTRUSTED_CERTIFICATE";
     case FailureReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -529,6 +576,12 @@ export interface AuthenticationEvent {
    * then the higher of the caller's score and Warden's.
    */
   riskSignals: RiskSignal[];
+  /**
+   * The identity source that answered: a JWT provider's name, the
+   * introspection endpoint's, "x509" for client certificates, "service_token"
+   * for Warden's own tokens; empty when none claimed the credential.
+   */
+  identityProvider: string;
 }
 
 export interface AuthenticationEvent_DetailsEntry {
@@ -588,6 +641,7 @@ function createBaseAuthenticationEvent(): AuthenticationEvent {
     details: {},
     receivedAt: undefined,
     riskSignals: [],
+    identityProvider: "",
   };
 }
 
@@ -635,6 +689,9 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    if (message.identityProvider !== "") {
+      writer.uint32(114).string(message.identityProvider);
     }
     return writer;
   },
@@ -769,6 +826,14 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
 
             break;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.identityProvider = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -837,6 +902,11 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
         : globalThis.Array.isArray(object?.risk_signals)
         ? object.risk_signals.map((e: any) => riskSignalFromJSON(e))
         : [],
+      identityProvider: isSet(object.identityProvider)
+        ? globalThis.String(object.identityProvider)
+        : isSet(object.identity_provider)
+        ? globalThis.String(object.identity_provider)
+        : "",
     };
   },
 
@@ -887,6 +957,9 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
     if (message.riskSignals?.length) {
       obj.riskSignals = message.riskSignals.map((e) => riskSignalToJSON(e));
     }
+    if (message.identityProvider !== "") {
+      obj.identityProvider = message.identityProvider;
+    }
     return obj;
   },
 
@@ -920,6 +993,7 @@ export const AuthenticationEvent: MessageFns<AuthenticationEvent> = {
     );
     message.receivedAt = object.receivedAt ?? undefined;
     message.riskSignals = object.riskSignals?.map((e) => e) || [];
+    message.identityProvider = object.identityProvider ?? "";
     return message;
   },
 };

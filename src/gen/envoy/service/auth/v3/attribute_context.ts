@@ -35,6 +35,11 @@ export interface AttributeContext_Peer {
   service: string;
   /** The identity proven by the peer's TLS certificate (e.g. a SPIFFE ID), or empty. */
   principal: string;
+  /**
+   * The peer's client certificate, URL-encoded PEM, when the filter sets
+   * include_peer_certificate.
+   */
+  certificate: string;
 }
 
 export interface AttributeContext_Request {
@@ -241,7 +246,7 @@ export const AttributeContext: MessageFns<AttributeContext> = {
 };
 
 function createBaseAttributeContext_Peer(): AttributeContext_Peer {
-  return { address: undefined, service: "", principal: "" };
+  return { address: undefined, service: "", principal: "", certificate: "" };
 }
 
 export const AttributeContext_Peer: MessageFns<AttributeContext_Peer> = {
@@ -254,6 +259,9 @@ export const AttributeContext_Peer: MessageFns<AttributeContext_Peer> = {
     }
     if (message.principal !== "") {
       writer.uint32(34).string(message.principal);
+    }
+    if (message.certificate !== "") {
+      writer.uint32(42).string(message.certificate);
     }
     return writer;
   },
@@ -295,6 +303,14 @@ export const AttributeContext_Peer: MessageFns<AttributeContext_Peer> = {
             message.principal = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.certificate = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -312,6 +328,7 @@ export const AttributeContext_Peer: MessageFns<AttributeContext_Peer> = {
       address: isSet(object.address) ? Address.fromJSON(object.address) : undefined,
       service: isSet(object.service) ? globalThis.String(object.service) : "",
       principal: isSet(object.principal) ? globalThis.String(object.principal) : "",
+      certificate: isSet(object.certificate) ? globalThis.String(object.certificate) : "",
     };
   },
 
@@ -326,6 +343,9 @@ export const AttributeContext_Peer: MessageFns<AttributeContext_Peer> = {
     if (message.principal !== "") {
       obj.principal = message.principal;
     }
+    if (message.certificate !== "") {
+      obj.certificate = message.certificate;
+    }
     return obj;
   },
 
@@ -339,6 +359,7 @@ export const AttributeContext_Peer: MessageFns<AttributeContext_Peer> = {
       : undefined;
     message.service = object.service ?? "";
     message.principal = object.principal ?? "";
+    message.certificate = object.certificate ?? "";
     return message;
   },
 };
