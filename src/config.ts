@@ -6,6 +6,7 @@ import { compileJwtOptions, jwtEnvironment, type JwtOptions } from "./authn/jwt-
 import { authzEnvironment, compileAuthzOptions, type ExtAuthzOptions } from "./authz/authz-options.js";
 import type { SnapshotSettings } from "./authz/snapshots.js";
 import { compileDatabaseOptions, databaseEnvironment, type DatabaseOptions } from "./db/database-options.js";
+import { compileExchangeOptions, exchangeEnvironment, type ExchangeOptions } from "./exchange/exchange-options.js";
 import { compileEventOptions, eventEnvironment, type EventOptions } from "./events/event-options.js";
 import { compileLockoutOptions, lockoutEnvironment } from "./lockout/lockout-options.js";
 import type { LockoutSettings } from "./lockout/policy.js";
@@ -32,6 +33,7 @@ export const environmentSchema = z.object({
   ...transportEnvironment,
   ...httpEnvironment,
   ...jwtEnvironment,
+  ...exchangeEnvironment,
   ...tokenEnvironment,
   ...lockoutEnvironment,
   ...riskEnvironment,
@@ -51,6 +53,8 @@ export interface Config {
   http: HttpOptions;
   /** Absent when no key source is configured: JWTs are then refused as unsupported. */
   jwt: JwtOptions | undefined;
+  /** Absent when token exchange is turned off. */
+  exchange: ExchangeOptions | undefined;
   events: EventOptions;
   serviceTokens: TokenOptions;
   /** Absent when lockout is turned off. */
@@ -80,6 +84,7 @@ export function loadConfig(env: Environment = process.env): Config {
   const database = compileDatabaseOptions(e);
   const transport = compileTransportOptions(e, { embedded: database.url === undefined }, problems);
   const jwt = compileJwtOptions(e, problems);
+  const exchange = compileExchangeOptions(e, problems);
   const alerts = compileAlertOptions(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -89,6 +94,7 @@ export function loadConfig(env: Environment = process.env): Config {
     grpc: { ...transport, edge: compileEdgeOptions(e) },
     http: compileHttpOptions(e),
     jwt,
+    exchange,
     events: compileEventOptions(e),
     serviceTokens: compileTokenOptions(e),
     lockout: compileLockoutOptions(e),

@@ -5,6 +5,11 @@ import type { JwtVerification, JwtVerifier, VerifiedJwt } from "./jwt.js";
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 const MAX_JWT_LENGTH = 16 * 1024;
 
+/** Whether a credential is shaped like a compact JWT Warden would look at. */
+export function looksLikeJwt(credential: string): boolean {
+  return credential.length <= MAX_JWT_LENGTH && JWT_SHAPE.test(credential);
+}
+
 /**
  * JWTs from the configured issuer. Without one (no JWKS configured), a JWT is
  * still claimed, and refused as unsupported rather than malformed.
@@ -13,7 +18,7 @@ export class JwtAuthenticator implements CredentialAuthenticator {
   constructor(private readonly verifier: JwtVerifier | undefined) {}
 
   claim(credential: string): CredentialClaim | undefined {
-    if (credential.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(credential)) return undefined;
+    if (!looksLikeJwt(credential)) return undefined;
     const verifier = this.verifier;
     if (verifier === undefined) {
       return {
@@ -22,16 +27,17 @@ export class JwtAuthenticator implements CredentialAuthenticator {
       };
     }
     const cached = verifier.cached(credential);
-    if (cached !== undefined) return { namedSubject: cached.subject, verify: () => accepted(cached) };
+    if (cached !== undefined) return { namedSubject: cached.subject, verify: () => acceptedJwt(cached) };
     return {
       namedSubject: verifier.unverifiedSubject(credential),
-      verify: () => verifier.verify(credential).then(toVerdict),
+      verify: () => verifier.verify(credential).then(jwtVerdict),
     };
   }
 }
 
-function toVerdict(verification: JwtVerification): Verdict {
-  if (verification.ok) return accepted(verification.claims);
+/** A JWT verifier's answer as an authenticator's verdict. */
+export function jwtVerdict(verification: JwtVerification): Verdict {
+  if (verification.ok) return acceptedJwt(verification.claims);
   const { reason, subject, details } = verification;
   return {
     ok: false,
@@ -57,18 +63,18 @@ function failureCounting(reason: FailureReason, verifiedSubject: string | undefi
   return verifiedSubject !== undefined && !notAGuess ? "subject" : "source";
 }
 
-function accepted(claims: VerifiedJwt): Verdict {
+export function acceptedJwt(claims: VerifiedJwt): Verdict {
   return {
     ok: true,
     principal: {
       subject: claims.subject,
-      kind: PrincipalKind.USER,
+      kind: claims.kind,
       email: claims.email,
       scopes: claims.scopes,
       roles: claims.roles,
       expiresAt: claims.expiresAt,
       tokenId: claims.tokenId,
-      serviceTokenName: "",
+      serviceTokenName: claims.serviceTokenName,
     },
   };
 }

@@ -18,7 +18,7 @@ import {
   type JWTVerifyGetKey,
   type ProtectedHeaderParameters,
 } from "jose";
-import { FailureReason } from "../gen/warden/v1/event.js";
+import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
 import { unrecordableClaims } from "./claims.js";
 import { KeysUnavailableError } from "./jwks.js";
 
@@ -38,13 +38,18 @@ export interface VerifiedJwt {
   roles: string[];
   expiresAt: Date;
   tokenId: string;
+  kind: PrincipalKind;
+  serviceTokenName: string;
 }
+
+/** Reads a verified payload's claims; the default reads an identity provider's JWT as a user's. */
+export type ClaimsMapping = (payload: JWTPayload, policy: JwtPolicy) => VerifiedJwt;
 
 export type JwtVerification =
   | { ok: true; claims: VerifiedJwt }
   | { ok: false; reason: FailureReason; detail: string; subject?: string; details?: Record<string, string> };
 
-function stringList(value: unknown): string[] {
+export function stringList(value: unknown): string[] {
   if (typeof value === "string") return value.split(" ").filter((item) => item.length > 0);
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === "string");
   return [];
@@ -175,6 +180,7 @@ export class JwtVerifier {
     private readonly policy: JwtPolicy,
     private readonly now: () => Date = () => new Date(),
     cacheMaxEntries = 10_000,
+    private readonly claimsOf: ClaimsMapping = userClaims,
   ) {
     this.allowedAlgorithms = new Set(policy.algorithms);
     this.verified = new LRUCache({ max: cacheMaxEntries, ttl: 5 * 60_000 });
@@ -241,7 +247,7 @@ export class JwtVerifier {
         const { detail, subject, details } = unrecordable;
         return { ok: false, reason: FailureReason.INVALID_CLAIMS, detail, subject, details };
       }
-      return { ok: true, claims: this.claimsOf(payload) };
+      return { ok: true, claims: this.claimsOf(payload, this.policy) };
     } catch (error) {
       // Claim checks run after the signature: their payload is verified. jose's JWTExpired is not a
       // JWTClaimValidationFailed, but carries the payload the same way.
@@ -283,15 +289,17 @@ export class JwtVerifier {
     }
     return UnsecuredJWT.decode(`${UNSIGNED_HEADER}.${payloadSegment}.`, claimChecks).payload;
   }
+}
 
-  private claimsOf(payload: JWTPayload): VerifiedJwt {
-    return {
-      subject: payload.sub!,
-      email: typeof payload.email === "string" ? payload.email : "",
-      scopes: [...stringList(payload.scope), ...stringList(payload.scp)],
-      roles: stringList(claimAt(payload, this.policy.rolesClaim)),
-      expiresAt: new Date(payload.exp! * 1000),
-      tokenId: typeof payload.jti === "string" ? payload.jti : "",
-    };
-  }
+function userClaims(payload: JWTPayload, policy: JwtPolicy): VerifiedJwt {
+  return {
+    subject: payload.sub!,
+    email: typeof payload.email === "string" ? payload.email : "",
+    scopes: [...stringList(payload.scope), ...stringList(payload.scp)],
+    roles: stringList(claimAt(payload, policy.rolesClaim)),
+    expiresAt: new Date(payload.exp! * 1000),
+    tokenId: typeof payload.jti === "string" ? payload.jti : "",
+    kind: PrincipalKind.USER,
+    serviceTokenName: "",
+  };
 }

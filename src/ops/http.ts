@@ -10,13 +10,15 @@ export interface OpsServer {
 /**
  * Plain HTTP beside gRPC for orchestrators and scrapers: /metrics (Prometheus),
  * /healthz (the process is alive) and /readyz (it can serve: accepting calls
- * and the database answers).
+ * and the database answers); and any JSON `documents` by path, such as the
+ * token issuer's JWKS and discovery document.
  */
 export async function startOpsServer(options: {
   host: string;
   port: number;
   registry: Registry;
   ready: () => Promise<boolean>;
+  documents?: ReadonlyMap<string, { body: () => unknown; maxAgeSeconds: number }>;
 }): Promise<OpsServer> {
   const server = createServer((request, response) => {
     const respond = (code: number, body: string, type = "text/plain; charset=utf-8") => {
@@ -39,8 +41,18 @@ export async function startOpsServer(options: {
           () => respond(503, "not ready\n"),
         );
         return;
-      default:
-        respond(404, "not found\n");
+      default: {
+        const document = request.url === undefined ? undefined : options.documents?.get(request.url);
+        if (document === undefined) {
+          respond(404, "not found\n");
+          return;
+        }
+        response.writeHead(200, {
+          "content-type": "application/json",
+          "cache-control": `public, max-age=${document.maxAgeSeconds}`,
+        });
+        response.end(JSON.stringify(document.body()));
+      }
     }
   });
   await new Promise<void>((resolve, reject) => {
