@@ -112,6 +112,10 @@ export class SigningKeys {
       await deleteUnpublishedSigningKeys.run({ now }, client);
       const newest = (await listSigningKeys.run({ now }, client)).at(-1);
       let signsUntil = newest?.signs_until;
+      // A replica whose WARDEN_EXCHANGE_KEY differs from the others' must not write keys they cannot open.
+      if (newest !== undefined && newest.signs_until.getTime() < now.getTime() + this.publicationLeadMs) {
+        unseal(this.options.encryptionKey, newest.key_id, newest.private_key_encrypted);
+      }
       while (signsUntil === undefined || signsUntil.getTime() < now.getTime() + this.publicationLeadMs) {
         const signsFrom = signsUntil === undefined || signsUntil <= now ? now : signsUntil;
         signsUntil = new Date(signsFrom.getTime() + this.options.rotationMs);
