@@ -46,6 +46,7 @@ export default tseslint.config(
       "src/risk/**",
       "src/alerts/**",
       "src/audit/**",
+      "src/exchange/**",
     ],
     rules: { "no-restricted-imports": ["error", layerRules.domain] },
   },

@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 // (about a minute each), so those cases are their own project: `npm run test:drift`.
 const DRIFT = "test/contract-drift.test.ts";
 const SETUP = ["test/support/global-setup.ts"];
+// Verifying Warden's tokens from Python needs Debian's python3-cryptography, which CI installs
+// after `npm test`: its own project, `npm run test:python`.
+const PYTHON = "test/python-verify.test.ts";
 
 export default defineConfig({
   test: {
@@ -14,7 +17,11 @@ export default defineConfig({
     execArgv: ["--expose-gc"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
-      { extends: true, test: { name: "main", include: ["test/**/*.test.ts"], exclude: [DRIFT], globalSetup: SETUP } },
+      {
+        extends: true,
+        test: { name: "main", include: ["test/**/*.test.ts"], exclude: [DRIFT, PYTHON], globalSetup: SETUP },
+      },
+      { extends: true, test: { name: "python", include: [PYTHON], globalSetup: SETUP } },
       { extends: true, test: { name: "drift", include: [DRIFT], globalSetup: SETUP } },
     ],
   },

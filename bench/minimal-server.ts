@@ -112,6 +112,7 @@ async function startNiceGrpc(): Promise<{ port: number; stop: () => Promise<void
     logEvents: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
     listEvents: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
     checkLockout: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
+    exchangeToken: () => Promise.reject(new ServerError(Status.UNIMPLEMENTED, "")),
   });
   const port = await server.listen("127.0.0.1:0");
   return { port, stop: () => server.shutdown() };

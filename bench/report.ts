@@ -100,6 +100,7 @@ export function targets(results: BenchResults): Target[] {
   return [
     cpuAtRate("authenticate-refused-2000rps", "noop-2000rps", 1.5),
     cpuAtRate("service-token-cached-2000rps"),
+    cpuAtRate("exchanged-token-2000rps", "service-token-cached-2000rps", 1.0),
     cpuAtRate("jwt-es256-repeated-2000rps"),
     // Issue 17: a cached introspection answer costs no more than a cached service token.
     cpuAtRate("introspected-cached-2000rps", "service-token-cached-2000rps", 1.0),

@@ -8,7 +8,7 @@ import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { randomBytes, randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
@@ -18,7 +18,14 @@ import pg from "pg";
 import { pino } from "pino";
 import { migrate } from "../src/db/migrate.js";
 import { createPool } from "../src/db/pool.js";
-import { AuthenticateRequest, LogEventRequest, LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import {
+  AuthenticateRequest,
+  AuthServiceClient,
+  ExchangeTokenRequest,
+  LogEventRequest,
+  LogEventsRequest,
+} from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
 import { ServiceTokens } from "../src/tokens/tokens.js";
 import { Roles } from "../src/authz/roles.js";
@@ -244,6 +251,27 @@ async function noopCeiling(server: BenchServer): Promise<PhaseResult | undefined
   return best;
 }
 
+/**
+ * A token Warden issues for the cached service token (as subject_token), by
+ * a caller holding tokens:exchange: three events (the caller's and the
+ * subject's authentication, TOKEN_EXCHANGED).
+ */
+async function exchangedToken(port: number, caller: string, subjectToken: string): Promise<string> {
+  const client = new AuthServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
+  const metadata = new Metadata();
+  metadata.set("authorization", `Bearer ${caller}`);
+  try {
+    return await new Promise<string>((resolve, reject) =>
+      client.exchangeToken(ExchangeTokenRequest.fromPartial({ subjectToken }), metadata, (error, response) =>
+        error === null ? resolve(response.accessToken) : reject(error),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}
+const EXCHANGE_EVENTS = 3;
+
 const encode = {
   authenticate: (credential: string) =>
     AuthenticateRequest.encode(
@@ -311,6 +339,10 @@ async function main(): Promise<void> {
       { name: "bench-cached", scopes: ["events:write"], expiresAt: undefined, description: "" },
       actor,
     );
+    const exchanger = await tokens.create(
+      { name: "bench-exchanger", scopes: ["tokens:exchange"], expiresAt: undefined, description: "" },
+      actor,
+    );
     // Reporting (LogEvent, LogEvents) needs a credential holding events:write.
     const reporter = await tokens.create(
       { name: "bench-reporter", scopes: ["events:write"], expiresAt: undefined, description: "" },
@@ -343,7 +375,7 @@ async function main(): Promise<void> {
     const decision = await decisionTimes(pool, smoke ? 10_000 : 1_000_000);
     log(`in-process decision: p50 ${decision.p50Micros.toFixed(2)} µs, p99 ${decision.p99Micros.toFixed(2)} µs`);
     await pool.end();
-    const tokensCreated = 2 + coldCount;
+    const tokensCreated = 3 + coldCount;
     const routesFile = path.join(dir, "routes.json");
     await writeFile(
       routesFile,
@@ -369,8 +401,13 @@ async function main(): Promise<void> {
       WARDEN_JWT_AUDIENCE: AUDIENCE,
       WARDEN_LOG_LEVEL: "info",
       WARDEN_EXTAUTHZ_ROUTES_FILE: routesFile,
+      WARDEN_EXCHANGE_ENABLED: "true",
+      WARDEN_EXCHANGE_ISSUER: "https://warden.bench.test",
+      WARDEN_EXCHANGE_KEY: randomBytes(32).toString("base64"),
+      WARDEN_EXCHANGE_TOKEN_LIFETIME_SECONDS: "86400",
     };
     const server = await startServer(serverEnv);
+    const exchanged = await exchangedToken(server.port, exchanger.secret, cached.secret);
 
     const closed = (concurrency: number) => ({ kind: "closed" as const, concurrency });
     const auth = "/warden.v1.AuthService/Authenticate";
@@ -498,6 +535,13 @@ async function main(): Promise<void> {
     await phase(server, "introspected-cached-2000rps", {
       method: auth,
       payloads: [encode.authenticate(introspected)],
+      once: false,
+      mode: { kind: "open", ratePerSecond: checkRate },
+    });
+    // Warden's own token (ExchangeToken's), verified from the signing keys in memory, beside the cached service token.
+    await phase(server, "exchanged-token-2000rps", {
+      method: auth,
+      payloads: [encode.authenticate(exchanged)],
       once: false,
       mode: { kind: "open", ratePerSecond: checkRate },
     });
@@ -714,7 +758,9 @@ async function main(): Promise<void> {
     };
 
     const authCalls = phases
-      .filter((p) => ["jwt-", "service-token-", "introspected-"].some((prefix) => p.name.startsWith(prefix)))
+      .filter((p) =>
+        ["jwt-", "service-token-", "introspected-", "exchanged-token-"].some((prefix) => p.name.startsWith(prefix)),
+      )
       .reduce((sum, p) => sum + p.ok, 0);
     const acknowledged =
       phases.filter((p) => p.name.startsWith("logevent-")).reduce((sum, p) => sum + p.ok, 0) +
@@ -745,7 +791,7 @@ async function main(): Promise<void> {
       baselines,
       decision,
       events: {
-        expected: acknowledged + authCalls + tokensCreated + rbacChanges + authorizationEvents,
+        expected: acknowledged + authCalls + tokensCreated + rbacChanges + authorizationEvents + EXCHANGE_EVENTS,
         stored: rows,
         acknowledged,
       },

@@ -23,6 +23,7 @@ import {
 import { authzEnvironment, compileAuthzOptions, type ExtAuthzOptions } from "./authz/authz-options.js";
 import type { SnapshotSettings } from "./authz/snapshots.js";
 import { compileDatabaseOptions, databaseEnvironment, type DatabaseOptions } from "./db/database-options.js";
+import { compileExchangeOptions, exchangeEnvironment, type ExchangeOptions } from "./exchange/exchange-options.js";
 import { compileEventOptions, eventEnvironment, type EventOptions } from "./events/event-options.js";
 import { compileLockoutOptions, lockoutEnvironment } from "./lockout/lockout-options.js";
 import type { LockoutSettings } from "./lockout/policy.js";
@@ -52,6 +53,7 @@ export const environmentSchema = z.object({
   ...jwtEnvironment,
   ...introspectionEnvironment,
   ...certificateEnvironment,
+  ...exchangeEnvironment,
   ...tokenEnvironment,
   ...lockoutEnvironment,
   ...riskEnvironment,
@@ -78,6 +80,8 @@ export interface Config {
   introspection: IntrospectionOptions | undefined;
   /** Absent when client certificates are not credentials. */
   certificates: CertificateOptions | undefined;
+  /** Absent when token exchange is turned off. */
+  exchange: ExchangeOptions | undefined;
   events: EventOptions;
   serviceTokens: TokenOptions;
   /** Absent when lockout is turned off. */
@@ -109,6 +113,7 @@ export function loadConfig(env: Environment = process.env): Config {
   const jwt = compileJwtOptions(e, problems);
   const introspection = compileIntrospectionOptions(e, problems);
   const certificates = compileCertificateOptions(e, problems);
+  const exchange = compileExchangeOptions(e, problems);
   const alerts = compileAlertOptions(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -122,6 +127,7 @@ export function loadConfig(env: Environment = process.env): Config {
     jwtProviders: compileJwtProvidersOptions(e),
     introspection,
     certificates,
+    exchange,
     events: compileEventOptions(e),
     serviceTokens: compileTokenOptions(e),
     lockout: compileLockoutOptions(e),

@@ -6,6 +6,10 @@ import { CertificateAuthenticator, loadCaBundle, loadCertificateMappings } from 
 import { ServiceTokenAuthenticator } from "./authn/service-token-authenticator.js";
 import { DiscoveredJwks, fileKeyResolver, RemoteJwks } from "./authn/jwks.js";
 import { JwtVerifier } from "./authn/jwt.js";
+import { wardenTokenAuthenticator } from "./authn/warden-token-authenticator.js";
+import { discoveryDocument, TokenExchange } from "./exchange/exchange.js";
+import { SIGNING_ALGORITHMS, type ExchangeOptions } from "./exchange/exchange-options.js";
+import { EXCHANGE_CLOCK_TOLERANCE_MS, SigningKeys } from "./exchange/signing-keys.js";
 import { servingSecurity, type Config } from "./config.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
@@ -141,6 +145,36 @@ async function startAlerting(config: Config, pool: Pool, listen: Listen, log: Lo
       await webhook?.stop();
     },
   };
+}
+
+/**
+ * The keys of Warden's own tokens: read (and made, or rotated, when due)
+ * before serving, so a WARDEN_EXCHANGE_KEY that does not decrypt them stops
+ * the start; then refreshed on every replica's change and on a timer.
+ */
+async function startSigningKeys(
+  options: ExchangeOptions,
+  pool: Pool,
+  components: Components,
+  listen: (channel: string, handlers: ListenerHandlers) => Promise<NotificationListener>,
+  log: Logger,
+  now: () => Date,
+): Promise<SigningKeys> {
+  const keys = new SigningKeys(pool, options, now);
+  await keys.refresh();
+  const refresh = new PeriodicTask(
+    () => keys.refresh(),
+    keys.refreshIntervalMs,
+    (error) => log.error({ err: error }, "could not refresh the signing keys"),
+  );
+  await components.start("signing key rotation", refresh.start(), () => refresh.stop());
+  const reload = () => {
+    keys.reload().catch((error: unknown) => log.error({ err: error }, "could not reload the signing keys"));
+  };
+  (
+    await listen("warden_signing_keys", { onListening: reload, onLost: () => undefined, onNotification: reload })
+  ).start();
+  return keys;
 }
 
 /**
@@ -314,10 +348,28 @@ export async function startWarden(
             ),
             (detector) => detector.close(),
           );
+    const signingKeys =
+      config.exchange === undefined
+        ? undefined
+        : await startSigningKeys(config.exchange, pool, components, listen, log, now);
     // One authenticator per credential kind; the first to claim a credential verifies it.
     const authenticator = new AuthenticationPipeline(
       [
         new ServiceTokenAuthenticator(serviceTokenVerifier),
+        // Before the JWT providers: Warden's own tokens are known by their issuer.
+        ...(signingKeys === undefined
+          ? []
+          : [
+              wardenTokenAuthenticator(
+                (keyId) => signingKeys.publicKey(keyId),
+                {
+                  issuer: config.exchange!.issuer,
+                  algorithms: [...SIGNING_ALGORITHMS],
+                  clockToleranceSeconds: EXCHANGE_CLOCK_TOLERANCE_MS / 1000,
+                },
+                now,
+              ),
+            ]),
         new JwtAuthenticator(issuers),
         // Claims only a call with no other credential.
         ...(certificates === undefined ? [] : [certificates]),
@@ -377,6 +429,17 @@ export async function startWarden(
       events,
       lockouts,
       risk,
+      exchange:
+        signingKeys === undefined
+          ? undefined
+          : new TokenExchange({
+              pool,
+              keys: signingKeys,
+              options: config.exchange!,
+              authenticator,
+              events: recorder,
+              now,
+            }),
       now,
       tokens,
       alerts: alerting,
@@ -406,6 +469,20 @@ export async function startWarden(
         port: config.http.port,
         registry: metrics.registry,
         readiness: health,
+        documents:
+          signingKeys === undefined
+            ? undefined
+            : new Map([
+                // Verifiers may cache the keys for half the time a new key is published before it signs.
+                [
+                  "/.well-known/jwks.json",
+                  { body: () => signingKeys.jwks(), maxAgeSeconds: Math.floor(signingKeys.publicationLeadMs / 2000) },
+                ],
+                [
+                  "/.well-known/openid-configuration",
+                  { body: () => discoveryDocument(config.exchange!), maxAgeSeconds: 3600 },
+                ],
+              ]),
       }),
       (started) => new Promise<void>((resolve) => started.server.close(() => resolve())),
     );

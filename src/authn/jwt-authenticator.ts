@@ -6,6 +6,11 @@ import type { JwtVerification, JwtVerifier, VerifiedJwt } from "./jwt.js";
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 const MAX_JWT_LENGTH = 16 * 1024;
 
+/** Whether a credential is shaped like a compact JWT Warden would look at. */
+export function looksLikeJwt(credential: string): boolean {
+  return credential.length <= MAX_JWT_LENGTH && JWT_SHAPE.test(credential);
+}
+
 /** One configured issuer: its verifier holds its keys, policy and claim mappings. */
 export interface JwtIssuer {
   name: string;
@@ -28,7 +33,7 @@ export class JwtAuthenticator implements CredentialAuthenticator {
   }
 
   claim(credential: string): CredentialClaim | undefined {
-    if (credential.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(credential)) return undefined;
+    if (!looksLikeJwt(credential)) return undefined;
     if (this.issuers.length === 0) return refusal("", FailureReason.UNSUPPORTED_CREDENTIAL);
     // With one issuer, its verifier checks `iss` itself: no decoding on the cached path.
     const issuer = this.issuers.length === 1 ? this.issuers[0]! : this.byIssuer.get(unverifiedIssuer(credential));
@@ -36,12 +41,16 @@ export class JwtAuthenticator implements CredentialAuthenticator {
     const { verifier, name } = issuer;
     const cached = verifier.cached(credential);
     if (cached !== undefined) {
-      return { identityProvider: name, namedSubject: cached.subject, verify: () => accepted(cached, issuer) };
+      return {
+        identityProvider: name,
+        namedSubject: cached.subject,
+        verify: () => acceptedJwt(cached, issuer.principalKind),
+      };
     }
     return {
       identityProvider: name,
       namedSubject: verifier.unverifiedSubject(credential),
-      verify: () => verifier.verify(credential).then((verification) => toVerdict(verification, issuer)),
+      verify: () => verifier.verify(credential).then((verification) => jwtVerdict(verification, issuer.principalKind)),
     };
   }
 }
@@ -64,8 +73,9 @@ function refusal(identityProvider: string, reason: FailureReason): CredentialCla
   };
 }
 
-function toVerdict(verification: JwtVerification, issuer: JwtIssuer): Verdict {
-  if (verification.ok) return accepted(verification.claims, issuer);
+/** A JWT verifier's answer as an authenticator's verdict; `kind` is the principal's, the claims' own by default. */
+export function jwtVerdict(verification: JwtVerification, kind?: PrincipalKind): Verdict {
+  if (verification.ok) return acceptedJwt(verification.claims, kind);
   const { reason, subject, details } = verification;
   return {
     ok: false,
@@ -74,7 +84,7 @@ function toVerdict(verification: JwtVerification, issuer: JwtIssuer): Verdict {
     named:
       subject === undefined
         ? undefined
-        : { subject, kind: issuer.principalKind, email: "", serviceTokenName: "", tokenId: "" },
+        : { subject, kind: kind ?? PrincipalKind.USER, email: "", serviceTokenName: "", tokenId: "" },
     counts: failureCounting(reason, subject),
   };
 }
@@ -91,18 +101,18 @@ function failureCounting(reason: FailureReason, verifiedSubject: string | undefi
   return verifiedSubject !== undefined && !notAGuess ? "subject" : "source";
 }
 
-function accepted(claims: VerifiedJwt, issuer: JwtIssuer): Verdict {
+export function acceptedJwt(claims: VerifiedJwt, kind: PrincipalKind = claims.kind): Verdict {
   return {
     ok: true,
     principal: {
       subject: claims.subject,
-      kind: issuer.principalKind,
+      kind,
       email: claims.email,
       scopes: claims.scopes,
       roles: claims.roles,
       expiresAt: claims.expiresAt,
       tokenId: claims.tokenId,
-      serviceTokenName: "",
+      serviceTokenName: claims.serviceTokenName,
     },
   };
 }

@@ -18,7 +18,7 @@ import {
   type JWTVerifyGetKey,
   type ProtectedHeaderParameters,
 } from "jose";
-import { FailureReason } from "../gen/warden/v1/event.js";
+import { FailureReason, PrincipalKind } from "../gen/warden/v1/event.js";
 import { unrecordableClaims } from "./claims.js";
 import { KeysUnavailableError } from "./jwks.js";
 
@@ -46,7 +46,12 @@ export interface VerifiedJwt {
   roles: string[];
   expiresAt: Date;
   tokenId: string;
+  kind: PrincipalKind;
+  serviceTokenName: string;
 }
+
+/** Reads a verified payload's claims; the default reads an identity provider's JWT as a user's. */
+export type ClaimsMapping = (payload: JWTPayload, policy: JwtPolicy) => VerifiedJwt;
 
 export type JwtVerification =
   | { ok: true; claims: VerifiedJwt }
@@ -187,6 +192,7 @@ export class JwtVerifier {
     private readonly policy: JwtPolicy,
     private readonly now: () => Date = () => new Date(),
     cacheMaxEntries = 10_000,
+    private readonly claimsOf: ClaimsMapping = mappedClaims,
   ) {
     this.allowedAlgorithms = new Set(policy.algorithms);
     this.subjectClaim = policy.subjectClaim ?? "sub";
@@ -261,7 +267,7 @@ export class JwtVerifier {
         const { detail, subject, details } = unrecordable;
         return { ok: false, reason: FailureReason.INVALID_CLAIMS, detail, subject, details };
       }
-      return { ok: true, claims: this.claimsOf(payload, subject, email) };
+      return { ok: true, claims: this.claimsOf(payload, this.policy) };
     } catch (error) {
       // Claim checks run after the signature: their payload is verified. jose's JWTExpired is not a
       // JWTClaimValidationFailed, but carries the payload the same way.
@@ -303,15 +309,19 @@ export class JwtVerifier {
     }
     return UnsecuredJWT.decode(`${UNSIGNED_HEADER}.${payloadSegment}.`, claimChecks).payload;
   }
+}
 
-  private claimsOf(payload: JWTPayload, subject: string, email: unknown): VerifiedJwt {
-    return {
-      subject,
-      email: typeof email === "string" ? email : "",
-      scopes: (this.policy.scopesClaims ?? DEFAULT_SCOPES_CLAIMS).flatMap((path) => stringList(claimAt(payload, path))),
-      roles: stringList(claimAt(payload, this.policy.rolesClaim)),
-      expiresAt: new Date(payload.exp! * 1000),
-      tokenId: typeof payload.jti === "string" ? payload.jti : "",
-    };
-  }
+/** An identity provider's JWT through its policy's claim mappings, as a user's; a provider may set another kind. */
+function mappedClaims(payload: JWTPayload, policy: JwtPolicy): VerifiedJwt {
+  const email = claimAt(payload, policy.emailClaim ?? "email");
+  return {
+    subject: claimAt(payload, policy.subjectClaim ?? "sub") as string,
+    email: typeof email === "string" ? email : "",
+    scopes: (policy.scopesClaims ?? DEFAULT_SCOPES_CLAIMS).flatMap((path) => stringList(claimAt(payload, path))),
+    roles: stringList(claimAt(payload, policy.rolesClaim)),
+    expiresAt: new Date(payload.exp! * 1000),
+    tokenId: typeof payload.jti === "string" ? payload.jti : "",
+    kind: PrincipalKind.USER,
+    serviceTokenName: "",
+  };
 }

@@ -3,6 +3,8 @@ export const SCOPES = [
   "admin",
   "tokens:read",
   "tokens:write",
+  "tokens:exchange",
+  "tokens:elevate",
   "events:read",
   "events:write",
   "lockouts:read",

@@ -17,13 +17,16 @@ export interface Readiness {
  * Plain HTTP beside gRPC for orchestrators and scrapers: /metrics (Prometheus),
  * /healthz (the process is alive) and /readyz (every service can serve;
  * `?service=<name>` asks about one). Readiness is answered from state kept
- * current off the request path, so it never waits on the database.
+ * current off the request path, so it never waits on the database. Any JSON
+ * `documents` are served by path, such as the token issuer's JWKS and
+ * discovery document.
  */
 export async function startOpsServer(options: {
   host: string;
   port: number;
   registry: Registry;
   readiness: Readiness;
+  documents?: ReadonlyMap<string, { body: () => unknown; maxAgeSeconds: number }>;
 }): Promise<OpsServer> {
   const server = createServer((request, response) => {
     const respond = (code: number, body: string, type = "text/plain; charset=utf-8") => {
@@ -54,8 +57,18 @@ export async function startOpsServer(options: {
         respond(ready ? 200 : 503, `${ready ? "ready" : "not ready"}\n${lines.join("")}`);
         return;
       }
-      default:
-        respond(404, "not found\n");
+      default: {
+        const document = options.documents?.get(url.pathname);
+        if (document === undefined) {
+          respond(404, "not found\n");
+          return;
+        }
+        response.writeHead(200, {
+          "content-type": "application/json",
+          "cache-control": `public, max-age=${document.maxAgeSeconds}`,
+        });
+        response.end(JSON.stringify(document.body()));
+      }
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { AuthenticationPipeline } from "../authn/pipeline.js";
 import type { Db } from "../db/pool.js";
-import { InvalidArgumentError } from "../errors.js";
+import { FailedPreconditionError, InvalidArgumentError } from "../errors.js";
+import { JWT_TOKEN_TYPE, type TokenExchange } from "../exchange/exchange.js";
 import { text, toEventRecord, validateClientContext, type EventRecord } from "../events/event.js";
 import { listEvents } from "../events/list.js";
 import type { EventWriter } from "../events/writer.js";
@@ -11,6 +12,8 @@ import type {
   AuthenticateResponse,
   CheckLockoutRequest,
   CheckLockoutResponse,
+  ExchangeTokenRequest,
+  ExchangeTokenResponse,
   ListEventsRequest,
   ListEventsResponse,
   LogEventRequest,
@@ -21,7 +24,8 @@ import type {
 import { FailureReason } from "../gen/warden/v1/event.js";
 import { isInetAddress } from "../validate.js";
 import { bearerCredential } from "./metadata.js";
-import type { CallContext } from "./edge/context.js";
+import { callerOf, type CallContext } from "./edge/context.js";
+import { milliseconds } from "./numbers.js";
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
@@ -34,6 +38,8 @@ export interface AuthServiceDependencies {
   lockouts: Lockouts | undefined;
   /** Absent when risk detection is turned off. */
   risk: RiskDetector | undefined;
+  /** Absent when token exchange is turned off. */
+  exchange: TokenExchange | undefined;
   now: () => Date;
 }
 
@@ -121,6 +127,22 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       }
       const refusal = await deps.lockouts?.admit(lockoutKeys(subject, request.clientIp));
       return refusal ? { allowed: false, retryAfter: refusal.until } : { allowed: true, retryAfter: undefined };
+    },
+
+    exchangeToken: async (request: ExchangeTokenRequest, context: CallContext): Promise<ExchangeTokenResponse> => {
+      if (deps.exchange === undefined) {
+        throw new FailedPreconditionError("token exchange is turned off (WARDEN_EXCHANGE_ENABLED)");
+      }
+      const issued = await deps.exchange.exchange(
+        {
+          subjectToken: request.subjectToken,
+          audience: request.audience,
+          scopes: request.scopes,
+          lifetimeMs: milliseconds(request.lifetime),
+        },
+        callerOf(context),
+      );
+      return { ...issued, issuedTokenType: JWT_TOKEN_TYPE };
     },
   };
 }

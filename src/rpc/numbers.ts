@@ -5,6 +5,7 @@ import { createFileRegistry, fromBinary, ScalarType, type DescField, type DescMe
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { InvalidArgumentError } from "../errors.js";
+import type { Duration } from "../gen/google/protobuf/duration.js";
 import { PROJECT_ROOT } from "../paths.js";
 
 /** What the generated code can hold exactly: it decodes 64-bit integers to numbers (ts-proto forceLong=number). */
@@ -194,4 +195,9 @@ export function inRange<Request>(request: Request): Request {
     throw new InvalidArgumentError(request.outOfRange.field, request.outOfRange.problem);
   }
   return request;
+}
+
+/** A request's Duration in milliseconds; undefined when unset. */
+export function milliseconds(duration: Duration | undefined): number | undefined {
+  return duration === undefined ? undefined : duration.seconds * 1000 + Math.floor(duration.nanos / 1e6);
 }

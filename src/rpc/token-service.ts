@@ -12,20 +12,16 @@ import type {
   RotateServiceTokenRequest,
   RotateServiceTokenResponse,
 } from "../gen/warden/v1/token_service.js";
-import type { Duration } from "../gen/google/protobuf/duration.js";
 import type { Db } from "../db/pool.js";
 import type { ServiceTokens } from "../tokens/tokens.js";
 import { requireHeld } from "../tokens/scopes.js";
 import { callerOf, type CallContext } from "./edge/context.js";
+import { milliseconds } from "./numbers.js";
 
 export interface TokenServiceDependencies {
   tokens: ServiceTokens;
   /** The database for reads that stop when the call's signal aborts. */
   dbFor: (signal: AbortSignal) => Db;
-}
-
-function milliseconds(duration: Duration | undefined): number | undefined {
-  return duration === undefined ? undefined : duration.seconds * 1000 + Math.floor(duration.nanos / 1e6);
 }
 
 /** TokenService handlers: call the token domain as the caller the edge established. */

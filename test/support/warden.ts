@@ -20,6 +20,8 @@ import {
   type LogEventsResponse,
   type CheckLockoutRequest,
   type CheckLockoutResponse,
+  type ExchangeTokenRequest,
+  type ExchangeTokenResponse,
 } from "../../src/gen/warden/v1/auth_service.js";
 import {
   LockoutServiceClient,
@@ -254,6 +256,7 @@ export function authClient(address: string, reporter?: () => Promise<Metadata>) 
     logEvents: reporting<LogEventsRequest, LogEventsResponse>(client.logEvents.bind(client)),
     listEvents: call<ListEventsRequest, ListEventsResponse>(client.listEvents.bind(client)),
     checkLockout: reporting<CheckLockoutRequest, CheckLockoutResponse>(client.checkLockout.bind(client)),
+    exchangeToken: call<ExchangeTokenRequest, ExchangeTokenResponse>(client.exchangeToken.bind(client)),
     close: () => client.close(),
   };
 }

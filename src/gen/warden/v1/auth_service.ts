@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Duration } from "../../google/protobuf/duration.js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 import {
   AuthenticationEvent,
@@ -152,6 +153,38 @@ export interface CheckLockoutResponse {
    * when the limit is held by attempts still being checked.
    */
   retryAfter: Date | undefined;
+}
+
+export interface ExchangeTokenRequest {
+  /**
+   * The credential to exchange (RFC 8693 subject_token): a JWT, a service
+   * token or a token Warden issued. Empty: the caller's own credential.
+   */
+  subjectToken: string;
+  /**
+   * Who the token is for (`aud`); each must be allowed by configuration.
+   * Empty: Warden's issuer, whose Authenticate accepts the token.
+   */
+  audience: string[];
+  /** The token's scopes. Empty: the subject's own. */
+  scopes: string[];
+  /**
+   * How long the token lives: up to the configured maximum, and never past
+   * the subject credential's own expiry. Unset: the maximum.
+   */
+  lifetime: Duration | undefined;
+}
+
+export interface ExchangeTokenResponse {
+  /** The signed JWT (RFC 8693 access_token). */
+  accessToken: string;
+  /** Always "urn:ietf:params:oauth:token-type:jwt". */
+  issuedTokenType: string;
+  expiresAt: Date | undefined;
+  scopes: string[];
+  /** The token's `jti`. */
+  tokenId: string;
+  audience: string[];
 }
 
 function createBaseAuthenticateRequest(): AuthenticateRequest {
@@ -1456,6 +1489,294 @@ export const CheckLockoutResponse: MessageFns<CheckLockoutResponse> = {
   },
 };
 
+function createBaseExchangeTokenRequest(): ExchangeTokenRequest {
+  return { subjectToken: "", audience: [], scopes: [], lifetime: undefined };
+}
+
+export const ExchangeTokenRequest: MessageFns<ExchangeTokenRequest> = {
+  encode(message: ExchangeTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subjectToken !== "") {
+      writer.uint32(10).string(message.subjectToken);
+    }
+    for (const v of message.audience) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.lifetime !== undefined) {
+      Duration.encode(message.lifetime, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subjectToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.audience.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lifetime = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExchangeTokenRequest {
+    return {
+      subjectToken: isSet(object.subjectToken)
+        ? globalThis.String(object.subjectToken)
+        : isSet(object.subject_token)
+        ? globalThis.String(object.subject_token)
+        : "",
+      audience: globalThis.Array.isArray(object?.audience) ? object.audience.map((e: any) => globalThis.String(e)) : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      lifetime: isSet(object.lifetime) ? Duration.fromJSON(object.lifetime) : undefined,
+    };
+  },
+
+  toJSON(message: ExchangeTokenRequest): unknown {
+    const obj: any = {};
+    if (message.subjectToken !== "") {
+      obj.subjectToken = message.subjectToken;
+    }
+    if (message.audience?.length) {
+      obj.audience = message.audience;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.lifetime !== undefined) {
+      obj.lifetime = Duration.toJSON(message.lifetime);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExchangeTokenRequest>, I>>(base?: I): ExchangeTokenRequest {
+    return ExchangeTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExchangeTokenRequest>, I>>(object: I): ExchangeTokenRequest {
+    const message = createBaseExchangeTokenRequest();
+    message.subjectToken = object.subjectToken ?? "";
+    message.audience = object.audience?.map((e) => e) || [];
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.lifetime = (object.lifetime !== undefined && object.lifetime !== null)
+      ? Duration.fromPartial(object.lifetime)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseExchangeTokenResponse(): ExchangeTokenResponse {
+  return { accessToken: "", issuedTokenType: "", expiresAt: undefined, scopes: [], tokenId: "", audience: [] };
+}
+
+export const ExchangeTokenResponse: MessageFns<ExchangeTokenResponse> = {
+  encode(message: ExchangeTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== "") {
+      writer.uint32(10).string(message.accessToken);
+    }
+    if (message.issuedTokenType !== "") {
+      writer.uint32(18).string(message.issuedTokenType);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.scopes) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.tokenId !== "") {
+      writer.uint32(42).string(message.tokenId);
+    }
+    for (const v of message.audience) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.issuedTokenType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tokenId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.audience.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExchangeTokenResponse {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+      issuedTokenType: isSet(object.issuedTokenType)
+        ? globalThis.String(object.issuedTokenType)
+        : isSet(object.issued_token_type)
+        ? globalThis.String(object.issued_token_type)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      tokenId: isSet(object.tokenId)
+        ? globalThis.String(object.tokenId)
+        : isSet(object.token_id)
+        ? globalThis.String(object.token_id)
+        : "",
+      audience: globalThis.Array.isArray(object?.audience) ? object.audience.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ExchangeTokenResponse): unknown {
+    const obj: any = {};
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.issuedTokenType !== "") {
+      obj.issuedTokenType = message.issuedTokenType;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.tokenId !== "") {
+      obj.tokenId = message.tokenId;
+    }
+    if (message.audience?.length) {
+      obj.audience = message.audience;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExchangeTokenResponse>, I>>(base?: I): ExchangeTokenResponse {
+    return ExchangeTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExchangeTokenResponse>, I>>(object: I): ExchangeTokenResponse {
+    const message = createBaseExchangeTokenResponse();
+    message.accessToken = object.accessToken ?? "";
+    message.issuedTokenType = object.issuedTokenType ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.tokenId = object.tokenId ?? "";
+    message.audience = object.audience?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** AuthService authenticates credentials and records authentication events. */
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
@@ -1530,6 +1851,23 @@ export const AuthServiceService = {
       Buffer.from(CheckLockoutResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CheckLockoutResponse => CheckLockoutResponse.decode(value),
   },
+  /**
+   * Token exchange, shaped after RFC 8693: turns a credential Warden accepts
+   * (the caller's own, or subject_token) into a short-lived JWT that Warden
+   * signs, verifiable offline against /.well-known/jwks.json. Needs
+   * tokens:exchange. Scopes beyond the subject's own need tokens:elevate and
+   * each added scope held by the caller, and are recorded in the audit trail.
+   */
+  exchangeToken: {
+    path: "/warden.v1.AuthService/ExchangeToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExchangeTokenRequest): Buffer => Buffer.from(ExchangeTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExchangeTokenRequest => ExchangeTokenRequest.decode(value),
+    responseSerialize: (value: ExchangeTokenResponse): Buffer =>
+      Buffer.from(ExchangeTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExchangeTokenResponse => ExchangeTokenResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -1562,6 +1900,14 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
    * every replica. Unreported attempts lapse after a minute. Needs events:write.
    */
   checkLockout: handleUnaryCall<CheckLockoutRequest, CheckLockoutResponse>;
+  /**
+   * Token exchange, shaped after RFC 8693: turns a credential Warden accepts
+   * (the caller's own, or subject_token) into a short-lived JWT that Warden
+   * signs, verifiable offline against /.well-known/jwks.json. Needs
+   * tokens:exchange. Scopes beyond the subject's own need tokens:elevate and
+   * each added scope held by the caller, and are recorded in the audit trail.
+   */
+  exchangeToken: handleUnaryCall<ExchangeTokenRequest, ExchangeTokenResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -1663,6 +2009,28 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CheckLockoutResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Token exchange, shaped after RFC 8693: turns a credential Warden accepts
+   * (the caller's own, or subject_token) into a short-lived JWT that Warden
+   * signs, verifiable offline against /.well-known/jwks.json. Needs
+   * tokens:exchange. Scopes beyond the subject's own need tokens:elevate and
+   * each added scope held by the caller, and are recorded in the audit trail.
+   */
+  exchangeToken(
+    request: ExchangeTokenRequest,
+    callback: (error: ServiceError | null, response: ExchangeTokenResponse) => void,
+  ): ClientUnaryCall;
+  exchangeToken(
+    request: ExchangeTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExchangeTokenResponse) => void,
+  ): ClientUnaryCall;
+  exchangeToken(
+    request: ExchangeTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExchangeTokenResponse) => void,
   ): ClientUnaryCall;
 }
 

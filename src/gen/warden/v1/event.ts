@@ -40,6 +40,8 @@ export enum EventType {
   ACCESS_DENIED = 21,
   /** AUTHORIZATION_CHANGED - A role, permission, grant or assignment changed. */
   AUTHORIZATION_CHANGED = 22,
+  /** TOKEN_EXCHANGED - ExchangeToken issued a Warden-signed token; details name the actor, audience, scopes and token id. */
+  TOKEN_EXCHANGED = 23,
   UNRECOGNIZED = -1,
 }
 
@@ -114,6 +116,9 @@ export function eventTypeFromJSON(object: any): EventType {
     case 22:
     case "EVENT_TYPE_AUTHORIZATION_CHANGED":
       return EventType.AUTHORIZATION_CHANGED;
+    case 23:
+    case "EVENT_TYPE_TOKEN_EXCHANGED":
+      return EventType.TOKEN_EXCHANGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -169,6 +174,8 @@ export function eventTypeToJSON(object: EventType): string {
       return "EVENT_TYPE_ACCESS_DENIED";
     case EventType.AUTHORIZATION_CHANGED:
       return "EVENT_TYPE_AUTHORIZATION_CHANGED";
+    case EventType.TOKEN_EXCHANGED:
+      return "EVENT_TYPE_TOKEN_EXCHANGED";
     case EventType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
