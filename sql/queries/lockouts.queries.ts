@@ -128,17 +128,22 @@ export interface IForgetFailuresQuery {
   result: IForgetFailuresResult;
 }
 
-const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":333}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":356,"b":361}]}],"statement":"-- A successful login: the subject's counted failures are forgotten, an address's are not,\n-- and the attempt CheckLockout admitted for it is released.\nUPDATE lockout_counters\nSET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,\n  pending = greatest(pending - 1, 0)\nWHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))"};
+const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":390,"b":396}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":419,"b":424}]}],"statement":"-- Successful logins: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\nUPDATE lockout_counters c\nSET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n  pending = greatest(c.pending - r.n, 0)\nFROM (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n) r\nWHERE c.key_kind = r.kind AND c.key = r.key"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- A successful login: the subject's counted failures are forgotten, an address's are not,
- * -- and the attempt CheckLockout admitted for it is released.
- * UPDATE lockout_counters
- * SET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,
- *   pending = greatest(pending - 1, 0)
- * WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))
+ * -- Successful logins: the subject's counted failures are forgotten, an address's are not,
+ * -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
+ * UPDATE lockout_counters c
+ * SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
+ *   pending = greatest(c.pending - r.n, 0)
+ * FROM (
+ *   SELECT r.kind, r.key, count(*)::integer AS n
+ *   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
+ *   GROUP BY r.kind, r.key
+ * ) r
+ * WHERE c.key_kind = r.kind AND c.key = r.key
  * ```
  */
 export const forgetFailures = new PreparedQuery<IForgetFailuresParams,IForgetFailuresResult>(forgetFailuresIR);
