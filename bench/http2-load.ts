@@ -53,12 +53,13 @@ export async function runHttp2Load(spec: Omit<LoadSpec, "workers">): Promise<Htt
     if (spec.once && next >= bodies.length) return undefined;
     return bodies[next++ % bodies.length];
   };
-  const count = (code: status, from: number) => {
+  const count = (code: status | undefined, from: number) => {
     if (code === status.OK) {
       ok += 1;
       latencies.push(performance.now() - from);
     } else {
-      const name = status[code] ?? String(code);
+      // A stream reset or closed without a grpc-status is counted apart from every gRPC code.
+      const name = code === undefined ? "NO_STATUS" : (status[code] ?? String(code));
       errors[name] = (errors[name] ?? 0) + 1;
     }
   };
@@ -76,7 +77,7 @@ export async function runHttp2Load(spec: Omit<LoadSpec, "workers">): Promise<Htt
     stream.on("data", () => undefined);
     stream.on("close", () => {
       inFlight -= 1;
-      count(code ?? status.UNAVAILABLE, from);
+      count(code, from);
       done();
     });
     stream.on("error", () => undefined);
