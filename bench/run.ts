@@ -570,7 +570,7 @@ async function main(): Promise<void> {
     });
     if (logEventsMix !== undefined) logEventsMix.eventsPerSecond = logEventsMix.perSecond * batchSize;
     // Single calls, offered in open loop from node:http2 (bench/http2-load.ts): the 5,000/s target, half of it,
-    // and twice what the server sustained, where admission control must refuse quickly and keep the rest fast.
+    // and twice what the server sustains flat out, where admission control must refuse quickly and keep the rest fast.
     const mixSingles = (count: number, seed: number) =>
       mixEvents(count, seed).map((event) => LogEventRequest.encode({ event }).finish());
     const openMix = async (name: string, ratePerSecond: number, seed: number) =>
@@ -582,11 +582,19 @@ async function main(): Promise<void> {
         mode: { kind: "open", ratePerSecond },
         generator: "http2",
       });
+    // What the server sustains flat out (closed loop) sets the overload phase's rate.
+    const mixMax = await phase(server, "logevent-mix-max", {
+      method: "/warden.v1.AuthService/LogEvent",
+      payloads: mixSingles(smoke ? 2000 : 100_000, 10_000),
+      metadata: reporting,
+      once: true,
+      mode: closed(32),
+      generator: "http2",
+    });
     const mixRate = smoke ? 500 : LOGEVENT_TARGET_RATE;
-    const mixFull = await openMix("logevent-mix", mixRate, 10_001);
+    await openMix("logevent-mix", mixRate, 10_001);
     await openMix("logevent-mix-half", mixRate / 2, 10_002);
-    const sustained = Math.min(mixRate, mixFull?.perSecond ?? mixRate);
-    await openMix("logevent-mix-overload", Math.round(2 * sustained), 10_003);
+    await openMix("logevent-mix-overload", Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate))), 10_003);
 
     await request(server.child, "stop", "stopped");
 
