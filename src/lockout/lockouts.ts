@@ -330,12 +330,18 @@ export class Lockouts {
   private forget(keys: LockoutKey[]): Promise<void> {
     return new Promise((resolve) => {
       this.queuedForgets.push({ keys, forgotten: resolve });
-      this.forgetting ??= this.track(
-        this.forgetQueued().finally(() => {
-          this.forgetting = undefined;
-        }),
-      );
+      this.startForgetting();
     });
+  }
+
+  private startForgetting(): void {
+    this.forgetting ??= this.track(
+      this.forgetQueued().finally(() => {
+        this.forgetting = undefined;
+        // Logins queued after the last statement, before this run ended.
+        if (this.queuedForgets.length > 0) this.startForgetting();
+      }),
+    );
   }
 
   private async forgetQueued(): Promise<void> {
