@@ -352,6 +352,8 @@ async function main(): Promise<void> {
       WARDEN_JWT_AUDIENCE: AUDIENCE,
       WARDEN_LOG_LEVEL: "info",
       WARDEN_EXTAUTHZ_ROUTES_FILE: routesFile,
+      // Overload is answered RESOURCE_EXHAUSTED once an awaited event has waited this long for its batch.
+      WARDEN_EVENT_ADMIT_WAIT_MS: "50",
     };
     const server = await startServer(serverEnv);
 

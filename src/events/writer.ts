@@ -25,6 +25,7 @@ export interface EventWriterOptions {
    * The longest an awaited write may have been waiting for its batch before
    * new awaited writes are refused: under overload callers hear
    * RESOURCE_EXHAUSTED at once, and those admitted still commit promptly.
+   * 0: no bound but queueMax.
    */
   admitWaitMs: number;
   /** Ceiling of the back-off between retries of fire-and-forget events while the database is down. */
@@ -100,7 +101,7 @@ export class EventWriter {
     // While the database answers, a long wait means more writes arrive than it commits: refuse, do not queue.
     // While it fails, callers hear its error from their own attempt instead.
     const waitedMs = this.awaitedSince.length === 0 ? 0 : performance.now() - this.awaitedSince[0]!;
-    if (waitedMs > this.options.admitWaitMs && this.backoff.currentMs === 0) {
+    if (this.options.admitWaitMs > 0 && waitedMs > this.options.admitWaitMs && this.backoff.currentMs === 0) {
       return Promise.reject(
         new ResourceExhaustedError(
           `events are waiting ${Math.round(waitedMs)} ms to be written (more than ${this.options.admitWaitMs} ms); retry with back-off`,
