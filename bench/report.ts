@@ -15,7 +15,9 @@ export interface PhaseResult {
   p99Ms: number;
   serverCpuMicrosPerCall: number;
   /** Who sent the load; absent in runs saved before h2load was used. */
-  loadGenerator?: "grpc-js" | "h2load";
+  loadGenerator?: "grpc-js" | "h2load" | "node:http2";
+  /** The load generator's own CPU per call, when it measures it (node:http2). */
+  generatorCpuMicrosPerCall?: number;
   /** The steady rate offered, for open-loop phases. */
   ratePerSecond?: number;
 }
@@ -82,10 +84,18 @@ export function targets(results: BenchResults): Target[] {
   const unique = phase(results, "jwt-rs256-unique");
   const rs256 = unique.perSecond / results.baselines.joseRs256.perSecond;
   const rs256Cpu = unique.serverCpuMicrosPerCall / results.baselines.joseRs256.cpuMicrosPerVerification;
-  const batch = phase(results, "logevents-1000").eventsPerSecond! / results.baselines.copyRowsPerSecond;
-  const single = phase(results, "logevent-max").perSecond;
-  const half = phase(results, "logevent-half-rate");
-  const lost = results.events.expected - results.events.stored;
+  const ofCopy = (name: string) => (phase(results, name).eventsPerSecond ?? NaN) / results.baselines.copyRowsPerSecond;
+  const batchMix = ofCopy("logevents-mix");
+  const batchNew = ofCopy("logevents-1000");
+  const singleMix = phase(results, "logevent-mix");
+  const halfMix = phase(results, "logevent-mix-half");
+  const overload = phase(results, "logevent-mix-overload");
+  const refusals = Object.entries(overload.errors);
+  const refusedOtherwise = refusals
+    .filter(([code]) => code !== "RESOURCE_EXHAUSTED")
+    .reduce((sum, [, n]) => sum + n, 0);
+  // More rows than acknowledged is no loss: a call that timed out at the client may still have been committed.
+  const lost = Math.max(0, results.events.expected - results.events.stored);
   const riskCost = (profile: string, phaseName: string): Target => {
     const added =
       phase(results, phaseName).serverCpuMicrosPerCall - phase(results, `${phaseName}-no-risk`).serverCpuMicrosPerCall;
@@ -143,25 +153,46 @@ export function targets(results: BenchResults): Target[] {
       met: rs256Cpu <= 1.25,
     },
     {
-      name: "LogEvents (1,000/call): durable events/s vs COPY",
-      measured: `${fmt(batch * 100)}%`,
-      ratio: 0.5 / batch,
+      name: "logevents-mix (1,000/call, Zipf users): durable events/s vs COPY",
+      measured: `${fmt(batchMix * 100)}%`,
+      ratio: 0.5 / batchMix,
       goal: "≥ 50%",
-      met: batch >= 0.5,
+      met: batchMix >= 0.5,
     },
     {
-      name: "LogEvent (one per call): durable events/s",
-      measured: fmt(single),
-      ratio: 10_000 / single,
-      goal: "≥ 10,000",
-      met: single >= 10_000,
+      name: "logevents-1000 (worst case, all new subjects): durable events/s vs COPY",
+      measured: `${fmt(batchNew * 100)}%`,
+      ratio: 0.25 / batchNew,
+      goal: "≥ 25%",
+      met: batchNew >= 0.25,
     },
     {
-      name: "LogEvent at half that rate: p99 acknowledgement",
-      measured: `${fmt(half.p99Ms, 1)} ms`,
-      ratio: half.p99Ms / 20,
-      goal: "< 20 ms",
-      met: half.p99Ms < 20,
+      name: `logevent-mix (one per call, ${fmt(singleMix.ratePerSecond ?? NaN)}/s offered, open loop): acknowledged calls/s`,
+      measured: fmt(singleMix.perSecond),
+      ratio: 5000 / singleMix.perSecond,
+      goal: "≥ 5,000",
+      met: singleMix.perSecond >= 5000,
+    },
+    {
+      name: `logevent-mix-half (${fmt(halfMix.ratePerSecond ?? NaN)}/s offered): p99 acknowledgement`,
+      measured: `${fmt(halfMix.p99Ms, 1)} ms`,
+      ratio: halfMix.p99Ms / 20,
+      goal: "≤ 20 ms",
+      met: halfMix.p99Ms <= 20,
+    },
+    {
+      name: `logevent-mix-overload (${fmt(overload.ratePerSecond ?? NaN)}/s offered, 2× logevent-mix-max): admitted p99`,
+      measured: `${fmt(overload.p99Ms, 1)} ms`,
+      ratio: overload.p99Ms / 100,
+      goal: "≤ 100 ms",
+      met: overload.p99Ms <= 100,
+    },
+    {
+      name: "logevent-mix-overload: refusals other than RESOURCE_EXHAUSTED",
+      measured: `${refusedOtherwise} (of ${refusals.reduce((sum, [, n]) => sum + n, 0)})`,
+      ratio: refusedOtherwise === 0 ? 0 : 2,
+      goal: "0",
+      met: refusedOtherwise === 0 && Number.isFinite(overload.p99Ms),
     },
     {
       name: "authorization decision in process: p50",
@@ -201,6 +232,9 @@ function noopFor(results: BenchResults, p: PhaseResult): number {
   return phase(results, noop).serverCpuMicrosPerCall;
 }
 
+/** Event phases whose every event is a never-seen subject from a new address. */
+const WORST_CASE_PHASES = new Set(["logevent-max", "logevent-half-rate", "logevents-1000"]);
+
 function phaseTable(results: BenchResults): string {
   const limits: Record<string, number> = {
     "jwt-rs256-unique": results.baselines.joseRs256.perSecond,
@@ -213,7 +247,14 @@ function phaseTable(results: BenchResults): string {
       Object.entries(p.errors)
         .map(([code, n]) => `${code} ${n}`)
         .join(", ") || "0";
-    return `| ${p.name}${p.loadGenerator === "h2load" ? " (h2load)" : ""} | ${fmt(perSecond)}${p.eventsPerSecond === undefined ? "" : " events"} | ${limit === undefined ? "—" : `${fmt((perSecond / limit) * 100)}%`} | ${fmt(p.p50Ms, 2)} | ${fmt(p.p99Ms, 2)} | ${fmt(p.serverCpuMicrosPerCall, 1)} | ${fmt(p.serverCpuMicrosPerCall / noopFor(results, p), 2)}× | ${errors} |`;
+    const generator =
+      p.loadGenerator === "h2load"
+        ? " (h2load)"
+        : p.loadGenerator === "node:http2"
+          ? ` (node:http2, ${fmt(p.generatorCpuMicrosPerCall ?? NaN, 1)} µs generator CPU/call)`
+          : "";
+    const worstCase = WORST_CASE_PHASES.has(p.name) ? " (worst case: all new subjects)" : "";
+    return `| ${p.name}${worstCase}${generator} | ${fmt(perSecond)}${p.eventsPerSecond === undefined ? "" : " events"} | ${limit === undefined ? "—" : `${fmt((perSecond / limit) * 100)}%`} | ${fmt(p.p50Ms, 2)} | ${fmt(p.p99Ms, 2)} | ${fmt(p.serverCpuMicrosPerCall, 1)} | ${fmt(p.serverCpuMicrosPerCall / noopFor(results, p), 2)}× | ${errors} |`;
   });
   return [
     "| phase | per second | of its limit | p50 ms | p99 ms | server CPU µs/call | CPU vs no-op | errors |",

@@ -1,5 +1,6 @@
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuthenticateRequest,
@@ -449,6 +450,42 @@ describe("bounded event queue", () => {
       ).toEqual([{ n: 5 }]);
     } finally {
       await small.stop();
+    }
+  });
+
+  it("refuses at once, and loses nothing admitted, while the oldest awaited event waits longer than allowed", async () => {
+    const w = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_EVENT_ADMIT_WAIT_MS: "100" });
+    // An uncommitted row holding the first event's id stalls its batch on the unique index.
+    const blocker = new pg.Client({ connectionString: w.db.url });
+    await blocker.connect();
+    try {
+      const stalled = loginFailure({ eventId: randomUUID() });
+      await blocker.query("BEGIN");
+      await blocker.query("INSERT INTO security_event_ids (event_id, occurred_at) VALUES ($1, now())", [
+        stalled.eventId,
+      ]);
+      const first = w.client.logEvent(LogEventRequest.fromPartial({ event: stalled }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const queued = loginFailure({ eventId: randomUUID() });
+      const second = w.client.logEvent(LogEventRequest.fromPartial({ event: queued }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = Date.now();
+      const refused = await grpcError(w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() })));
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(refused.details).toMatch(/waiting \d+ ms to be written/);
+      await blocker.query("ROLLBACK");
+      expect((await first).duplicate).toBe(false);
+      expect((await second).duplicate).toBe(false);
+      const stored = await w.db.query<{ event_id: string }>(
+        "SELECT event_id FROM security_events WHERE type = 'LOGIN_FAILURE'",
+      );
+      expect(stored.map((row) => row.event_id).sort()).toEqual([stalled.eventId, queued.eventId].sort());
+      // Once the backlog is written, new events are admitted again.
+      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
+    } finally {
+      await blocker.end();
+      await w.stop();
     }
   });
 });

@@ -3,7 +3,12 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool, type Pool } from "../src/db/pool.js";
 import { status, type ServiceError } from "@grpc/grpc-js";
-import { AuthenticateRequest, CheckLockoutRequest, LogEventRequest } from "../src/gen/warden/v1/auth_service.js";
+import {
+  AuthenticateRequest,
+  CheckLockoutRequest,
+  LogEventRequest,
+  LogEventsRequest,
+} from "../src/gen/warden/v1/auth_service.js";
 import { AuthenticationEvent, EventType, FailureReason, Outcome, PrincipalKind } from "../src/gen/warden/v1/event.js";
 import { ListServiceTokensRequest } from "../src/gen/warden/v1/token_service.js";
 import { ListLockoutsRequest, LockoutKeyKind, UnlockRequest } from "../src/gen/warden/v1/lockout_service.js";
@@ -367,6 +372,25 @@ describe("CheckLockout, for services that check passwords themselves", () => {
       expect((await check(t.client, "heidi", "198.51.100.1")).allowed).toBe(true);
       await reportLogin(t.client, EventType.LOGIN_SUCCESS, "heidi", "198.51.100.1");
     }
+  });
+
+  it("releases one attempt per reported success, also when the successes share one statement", async () => {
+    // The subject alone (no address): its policy allows 10 attempts.
+    for (let i = 0; i < 10; i += 1) expect((await check(t.client, "ivan", "")).allowed).toBe(true);
+    expect((await check(t.client, "ivan", "")).allowed).toBe(false);
+    const success = AuthenticationEvent.fromPartial({
+      type: EventType.LOGIN_SUCCESS,
+      outcome: Outcome.SUCCESS,
+      principal: { subject: "ivan", kind: PrincipalKind.USER },
+    });
+    await Promise.all([
+      t.client.logEvents(LogEventsRequest.fromPartial({ events: Array.from({ length: 6 }, () => success) })),
+      ...Array.from({ length: 4 }, () => t.client.logEvent(LogEventRequest.fromPartial({ event: success }))),
+    ]);
+    expect(
+      await t.db.query("SELECT pending FROM lockout_counters WHERE key_kind = 'SUBJECT' AND key = 'ivan'"),
+    ).toEqual([{ pending: 0 }]);
+    expect((await check(t.client, "ivan", "")).allowed).toBe(true);
   });
 
   it("answers INVALID_ARGUMENT naming a missing subject or a bad address", async () => {

@@ -289,6 +289,54 @@ describe("profile memory", () => {
     expect(row!.kept["net-0"]).toBeUndefined();
     expect(row!.kept["net-63"]).toBe(1063);
   });
+
+  it("stores the same profile from one batch, where a subject's repeated observations are merged, as one by one", async () => {
+    const A = { ipAddress: "198.51.100.7", userAgent: BROWSER };
+    const B = { ipAddress: "192.0.2.77", userAgent: "okhttp/4.12.0", country: "BE" };
+    const sequence: [boolean, typeof A, number][] = [
+      [true, A, 0],
+      [true, B, 1],
+      [true, A, 2],
+      [false, A, 3],
+      [false, B, 4],
+      [false, A, 5],
+      [true, B, 6],
+      [true, A, 7],
+      [true, B, 8],
+      [true, A, 70],
+    ];
+    const event = (subject: string, [success, client, minutes]: (typeof sequence)[number]) =>
+      AuthenticationEvent.fromPartial({
+        ...(success
+          ? { type: EventType.LOGIN_SUCCESS, outcome: Outcome.SUCCESS }
+          : { type: EventType.LOGIN_FAILURE, outcome: Outcome.FAILURE, failureReason: FailureReason.INVALID_PASSWORD }),
+        occurredAt: at(0, 0, minutes),
+        principal: { subject, kind: PrincipalKind.USER },
+        client,
+      });
+    clock = at(0, 2);
+    const risk = riskClient(`127.0.0.1:${t.warden.grpcPort}`);
+    const profile = async (subject: string) => {
+      const response = await risk.getRiskProfile(GetRiskProfileRequest.fromPartial({ subject }), { metadata: admin });
+      return { ...response.profile, subject: "" };
+    };
+    try {
+      await t.client.logEvents(
+        LogEventsRequest.fromPartial({ events: sequence.map((step) => event("merged-batch", step)) }),
+      );
+      for (const step of sequence) {
+        await t.client.logEvent(LogEventRequest.fromPartial({ event: event("one-by-one", step) }));
+        // Reading the profile writes what is pending first: each observation is its own write.
+        await profile("one-by-one");
+      }
+      const merged = await profile("merged-batch");
+      expect(merged).toEqual(await profile("one-by-one"));
+      expect(merged.successes).toBe(7);
+      expect(merged.networks?.map((seen) => seen.value).sort()).toEqual(["192.0.2.0/24", "198.51.100.0/24"]);
+    } finally {
+      risk.close();
+    }
+  });
 });
 
 describe("risk scores", () => {

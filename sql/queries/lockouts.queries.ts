@@ -128,17 +128,30 @@ export interface IForgetFailuresQuery {
   result: IForgetFailuresResult;
 }
 
-const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":333}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":356,"b":361}]}],"statement":"-- A successful login: the subject's counted failures are forgotten, an address's are not,\n-- and the attempt CheckLockout admitted for it is released.\nUPDATE lockout_counters\nSET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,\n  pending = greatest(pending - 1, 0)\nWHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))"};
+const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":351,"b":357}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":380,"b":385}]}],"statement":"-- Successful logins: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\n-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.\nWITH reported AS (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n), locked AS (\n  SELECT c.key_kind, c.key, r.n\n  FROM lockout_counters c\n  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key\n  ORDER BY c.key_kind, c.key\n  FOR UPDATE OF c\n)\nUPDATE lockout_counters c\nSET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n  pending = greatest(c.pending - l.n, 0)\nFROM locked l\nWHERE c.key_kind = l.key_kind AND c.key = l.key"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- A successful login: the subject's counted failures are forgotten, an address's are not,
- * -- and the attempt CheckLockout admitted for it is released.
- * UPDATE lockout_counters
- * SET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,
- *   pending = greatest(pending - 1, 0)
- * WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]))
+ * -- Successful logins: the subject's counted failures are forgotten, an address's are not,
+ * -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
+ * -- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
+ * WITH reported AS (
+ *   SELECT r.kind, r.key, count(*)::integer AS n
+ *   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
+ *   GROUP BY r.kind, r.key
+ * ), locked AS (
+ *   SELECT c.key_kind, c.key, r.n
+ *   FROM lockout_counters c
+ *   JOIN reported r ON r.kind = c.key_kind AND r.key = c.key
+ *   ORDER BY c.key_kind, c.key
+ *   FOR UPDATE OF c
+ * )
+ * UPDATE lockout_counters c
+ * SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
+ *   pending = greatest(c.pending - l.n, 0)
+ * FROM locked l
+ * WHERE c.key_kind = l.key_kind AND c.key = l.key
  * ```
  */
 export const forgetFailures = new PreparedQuery<IForgetFailuresParams,IForgetFailuresResult>(forgetFailuresIR);

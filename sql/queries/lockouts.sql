@@ -31,12 +31,25 @@ SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts 
 FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean);
 
 /* @name ForgetFailures */
--- A successful login: the subject's counted failures are forgotten, an address's are not,
--- and the attempt CheckLockout admitted for it is released.
-UPDATE lockout_counters
-SET failures = CASE WHEN key_kind = 'IP' THEN failures ELSE 0 END,
-  pending = greatest(pending - 1, 0)
-WHERE (key_kind, key) IN (SELECT * FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]));
+-- Successful logins: the subject's counted failures are forgotten, an address's are not,
+-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
+-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
+WITH reported AS (
+  SELECT r.kind, r.key, count(*)::integer AS n
+  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
+  GROUP BY r.kind, r.key
+), locked AS (
+  SELECT c.key_kind, c.key, r.n
+  FROM lockout_counters c
+  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key
+  ORDER BY c.key_kind, c.key
+  FOR UPDATE OF c
+)
+UPDATE lockout_counters c
+SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
+  pending = greatest(c.pending - l.n, 0)
+FROM locked l
+WHERE c.key_kind = l.key_kind AND c.key = l.key;
 
 /* @name AdmitAttempt */
 -- See lockout_admit in sql/migrations/0003_lockouts.sql.

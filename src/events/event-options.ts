@@ -5,6 +5,8 @@ import { optionalText, type SettingValues } from "../settings.js";
 export const eventEnvironment = {
   /** Events waiting for commit before LogEvent answers RESOURCE_EXHAUSTED. */
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
+  /** How long the oldest awaited write may wait for its batch before LogEvent answers RESOURCE_EXHAUSTED; 0: no bound. */
+  WARDEN_EVENT_ADMIT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Events per INSERT. */
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
   /** How long Authenticate's own events wait to share an INSERT. */
@@ -24,6 +26,7 @@ export interface SpoolSettings {
 
 export interface EventOptions {
   queueMax: number;
+  admitWaitMs: number;
   batchMax: number;
   lingerMs: number;
   /** Absent (no spool) unless a folder is configured. */
@@ -33,6 +36,7 @@ export interface EventOptions {
 export function compileEventOptions(env: SettingValues<typeof eventEnvironment>): EventOptions {
   return {
     queueMax: env.WARDEN_EVENT_QUEUE_MAX,
+    admitWaitMs: env.WARDEN_EVENT_ADMIT_WAIT_MS,
     batchMax: env.WARDEN_EVENT_BATCH_MAX,
     lingerMs: env.WARDEN_EVENT_LINGER_MS,
     spool:

@@ -21,6 +21,13 @@ export interface EventWriterOptions {
    * awaits never wait.
    */
   lingerMs: number;
+  /**
+   * The longest an awaited write may have been waiting for its batch before
+   * new awaited writes are refused: under overload callers hear
+   * RESOURCE_EXHAUSTED at once, and those admitted still commit promptly.
+   * 0: no bound but queueMax.
+   */
+  admitWaitMs: number;
   /** Ceiling of the back-off between retries of fire-and-forget events while the database is down. */
   retryMaxDelayMs?: number;
 }
@@ -53,8 +60,8 @@ const tracer = trace.getTracer("warden");
 export class EventWriter {
   private readonly queue: PendingWrite[] = [];
   private queuedEvents = 0;
-  /** Queued writes whose callers await the commit. */
-  private awaitedWrites = 0;
+  /** When each queued write whose caller awaits the commit was queued, oldest first. */
+  private readonly awaitedSince: number[] = [];
   /** Ends the current linger early. */
   private wake: (() => void) | undefined;
   private draining: Promise<void> | undefined;
@@ -89,6 +96,16 @@ export class EventWriter {
     if (this.queuedEvents + records.length > this.options.queueMax) {
       return Promise.reject(
         new ResourceExhaustedError(`event queue is full (${this.queuedEvents} events waiting); retry with back-off`),
+      );
+    }
+    // While the database answers, a long wait means more writes arrive than it commits: refuse, do not queue.
+    // While it fails, callers hear its error from their own attempt instead.
+    const waitedMs = this.awaitedSince.length === 0 ? 0 : performance.now() - this.awaitedSince[0]!;
+    if (this.options.admitWaitMs > 0 && waitedMs > this.options.admitWaitMs && this.backoff.currentMs === 0) {
+      return Promise.reject(
+        new ResourceExhaustedError(
+          `events are waiting ${Math.round(waitedMs)} ms to be written (more than ${this.options.admitWaitMs} ms); retry with back-off`,
+        ),
       );
     }
     return new Promise((resolve, reject) => {
@@ -139,7 +156,7 @@ export class EventWriter {
     pending.caller = trace.getActiveSpan()?.spanContext();
     this.queue.push(pending);
     this.queuedEvents += pending.records.length;
-    if (pending.settle !== undefined) this.awaitedWrites += 1;
+    if (pending.settle !== undefined) this.awaitedSince.push(performance.now());
     if (pending.settle !== undefined || this.queuedEvents >= this.options.batchMax) this.wake?.();
     this.draining ??= this.drain().finally(() => {
       this.draining = undefined;
@@ -154,7 +171,7 @@ export class EventWriter {
       if (batch.length > 0 && size + next.records.length > this.options.batchMax) break;
       batch.push(this.queue.shift()!);
       size += next.records.length;
-      if (next.settle !== undefined) this.awaitedWrites -= 1;
+      if (next.settle !== undefined) this.awaitedSince.shift();
     }
     return batch;
   }
@@ -229,7 +246,9 @@ export class EventWriter {
 
   private async linger(): Promise<void> {
     const waitFor =
-      this.closed || this.awaitedWrites > 0 || this.queuedEvents >= this.options.batchMax ? 0 : this.options.lingerMs;
+      this.closed || this.awaitedSince.length > 0 || this.queuedEvents >= this.options.batchMax
+        ? 0
+        : this.options.lingerMs;
     if (waitFor === 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.wake?.(), waitFor);

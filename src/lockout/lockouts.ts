@@ -161,6 +161,9 @@ export class Lockouts {
   private counting: Promise<void> | undefined;
   /** Successful logins whose networks are still to be remembered, and those remembered lately. */
   private successes: { subject: string; ip: string }[] = [];
+  /** Successful logins' keys whose failures are still to be forgotten, in arrival order. */
+  private readonly queuedForgets: { keys: LockoutKey[]; forgotten: () => void }[] = [];
+  private forgetting: Promise<void> | undefined;
   private remembering: Promise<void> | undefined;
   private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
   /** Spaces out the retries of counts the database could not serve. */
@@ -341,12 +344,44 @@ export class Lockouts {
     const succeeded = successes.flatMap(keysOf);
     await Promise.all([
       ...failed.map((event) => this.countFailure(keysOf(event), true)),
-      succeeded.length === 0
-        ? undefined
-        : this.track(forgetFailures.run(this.columns(succeeded), this.db)).catch((error: unknown) =>
-            this.log.warn({ err: error }, "lockout: could not forget failures after a successful login"),
-          ),
+      succeeded.length === 0 ? undefined : this.forget(succeeded),
     ]);
+  }
+
+  /**
+   * Forgets the failures of successful logins' keys. Logins reported while a
+   * statement is in flight go out together in the next, so concurrent
+   * LogEvent calls share one; resolves (never rejects) once written.
+   */
+  private forget(keys: LockoutKey[]): Promise<void> {
+    return new Promise((resolve) => {
+      this.queuedForgets.push({ keys, forgotten: resolve });
+      this.startForgetting();
+    });
+  }
+
+  private startForgetting(): void {
+    this.forgetting ??= this.track(
+      this.forgetQueued().finally(() => {
+        this.forgetting = undefined;
+        // Logins queued after the last statement, before this run ended.
+        if (this.queuedForgets.length > 0) this.startForgetting();
+      }),
+    );
+  }
+
+  private async forgetQueued(): Promise<void> {
+    // Logins reported in the same tick join the first statement.
+    await Promise.resolve();
+    while (this.queuedForgets.length > 0) {
+      const batch = this.queuedForgets.splice(0, FAILURES_PER_STATEMENT);
+      try {
+        await forgetFailures.run(this.columns(batch.flatMap((queued) => queued.keys)), this.db);
+      } catch (error) {
+        this.log.warn({ err: error }, "lockout: could not forget failures after successful logins");
+      }
+      for (const queued of batch) queued.forgotten();
+    }
   }
 
   async list(request: ListLockoutsRequest): Promise<ListLockoutsResponse> {

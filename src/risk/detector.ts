@@ -65,18 +65,25 @@ const MACHINE_KINDS = new Set<PrincipalKind | string | null>([
 const MAX_PENDING_RUNS = 100_000;
 export const RECENT_LIMIT = { default: 20, max: 100 } as const;
 
-function sameRun(a: Observation, b: Observation): boolean {
-  return (
-    a.subject === b.subject &&
-    a.kind === b.kind &&
-    a.success === b.success &&
-    a.network === b.network &&
-    a.userAgent === b.userAgent &&
-    a.country === b.country &&
-    a.location === null &&
-    b.location === null &&
-    Math.floor(a.at.getTime() / HOUR_MS) === Math.floor(b.at.getTime() / HOUR_MS)
-  );
+/**
+ * A subject's pending runs since its outcome, kind or clock hour last changed.
+ * Within a segment the order of runs does not change the profile they write
+ * (counts add up, times and networks keep their latest, a success resets
+ * failures to the same 0), so a repeated observation joins its earlier run
+ * even with others in between: one row per thing observed, not per change.
+ */
+interface Segment {
+  success: boolean;
+  kind: Observation["kind"];
+  hour: number;
+  /** Runs without a location (those are kept apart, in order), by what they observed. */
+  runs: Map<string, Run>;
+  /** The segment's latest run: once it is being written, so are all the others. */
+  last: Run;
+}
+
+function observed(o: Observation): string {
+  return JSON.stringify([o.network, o.userAgent, o.country]);
 }
 
 /** Database labels of fired signals, for the stored event. */
@@ -136,8 +143,8 @@ export class RiskDetector {
   private queuedReads: Observation[] = [];
   private nextRead: Promise<void> | undefined;
   private pending: Run[] = [];
-  /** Each subject's latest pending run, which a matching observation extends. */
-  private readonly lastRun = new Map<string, Run>();
+  /** Each subject's latest pending segment, whose runs a matching observation extends. */
+  private readonly segments = new Map<string, Segment>();
   private readonly writing = new Set<string>();
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -212,20 +219,31 @@ export class RiskDetector {
 
   /** Queues an observation to be written to the shared profile. */
   persist(o: Observation): void {
-    const last = this.lastRun.get(o.subject);
-    if (last !== undefined && sameRun(last.observation, o)) {
-      last.count += 1;
-      if (o.at > last.observation.at) last.observation = { ...last.observation, at: o.at };
-      if (o.at < last.firstAt) last.firstAt = o.at;
+    const hour = Math.floor(o.at.getTime() / HOUR_MS);
+    let segment = this.segments.get(o.subject);
+    if (segment !== undefined && (segment.success !== o.success || segment.kind !== o.kind || segment.hour !== hour)) {
+      segment = undefined;
+    }
+    const key = observed(o);
+    const run = o.location === null ? segment?.runs.get(key) : undefined;
+    if (run !== undefined) {
+      run.count += 1;
+      if (o.at > run.observation.at) run.observation = { ...run.observation, at: o.at };
+      if (o.at < run.firstAt) run.firstAt = o.at;
       return;
     }
     if (this.pending.length >= MAX_PENDING_RUNS) {
       this.log.error({ subject: o.subject }, "risk observation queue full: dropped an observation");
       return;
     }
-    const run = { observation: o, count: 1, firstAt: o.at };
-    this.pending.push(run);
-    this.lastRun.set(o.subject, run);
+    const fresh = { observation: o, count: 1, firstAt: o.at };
+    this.pending.push(fresh);
+    if (segment === undefined) {
+      segment = { success: o.success, kind: o.kind, hour, runs: new Map(), last: fresh };
+      this.segments.set(o.subject, segment);
+    }
+    segment.last = fresh;
+    if (o.location === null) segment.runs.set(key, fresh);
     if (this.pending.length >= RUNS_PER_STATEMENT) void this.flush();
   }
 
@@ -451,7 +469,7 @@ export class RiskDetector {
 
   private async read(observations: Observation[]): Promise<void> {
     // Observations of these subjects not yet written would be missing from what is read.
-    const unwritten = () => observations.some((o) => this.lastRun.has(o.subject) || this.writing.has(o.subject));
+    const unwritten = () => observations.some((o) => this.segments.has(o.subject) || this.writing.has(o.subject));
     for (let round = 0; round < 2 && unwritten(); round += 1) await this.flush();
     this.profileReads += 1;
     let rows;
@@ -474,7 +492,7 @@ export class RiskDetector {
       const batch = this.pending.splice(0, RUNS_PER_STATEMENT);
       for (const run of batch) {
         const subject = run.observation.subject;
-        if (this.lastRun.get(subject) === run) this.lastRun.delete(subject);
+        if (this.segments.get(subject)?.last === run) this.segments.delete(subject);
         this.writing.add(subject);
       }
       let written: IsolatedWrite<Run>;
