@@ -7,6 +7,9 @@ const SETUP = ["test/support/global-setup.ts"];
 // Verifying Warden's tokens from Python needs Debian's python3-cryptography, which CI installs
 // after `npm test`: its own project, `npm run test:python`.
 const PYTHON = "test/python-verify.test.ts";
+// Fault suites (a process killed mid-load, a database frozen or stopped, a thousand silent connections) take
+// their own step too, `npm run test:faults`, so that `npm test` stays within its five minutes.
+const FAULTS = ["test/spool.test.ts", "test/outage.test.ts", "test/connections.test.ts"];
 
 export default defineConfig({
   test: {
@@ -19,8 +22,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "main", include: ["test/**/*.test.ts"], exclude: [DRIFT, PYTHON], globalSetup: SETUP },
+        test: { name: "main", include: ["test/**/*.test.ts"], exclude: [DRIFT, PYTHON, ...FAULTS], globalSetup: SETUP },
       },
+      { extends: true, test: { name: "faults", include: FAULTS, globalSetup: SETUP } },
       { extends: true, test: { name: "python", include: [PYTHON], globalSetup: SETUP } },
       { extends: true, test: { name: "drift", include: [DRIFT], globalSetup: SETUP } },
     ],
