@@ -22,7 +22,15 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "main", include: ["test/**/*.test.ts"], exclude: [DRIFT, PYTHON, ...FAULTS], globalSetup: SETUP },
+        test: {
+          name: "main",
+          include: ["test/**/*.test.ts"],
+          exclude: [DRIFT, PYTHON, ...FAULTS],
+          globalSetup: SETUP,
+          // Vitest's default on two cores is one worker, yet these files spend most of their time waiting on
+          // servers, timers and PostgreSQL (each file has its own database): three at once keep both cores busy.
+          maxWorkers: 3,
+        },
       },
       { extends: true, test: { name: "faults", include: FAULTS, globalSetup: SETUP } },
       { extends: true, test: { name: "python", include: [PYTHON], globalSetup: SETUP } },

@@ -5,8 +5,10 @@
  * pipeline are held to. `MINIMAL_MODE=duties` hashes the token, finds it in a
  * map, queues an event for a batched INSERT, counts and times the call,
  * writes one log line and answers after one promise hop; `bare` answers a
- * fixed response with none of that. The health check is the no-op, as in the
- * real server. `nice-grpc` serves an Authenticate refused before any work
+ * fixed response with none of that; `refused` refuses an empty credential
+ * with INVALID_ARGUMENT, counting, timing and logging the call, as the real
+ * server's authenticate-refused phase must. The health check is the no-op, as
+ * in the real server. `nice-grpc` serves an Authenticate refused before any work
  * (as the real server's authenticate-refused phase) through nice-grpc with a
  * log-and-metrics middleware: the figure that decided between nice-grpc and
  * Warden's own thin edge on grpc-js. Same IPC as bench/server.ts: "cpu" and
@@ -31,15 +33,12 @@ const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 })
 await pool.query("CREATE TABLE IF NOT EXISTS minimal_events (id uuid, subject text, at timestamptz)");
 const log = pino({ base: { service: "minimal" } }, pino.destination({ dest: 1, sync: false }));
 const registry = new Registry();
-const calls = new Counter({ name: "calls", help: "calls", labelNames: ["code"], registers: [registry] }).labels({
-  code: "OK",
-});
-const durations = new Histogram({
-  name: "seconds",
-  help: "seconds",
-  labelNames: ["code"],
-  registers: [registry],
-}).labels({ code: "OK" });
+const callCounter = new Counter({ name: "calls", help: "calls", labelNames: ["code"], registers: [registry] });
+const callSeconds = new Histogram({ name: "seconds", help: "seconds", labelNames: ["code"], registers: [registry] });
+const calls = callCounter.labels({ code: "OK" });
+const durations = callSeconds.labels({ code: "OK" });
+const refusals = callCounter.labels({ code: "INVALID_ARGUMENT" });
+const refusalDurations = callSeconds.labels({ code: "INVALID_ARGUMENT" });
 
 const principal = {
   subject: "token-1",
@@ -127,6 +126,14 @@ async function startGrpcJs(): Promise<{ port: number; stop: () => Promise<void> 
         return;
       }
       const started = performance.now();
+      if (mode === "refused" && call.request.credential === "") {
+        const ms = performance.now() - started;
+        refusals.inc();
+        refusalDurations.observe(ms / 1000);
+        log.info({ method: "Authenticate", code: "INVALID_ARGUMENT", durationMs: ms, peer: call.getPeer() }, "rpc");
+        done({ code: status.INVALID_ARGUMENT, details: "credential: required" });
+        return;
+      }
       authenticate(call.request).then(
         (response) => {
           const ms = performance.now() - started;

@@ -107,6 +107,9 @@ export function targets(results: BenchResults): Target[] {
       met: added <= 300,
     };
   };
+  const minimalRatio = (mode: string) =>
+    phase(results, `minimal-${mode}-2000rps`).serverCpuMicrosPerCall /
+    phase(results, "minimal-noop-2000rps").serverCpuMicrosPerCall;
   return [
     cpuAtRate("authenticate-refused-2000rps", "noop-2000rps", 1.5),
     cpuAtRate("service-token-cached-2000rps"),
@@ -132,8 +135,8 @@ export function targets(results: BenchResults): Target[] {
       met: true,
     },
     {
-      name: "floor: the smallest program doing a cached-token Authenticate's duties on the same stack, vs its no-op (in brackets, returning a fixed answer)",
-      measured: `${fmt(phase(results, "minimal-duties-2000rps").serverCpuMicrosPerCall / phase(results, "minimal-noop-2000rps").serverCpuMicrosPerCall, 2)}× (${fmt(phase(results, "minimal-bare-2000rps").serverCpuMicrosPerCall / phase(results, "minimal-noop-2000rps").serverCpuMicrosPerCall, 2)}×)`,
+      name: "floor: the smallest program on the same stack vs its no-op: a cached-token Authenticate's duties; an empty credential refused with its log line and metrics; (in brackets) a fixed answer",
+      measured: `${fmt(minimalRatio("duties"), 2)}×; ${fmt(minimalRatio("refused"), 2)}× (${fmt(minimalRatio("bare"), 2)}×)`,
       ratio: 0,
       goal: "reported",
       met: true,

@@ -672,7 +672,7 @@ async function main(): Promise<void> {
 
     // The floor: the smallest program doing the same duties on the same stack, beside its own no-op;
     // and the refused Authenticate through nice-grpc, to set beside Warden's own edge.
-    for (const mode of ["bare", "duties", "nice-grpc"] as const) {
+    for (const mode of ["bare", "duties", "refused", "nice-grpc"] as const) {
       if (only !== undefined && !only.some((name) => name.startsWith("minimal") || name.startsWith("nice"))) break;
       const minimal = await startServer({ DATABASE_URL: url, MINIMAL_MODE: mode }, "minimal-server");
       await warmUp(minimal.port);
@@ -687,7 +687,7 @@ async function main(): Promise<void> {
       }
       await phase(minimal, mode === "nice-grpc" ? "nice-grpc-refused-2000rps" : `minimal-${mode}-2000rps`, {
         method: auth,
-        payloads: [encode.authenticate(mode === "nice-grpc" ? "" : cached.secret)],
+        payloads: [encode.authenticate(mode === "nice-grpc" || mode === "refused" ? "" : cached.secret)],
         once: false,
         mode: { kind: "open", ratePerSecond: checkRate },
         uncounted: true,

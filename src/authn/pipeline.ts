@@ -138,7 +138,8 @@ export class AuthenticationPipeline {
     // A locked-out source, or subject, is refused before its credential is looked at.
     const sourceKeys = lockoutKeys(undefined, ip);
     if (lockouts !== undefined && sourceKeys.length > 0) {
-      const refusal = await lockouts.check(sourceKeys, event.details);
+      const checking = lockouts.check(sourceKeys, event.details);
+      const refusal = checking instanceof Promise ? await checking : checking;
       if (refusal) return this.locked(event, duties, undefined, refusal);
     }
 
@@ -154,7 +155,8 @@ export class AuthenticationPipeline {
     event.identityProvider = claim.identityProvider;
     const named = claim.namedSubject;
     if (named !== undefined && lockouts !== undefined) {
-      const refusal = await lockouts.check(lockoutKeys(named, ip), event.details);
+      const checking = lockouts.check(lockoutKeys(named, ip), event.details);
+      const refusal = checking instanceof Promise ? await checking : checking;
       if (refusal) return this.locked(event, duties, named, refusal);
     }
 

@@ -232,14 +232,23 @@ export class Lockouts {
 
   /**
    * The strictest active lockout among `keys`, or null when none is locked
-   * out. From memory while notifications flow; from the database otherwise,
-   * waiting for it at most the authentication wait. When it does not answer
-   * in time, the last known lockouts decide and `details` (the attempt's
-   * event details) is marked with LAST_KNOWN_LOCKOUTS.
+   * out. From memory while notifications flow, and then synchronously unless
+   * a subject's lockout needs its familiar networks read; from the database
+   * otherwise, waiting for it at most the authentication wait. When it does
+   * not answer in time, the last known lockouts decide and `details` (the
+   * attempt's event details) is marked with LAST_KNOWN_LOCKOUTS.
    */
-  async check(keys: LockoutKey[], details?: Record<string, string>): Promise<Refusal | null> {
+  check(keys: LockoutKey[], details?: Record<string, string>): Refusal | null | Promise<Refusal | null> {
     if (keys.length === 0) return null;
-    if (!this.viewTrusted && !(await this.readLockouts(keys))) Object.assign(details ?? {}, LAST_KNOWN_LOCKOUTS);
+    return this.viewTrusted ? this.decide(keys, details) : this.readThenDecide(keys, details);
+  }
+
+  private async readThenDecide(keys: LockoutKey[], details?: Record<string, string>): Promise<Refusal | null> {
+    if (!(await this.readLockouts(keys))) Object.assign(details ?? {}, LAST_KNOWN_LOCKOUTS);
+    return this.decide(keys, details);
+  }
+
+  private decide(keys: LockoutKey[], details?: Record<string, string>): Refusal | null | Promise<Refusal | null> {
     const now = this.now().getTime();
     let refusal: Refusal | null = null;
     let subjectRefusal: Refusal | null = null;
@@ -259,9 +268,11 @@ export class Lockouts {
     // Smart lockout: the subject's own lockout does not apply from a familiar network.
     const subject = keys.find((k) => k.kind === "SUBJECT")!.key;
     const ip = keys.find((k) => k.kind === "IP")?.key;
-    return ip !== undefined && (await this.familiar(subject, ip, details))
-      ? refusal
-      : stricter(refusal, subjectRefusal);
+    if (ip === undefined) return stricter(refusal, subjectRefusal);
+    const lockedSubject = subjectRefusal;
+    return this.familiar(subject, ip, details).then((familiar) =>
+      familiar ? refusal : stricter(refusal, lockedSubject),
+    );
   }
 
   /**
