@@ -67,7 +67,7 @@ export async function h2loadOpenLoop(spec: H2loadSpec): Promise<LoadResult> {
       "--rps",
       String(spec.ratePerSecond / spec.clients),
       "--duration",
-      String(spec.durationMs / 1000),
+      `${Math.round(spec.durationMs)}ms`,
       "--data",
       path.join(dir, "body"),
       "--header",

@@ -189,9 +189,14 @@ interface PhaseSpec extends Omit<LoadSpec, "address" | "workers" | "durationMs">
   generator?: "grpc-js" | "http2";
 }
 
-/** Runs one phase (unless --only leaves it out) and adds its result to `phases`. */
-async function phase(server: BenchServer, name: string, spec: PhaseSpec): Promise<PhaseResult | undefined> {
-  if (only !== undefined && !only.some((wanted) => name.startsWith(wanted))) return undefined;
+interface Measurement {
+  result: LoadResult & Partial<Http2LoadResult>;
+  /** The server's CPU (user and system, every thread) over the measurement, µs. */
+  cpu: number;
+  byH2load: boolean;
+}
+
+async function measure(server: BenchServer, spec: PhaseSpec): Promise<Measurement> {
   const before = await cpuMicros(server.child);
   // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts).
   const byH2load =
@@ -220,28 +225,70 @@ async function phase(server: BenchServer, name: string, spec: PhaseSpec): Promis
         },
         spec.generator,
       );
-  const cpu = (await cpuMicros(server.child)) - before;
-  const calls = result.ok + Object.values(result.errors).reduce((sum, count) => sum + count, 0);
+  return { result, cpu: (await cpuMicros(server.child)) - before, byH2load };
+}
+
+/** One phase's result from its measurements (two for an interleaved phase), added to `phases` unless a trial. */
+function outcomeOf(name: string, spec: PhaseSpec, measurements: Measurement[]): PhaseResult {
+  const sum = (of: (m: Measurement) => number) => measurements.reduce((total, m) => total + of(m), 0);
+  const ok = sum((m) => m.result.ok);
+  const errors: Record<string, number> = {};
+  for (const { result } of measurements) {
+    for (const [code, count] of Object.entries(result.errors)) errors[code] = (errors[code] ?? 0) + count;
+  }
+  const calls = ok + Object.values(errors).reduce((total, count) => total + count, 0);
+  const elapsedMs = sum((m) => m.result.elapsedMs);
+  const latenciesMs = measurements.flatMap((m) => m.result.latenciesMs).sort((a, b) => a - b);
+  const generatorCpu = measurements.every((m) => m.result.generatorCpuMicros !== undefined)
+    ? sum((m) => m.result.generatorCpuMicros!)
+    : undefined;
   const outcome: PhaseResult = {
     name,
-    ok: result.ok,
-    errors: result.errors,
-    seconds: result.elapsedMs / 1000,
-    perSecond: result.ok / (result.elapsedMs / 1000),
-    p50Ms: percentile(result.latenciesMs, 50),
-    p99Ms: percentile(result.latenciesMs, 99),
-    serverCpuMicrosPerCall: calls === 0 ? Number.NaN : cpu / calls,
-    loadGenerator: byH2load ? "h2load" : spec.generator === "http2" ? "node:http2" : "grpc-js",
+    ok,
+    errors,
+    seconds: elapsedMs / 1000,
+    perSecond: ok / (elapsedMs / 1000),
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
+    serverCpuMicrosPerCall: calls === 0 ? Number.NaN : sum((m) => m.cpu) / calls,
+    loadGenerator: measurements[0]!.byH2load ? "h2load" : spec.generator === "http2" ? "node:http2" : "grpc-js",
     ...(spec.mode.kind === "open" ? { ratePerSecond: spec.mode.ratePerSecond } : {}),
-    ...(result.generatorCpuMicros === undefined
+    ...(generatorCpu === undefined
       ? {}
-      : { generatorCpuMicrosPerCall: calls === 0 ? Number.NaN : result.generatorCpuMicros / calls }),
+      : { generatorCpuMicrosPerCall: calls === 0 ? Number.NaN : generatorCpu / calls }),
   };
   if (spec.trial !== true) phases.push(outcome);
   log(
     `${name}: ${outcome.perSecond.toFixed(0)}/s, p99 ${outcome.p99Ms.toFixed(2)} ms, ${outcome.serverCpuMicrosPerCall.toFixed(1)} µs CPU/call, errors ${JSON.stringify(outcome.errors)}`,
   );
   return outcome;
+}
+
+const wanted = (name: string) => only === undefined || only.some((prefix) => name.startsWith(prefix));
+
+/** Runs one phase (unless --only leaves it out) and adds its result to `phases`. */
+async function phase(server: BenchServer, name: string, spec: PhaseSpec): Promise<PhaseResult | undefined> {
+  if (!wanted(name)) return undefined;
+  return outcomeOf(name, spec, [await measure(server, spec)]);
+}
+
+/**
+ * Phases compared with each other, run in order and then in reverse, each
+ * half its time per pass (A B C, C B A): a server's cost drifts over a run
+ * (JIT, heap growth, background writes of the phase before), and whichever
+ * phase ran first used to pay for it. Each result merges its two halves.
+ */
+async function interleavedPhases(
+  server: BenchServer,
+  entries: [name: string, spec: PhaseSpec][],
+): Promise<Map<string, PhaseResult>> {
+  const chosen = entries
+    .filter(([name]) => wanted(name))
+    .map(([name, spec]) => [name, { ...spec, durationMs: (spec.durationMs ?? phaseMs) / 2 }] as const);
+  const measured = new Map<string, Measurement[]>(chosen.map(([name]) => [name, []]));
+  for (const [name, spec] of [...chosen, ...[...chosen].reverse()])
+    measured.get(name)!.push(await measure(server, spec));
+  return new Map(chosen.map(([name, spec]) => [name, outcomeOf(name, spec, measured.get(name)!)]));
 }
 
 const CEILING_P99_MS = 5;
@@ -520,59 +567,27 @@ async function main(): Promise<void> {
       });
       authorizationEvents += warm.ok;
     }
-    // The no-op at the same steady rate: the floor this machine and load generator set for any RPC's tail.
-    await phase(server, "noop-2000rps", {
-      method: "/grpc.health.v1.Health/Check",
-      payloads: [new Uint8Array()],
+    // At one steady rate, interleaved: the no-op (the floor this machine and load generator set for any
+    // RPC's CPU and tail), Authenticate of each cached credential kind, an empty credential refused before any
+    // domain work (INVALID_ARGUMENT: its log line, metrics and protobuf only, no event), and the access checks.
+    const steady = (method: string, payload: Uint8Array): PhaseSpec => ({
+      method,
+      payloads: [payload],
       once: false,
       mode: { kind: "open", ratePerSecond: checkRate },
     });
-    // Authenticate at the no-op's rate, so both pay the same per-wake-up costs:
-    // the cached token, and an empty credential refused before any domain work
-    // (INVALID_ARGUMENT: its log line, metrics and protobuf only, no event).
-    await phase(server, "service-token-cached-2000rps", {
-      method: auth,
-      payloads: [encode.authenticate(cached.secret)],
-      once: false,
-      mode: { kind: "open", ratePerSecond: checkRate },
-    });
-    await phase(server, "introspected-cached-2000rps", {
-      method: auth,
-      payloads: [encode.authenticate(introspected)],
-      once: false,
-      mode: { kind: "open", ratePerSecond: checkRate },
-    });
-    // Warden's own token (ExchangeToken's), verified from the signing keys in memory, beside the cached service token.
-    await phase(server, "exchanged-token-2000rps", {
-      method: auth,
-      payloads: [encode.authenticate(exchanged)],
-      once: false,
-      mode: { kind: "open", ratePerSecond: checkRate },
-    });
-    await phase(server, "authenticate-refused-2000rps", {
-      method: auth,
-      payloads: [encode.authenticate("")],
-      once: false,
-      mode: { kind: "open", ratePerSecond: checkRate },
-    });
-    await phase(server, "jwt-es256-repeated-2000rps", {
-      method: auth,
-      payloads: [encode.authenticate(unique.ES256[0]!)],
-      once: false,
-      mode: { kind: "open", ratePerSecond: checkRate },
-    });
-    for (const [name, method, payload] of [
-      ["check-rpc-2000rps", "/warden.v1.AccessService/Check", accessCheck],
-      ["ext-authz-2000rps", "/envoy.service.auth.v3.Authorization/Check", envoyCheck],
-    ] as const) {
-      const measured = await phase(server, name, {
-        method,
-        payloads: [payload],
-        once: false,
-        mode: { kind: "open", ratePerSecond: checkRate },
-      });
-      authorizationEvents += measured?.ok ?? 0;
-    }
+    const atRate = await interleavedPhases(server, [
+      ["noop-2000rps", steady("/grpc.health.v1.Health/Check", new Uint8Array())],
+      ["service-token-cached-2000rps", steady(auth, encode.authenticate(cached.secret))],
+      ["introspected-cached-2000rps", steady(auth, encode.authenticate(introspected))],
+      // Warden's own token (ExchangeToken's), verified from the signing keys in memory.
+      ["exchanged-token-2000rps", steady(auth, encode.authenticate(exchanged))],
+      ["authenticate-refused-2000rps", steady(auth, encode.authenticate(""))],
+      ["jwt-es256-repeated-2000rps", steady(auth, encode.authenticate(unique.ES256[0]!))],
+      ["check-rpc-2000rps", steady("/warden.v1.AccessService/Check", accessCheck)],
+      ["ext-authz-2000rps", steady("/envoy.service.auth.v3.Authorization/Check", envoyCheck)],
+    ]);
+    for (const name of ["check-rpc-2000rps", "ext-authz-2000rps"]) authorizationEvents += atRate.get(name)?.ok ?? 0;
 
     // The highest steady rate at which the no-op still answers with p99 ≤ 5 ms, and Authenticate at that rate.
     const ceiling = await noopCeiling(server);
