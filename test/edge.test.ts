@@ -252,6 +252,7 @@ describe("the edge", () => {
       ["/warden.v1.TokenService/ListServiceTokens", "service_tokens", "%keyset on (created_at, id), newest first%"],
       ["/warden.v1.RoleService/ListRoles", "rbac_roles", "%SELECT name FROM rbac_roles WHERE name >%"],
       ["/warden.v1.RoleService/ListPermissions", "rbac_permissions", "%FROM rbac_permissions%WHERE name >%"],
+      ["/warden.v1.LockoutService/ListLockouts", "lockout_counters", "%Keyset page over (key_kind, key)%"],
     ] as const;
     const call = (path: string, deadlineMs: number) =>
       new Promise<ServiceError | undefined>((resolve) => {

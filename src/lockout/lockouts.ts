@@ -19,7 +19,7 @@ import { hostname } from "node:os";
 import { Backoff, writeIsolatingRefusals } from "../db/batches.js";
 import { DatabaseWait } from "../db/database-wait.js";
 import { decodePageToken, encodePageToken } from "../db/page-token.js";
-import { withTransaction, type Pool } from "../db/pool.js";
+import { withTransaction, type Db, type Pool } from "../db/pool.js";
 import { EVENT_LIMITS, newEventId } from "../events/event.js";
 import type { EventSink } from "../events/recorder.js";
 import { AuthenticationEvent, EventType, Outcome, PrincipalKind, Severity } from "../gen/warden/v1/event.js";
@@ -397,7 +397,8 @@ export class Lockouts {
     }
   }
 
-  async list(request: ListLockoutsRequest): Promise<ListLockoutsResponse> {
+  /** `db`: the caller's, cancelled when it goes away. */
+  async list(request: ListLockoutsRequest, db: Db = this.db): Promise<ListLockoutsResponse> {
     if (request.pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError("page_size", `at most ${MAX_PAGE_SIZE}`);
     const limit = request.pageSize === 0 ? 100 : request.pageSize;
     const cursor = request.pageToken === "" ? undefined : decodeCursor(request.pageToken);
@@ -409,7 +410,7 @@ export class Lockouts {
         cursorKey: cursor?.key ?? null,
         limit: limit + 1,
       },
-      this.db,
+      db,
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
