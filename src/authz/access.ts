@@ -65,6 +65,33 @@ function vouchedPrincipal(principal: Principal): Principal {
   return principal;
 }
 
+type Decided = Pick<AuthenticationEvent, "type" | "severity" | "outcome" | "principal" | "failureReason" | "details">;
+
+/** An access decision's event: what the request says of its client, and how it was decided. */
+function accessEvent(
+  request: Pick<AccessRequest, "client" | "sourceService">,
+  occurredAt: Date,
+  identityProvider: string,
+  decided: Decided,
+): AuthenticationEvent {
+  return {
+    eventId: "",
+    occurredAt,
+    receivedAt: undefined,
+    type: decided.type,
+    severity: decided.severity,
+    outcome: decided.outcome,
+    principal: decided.principal,
+    client: request.client,
+    sourceService: request.sourceService,
+    failureReason: decided.failureReason,
+    riskScore: 0,
+    riskSignals: [],
+    details: decided.details,
+    identityProvider,
+  };
+}
+
 const UNAVAILABLE_REASONS = new Set([AccessReason.NO_SNAPSHOT, AccessReason.STALE_SNAPSHOT, AccessReason.UNAVAILABLE]);
 
 /** The failure reason an ACCESS_DENIED event carries. */
@@ -138,28 +165,16 @@ export class Access {
    * `accessReason` in its details.
    */
   recordUnchecked(request: Pick<AccessRequest, "client" | "sourceService" | "details">, accessReason: string): void {
-    this.events.record({
-      ...this.eventBase(request),
-      type: EventType.ACCESS_DENIED,
-      severity: Severity.INFO,
-      outcome: Outcome.FAILURE,
-      principal: undefined,
-      failureReason: FailureReason.PERMISSION_DENIED,
-      details: { ...request.details, access_reason: accessReason },
-    });
-  }
-
-  private eventBase(request: Pick<AccessRequest, "client" | "sourceService">) {
-    return {
-      eventId: "",
-      occurredAt: this.now(),
-      receivedAt: undefined,
-      client: request.client,
-      sourceService: request.sourceService,
-      riskScore: 0,
-      riskSignals: [],
-      identityProvider: "",
-    };
+    this.events.record(
+      accessEvent(request, this.now(), "", {
+        type: EventType.ACCESS_DENIED,
+        severity: Severity.INFO,
+        outcome: Outcome.FAILURE,
+        principal: undefined,
+        failureReason: FailureReason.PERMISSION_DENIED,
+        details: { ...request.details, access_reason: accessReason },
+      }),
+    );
   }
 
   private refuse(
@@ -182,27 +197,28 @@ export class Access {
     decisions: AccessDecision[],
     identityProvider = "",
   ): void {
-    const base = { ...this.eventBase(request), identityProvider };
+    const occurredAt = this.now();
     decisions.forEach((decision, index) => {
       const item = request.items[index]!;
       const unavailable = UNAVAILABLE_REASONS.has(decision.reason);
-      this.events.record({
-        ...base,
-        type: decision.allowed ? EventType.ACCESS_GRANTED : EventType.ACCESS_DENIED,
-        severity: unavailable ? Severity.WARNING : Severity.INFO,
-        outcome: decision.allowed ? Outcome.SUCCESS : unavailable ? Outcome.ERROR : Outcome.FAILURE,
-        principal: who,
-        failureReason: eventFailureReason(decision),
-        details: {
-          ...request.details,
-          permission: item.permission,
-          access_reason: AccessReason[decision.reason] ?? String(decision.reason),
-          rbac_version: String(decision.version),
-          ...(item.resource === "" ? {} : { resource: item.resource }),
-          ...(decision.assignedRole === "" ? {} : { assigned_role: decision.assignedRole }),
-          ...(decision.grantedBy === "" ? {} : { granted_by: decision.grantedBy }),
-        },
-      });
+      // Built field by field: spreads made this loop a twentieth of a Check's CPU.
+      const details: Record<string, string> = request.details === undefined ? {} : { ...request.details };
+      details.permission = item.permission;
+      details.access_reason = AccessReason[decision.reason] ?? String(decision.reason);
+      details.rbac_version = String(decision.version);
+      if (item.resource !== "") details.resource = item.resource;
+      if (decision.assignedRole !== "") details.assigned_role = decision.assignedRole;
+      if (decision.grantedBy !== "") details.granted_by = decision.grantedBy;
+      this.events.record(
+        accessEvent(request, occurredAt, identityProvider, {
+          type: decision.allowed ? EventType.ACCESS_GRANTED : EventType.ACCESS_DENIED,
+          severity: unavailable ? Severity.WARNING : Severity.INFO,
+          outcome: decision.allowed ? Outcome.SUCCESS : unavailable ? Outcome.ERROR : Outcome.FAILURE,
+          principal: who,
+          failureReason: eventFailureReason(decision),
+          details,
+        }),
+      );
     });
   }
 }
