@@ -432,6 +432,8 @@ async function main(): Promise<void> {
     );
 
     // The authorization server's introspection endpoint, in this process: only the first call reaches it.
+    // Its token is a client's (client credentials), so Warden scores it as a workload, as it does a service
+    // token: the comparison of the two is then of the credential kinds, not of a person's risk profile.
     const introspection = await new FakeIntrospectionServer().start();
     const introspected = "bench-opaque-access-token";
     introspection.tokens.set(introspected, { active: true, sub: "bench-client", scope: "events:write" });
@@ -440,6 +442,7 @@ async function main(): Promise<void> {
       WARDEN_INTROSPECTION_URL: introspection.url,
       WARDEN_INTROSPECTION_CLIENT_ID: CLIENT_ID,
       WARDEN_INTROSPECTION_CLIENT_SECRET: CLIENT_SECRET,
+      WARDEN_INTROSPECTION_PRINCIPAL_KIND: "workload",
       WARDEN_PLAINTEXT: "true",
       WARDEN_GRPC_HOST: "127.0.0.1",
       WARDEN_GRPC_PORT: "0",
