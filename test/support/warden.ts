@@ -3,6 +3,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
+import type { JWTPayload } from "jose";
 import { pino } from "pino";
 import { loadConfig, type Environment } from "../../src/config.js";
 import { createPool } from "../../src/db/pool.js";
@@ -66,6 +67,7 @@ import { AccessServiceClient } from "../../src/gen/warden/v1/access_service.js";
 import { AuthorizationClient } from "../../src/gen/envoy/service/auth/v3/external_auth.js";
 import { startWarden, type RunningWarden, type WardenOverrides } from "../../src/main.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
+import { AUDIENCE, FakeIdentityProvider, ISSUER, signingKey, signJwt, type SigningKey } from "./identity-provider.js";
 
 const runFile = promisify(execFile);
 
@@ -325,6 +327,50 @@ export async function startTestWarden(
       tokens.close();
       await warden.stop();
       if (db === undefined) await database.drop();
+    },
+  };
+}
+
+/** A test Warden that trusts a fake OIDC provider of its own; stop() stops both. */
+export interface TestWardenWithIdentityProvider extends TestWarden {
+  idp: FakeIdentityProvider;
+  /** The provider's first key: the one sign() uses. */
+  key: SigningKey;
+  /** The settings that make a Warden trust `idp`, for replicas that must trust it too. */
+  trustEnv: { WARDEN_JWKS_URL: string; WARDEN_JWT_ISSUER: string; WARDEN_JWT_AUDIENCE: string };
+  /** A JWT from `idp`: signJwt's defaults (its issuer, audience, sub and lifetime) overridden by `claims`. */
+  sign(claims?: JWTPayload): Promise<string>;
+}
+
+/**
+ * startTestWarden with `env`, trusting a FakeIdentityProvider that publishes
+ * `keys` (by default one ES256 key) for the issuer and audience signJwt uses.
+ * The allowed algorithms stay Warden's default unless `env` names them.
+ */
+export async function startTestWardenWithIdentityProvider(
+  env: Environment = {},
+  options: { keys?: SigningKey[]; overrides?: WardenOverrides; db?: TestDatabase } = {},
+): Promise<TestWardenWithIdentityProvider> {
+  const keys = options.keys ?? [await signingKey("ES256", "idp-1")];
+  const idp = await new FakeIdentityProvider().start();
+  idp.keys = keys;
+  const trustEnv = { WARDEN_JWKS_URL: idp.url, WARDEN_JWT_ISSUER: ISSUER, WARDEN_JWT_AUDIENCE: AUDIENCE };
+  let t: TestWarden;
+  try {
+    t = await startTestWarden({ ...trustEnv, ...env }, options.overrides, options.db);
+  } catch (error) {
+    await idp.stop();
+    throw error;
+  }
+  return {
+    ...t,
+    idp,
+    key: keys[0]!,
+    trustEnv,
+    sign: (claims) => signJwt(keys[0]!, claims),
+    async stop() {
+      await t.stop();
+      await idp.stop();
     },
   };
 }
