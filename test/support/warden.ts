@@ -24,44 +24,10 @@ import {
   type ExchangeTokenRequest,
   type ExchangeTokenResponse,
 } from "../../src/gen/warden/v1/auth_service.js";
-import {
-  LockoutServiceClient,
-  type ListLockoutsRequest,
-  type ListLockoutsResponse,
-  type UnlockRequest,
-  type UnlockResponse,
-} from "../../src/gen/warden/v1/lockout_service.js";
-import {
-  TokenServiceClient,
-  type CreateServiceTokenRequest,
-  type CreateServiceTokenResponse,
-  type GetServiceTokenRequest,
-  type GetServiceTokenResponse,
-  type ListServiceTokensRequest,
-  type ListServiceTokensResponse,
-  type RevokeAllServiceTokensRequest,
-  type RevokeAllServiceTokensResponse,
-  type RevokeServiceTokenRequest,
-  type RevokeServiceTokenResponse,
-  type RotateServiceTokenRequest,
-  type RotateServiceTokenResponse,
-} from "../../src/gen/warden/v1/token_service.js";
-import {
-  AlertServiceClient,
-  type AcknowledgeAlertRequest,
-  type AcknowledgeAlertResponse,
-  type GetAlertRequest,
-  type GetAlertResponse,
-  type ListAlertsRequest,
-  type ListAlertsResponse,
-  type ResolveAlertRequest,
-  type ResolveAlertResponse,
-} from "../../src/gen/warden/v1/alert_service.js";
-import {
-  RiskServiceClient,
-  type GetRiskProfileRequest,
-  type GetRiskProfileResponse,
-} from "../../src/gen/warden/v1/risk_service.js";
+import { LockoutServiceClient } from "../../src/gen/warden/v1/lockout_service.js";
+import { TokenServiceClient } from "../../src/gen/warden/v1/token_service.js";
+import { AlertServiceClient } from "../../src/gen/warden/v1/alert_service.js";
+import { RiskServiceClient } from "../../src/gen/warden/v1/risk_service.js";
 import { RoleServiceClient } from "../../src/gen/warden/v1/role_service.js";
 import { AccessServiceClient } from "../../src/gen/warden/v1/access_service.js";
 import { AuthorizationClient } from "../../src/gen/envoy/service/auth/v3/external_auth.js";
@@ -91,34 +57,21 @@ function call<Request, Response>(method: UnaryMethod<Request, Response>) {
     });
 }
 
-/** A promise-returning face of the generated TokenService client. */
 export function lockoutClient(address: string) {
-  const client = new LockoutServiceClient(address, credentials.createInsecure());
-  return {
-    listLockouts: call<ListLockoutsRequest, ListLockoutsResponse>(client.listLockouts.bind(client)),
-    unlock: call<UnlockRequest, UnlockResponse>(client.unlock.bind(client)),
-    close: () => client.close(),
-  };
+  return promised(new LockoutServiceClient(address, credentials.createInsecure()), ["listLockouts", "unlock"]);
 }
 
 export function alertClient(address: string) {
   const client = new AlertServiceClient(address, credentials.createInsecure());
+  // raw: the generated client itself, for WatchAlerts (a stream).
   return {
     raw: client,
-    listAlerts: call<ListAlertsRequest, ListAlertsResponse>(client.listAlerts.bind(client)),
-    getAlert: call<GetAlertRequest, GetAlertResponse>(client.getAlert.bind(client)),
-    acknowledgeAlert: call<AcknowledgeAlertRequest, AcknowledgeAlertResponse>(client.acknowledgeAlert.bind(client)),
-    resolveAlert: call<ResolveAlertRequest, ResolveAlertResponse>(client.resolveAlert.bind(client)),
-    close: () => client.close(),
+    ...promised(client, ["listAlerts", "getAlert", "acknowledgeAlert", "resolveAlert"]),
   };
 }
 
 export function riskClient(address: string) {
-  const client = new RiskServiceClient(address, credentials.createInsecure());
-  return {
-    getRiskProfile: call<GetRiskProfileRequest, GetRiskProfileResponse>(client.getRiskProfile.bind(client)),
-    close: () => client.close(),
-  };
+  return promised(new RiskServiceClient(address, credentials.createInsecure()), ["getRiskProfile"]);
 }
 
 type UnaryFace<Client> = {
@@ -188,24 +141,14 @@ export async function callError(promise: Promise<unknown>): Promise<ServiceError
 }
 
 export function tokenClient(address: string) {
-  const client = new TokenServiceClient(address, credentials.createInsecure());
-  return {
-    createServiceToken: call<CreateServiceTokenRequest, CreateServiceTokenResponse>(
-      client.createServiceToken.bind(client),
-    ),
-    getServiceToken: call<GetServiceTokenRequest, GetServiceTokenResponse>(client.getServiceToken.bind(client)),
-    listServiceTokens: call<ListServiceTokensRequest, ListServiceTokensResponse>(client.listServiceTokens.bind(client)),
-    revokeServiceToken: call<RevokeServiceTokenRequest, RevokeServiceTokenResponse>(
-      client.revokeServiceToken.bind(client),
-    ),
-    rotateServiceToken: call<RotateServiceTokenRequest, RotateServiceTokenResponse>(
-      client.rotateServiceToken.bind(client),
-    ),
-    revokeAllServiceTokens: call<RevokeAllServiceTokensRequest, RevokeAllServiceTokensResponse>(
-      client.revokeAllServiceTokens.bind(client),
-    ),
-    close: () => client.close(),
-  };
+  return promised(new TokenServiceClient(address, credentials.createInsecure()), [
+    "createServiceToken",
+    "getServiceToken",
+    "listServiceTokens",
+    "revokeServiceToken",
+    "rotateServiceToken",
+    "revokeAllServiceTokens",
+  ]);
 }
 
 export type TokenClient = ReturnType<typeof tokenClient>;
