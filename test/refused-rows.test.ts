@@ -83,21 +83,10 @@ it("a row the database refuses is dropped alone and counted once; every other ro
   }, 10_000);
   // The refused rows: both poison logins' events and risk observations (an expired token's event names its verified
   // subject), the success's network, the expired one's SUBJECT and SUBJECT_IP counts, the token's usage.
+  const refused = { events: 2, risk_observations: 2, familiar_networks: 1, lockout_failures: 2, token_usage: 1 };
   await eventually(async () => ((await rejectedRows()).token_usage === 1 ? true : undefined), 5000);
-  expect(await rejectedRows()).toEqual({
-    events: 2,
-    risk_observations: 2,
-    familiar_networks: 1,
-    lockout_failures: 2,
-    token_usage: 1,
-  });
+  expect(await rejectedRows()).toEqual(refused);
   // Counted once: nothing is retried after it was refused.
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  expect(await rejectedRows()).toEqual({
-    events: 2,
-    risk_observations: 2,
-    familiar_networks: 1,
-    lockout_failures: 2,
-    token_usage: 1,
-  });
+  expect(await rejectedRows()).toEqual(refused);
 });
