@@ -32,6 +32,7 @@ import {
 } from "../src/gen/warden/v1/event.js";
 import { RevokeAllServiceTokensRequest } from "../src/gen/warden/v1/token_service.js";
 import { createTestDatabase } from "./support/database.js";
+import { freePort } from "./support/own-postgres.js";
 import {
   alertClient,
   bearer,
@@ -620,14 +621,6 @@ describe("webhook notifications", () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("several replicas", () => {
   it("count each event once, and WatchAlerts on one streams what another raised, resuming from a cursor", async () => {

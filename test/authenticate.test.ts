@@ -5,21 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
 import { ASYMMETRIC_JWT_ALGORITHMS } from "../src/config.js";
 import { FailureReason, PrincipalKind } from "../src/gen/warden/v1/event.js";
+import { AUDIENCE, ISSUER, signingKey, signJwt, type SigningKey } from "./support/identity-provider.js";
 import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
-import { eventually, startTestWarden, type TestWarden } from "./support/warden.js";
+  eventually,
+  startTestWarden,
+  startTestWardenWithIdentityProvider,
+  type TestWardenWithIdentityProvider,
+} from "./support/warden.js";
 
-let idp: FakeIdentityProvider;
 let rsa: SigningKey;
 let ec: SigningKey;
 let pss: SigningKey;
-let t: TestWarden;
+let t: TestWardenWithIdentityProvider;
 
 beforeAll(async () => {
   [rsa, ec, pss] = await Promise.all([
@@ -27,24 +24,19 @@ beforeAll(async () => {
     signingKey("ES256", "ec-1"),
     signingKey("PS256", "ps-1"),
   ]);
-  idp = await new FakeIdentityProvider().start();
-  idp.keys = [rsa, ec, pss];
-  t = await startTestWarden({
-    WARDEN_JWKS_URL: idp.url,
-    WARDEN_JWT_ISSUER: ISSUER,
-    WARDEN_JWT_AUDIENCE: AUDIENCE,
-    WARDEN_JWT_ALGORITHMS: "RS256,ES256",
-    WARDEN_JWT_CLOCK_TOLERANCE_SECONDS: "5",
-    WARDEN_JWT_ROLES_CLAIM: "realm_access.roles",
-    // These tests fail one subject from one address many times; lockout has tests of its own.
-    WARDEN_LOCKOUT_SUBJECT: "max_failures=1000",
-    WARDEN_LOCKOUT_SUBJECT_IP: "max_failures=1000",
-  });
+  t = await startTestWardenWithIdentityProvider(
+    {
+      WARDEN_JWT_ALGORITHMS: "RS256,ES256",
+      WARDEN_JWT_CLOCK_TOLERANCE_SECONDS: "5",
+      WARDEN_JWT_ROLES_CLAIM: "realm_access.roles",
+      // These tests fail one subject from one address many times; lockout has tests of its own.
+      WARDEN_LOCKOUT_SUBJECT: "max_failures=1000",
+      WARDEN_LOCKOUT_SUBJECT_IP: "max_failures=1000",
+    },
+    { keys: [rsa, ec, pss] },
+  );
 });
-afterAll(async () => {
-  await t.stop();
-  await idp.stop();
-});
+afterAll(() => t.stop());
 
 const authenticate = (credential: string) =>
   t.client.authenticate(
@@ -221,26 +213,18 @@ describe("Authenticate without a JWT key source", () => {
 });
 
 describe("Authenticate with every allowed JWT algorithm", () => {
-  let provider: FakeIdentityProvider;
-  let w: TestWarden;
+  let w: TestWardenWithIdentityProvider;
   let keys: SigningKey[];
   const weakRsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
   beforeAll(async () => {
     keys = await Promise.all(ASYMMETRIC_JWT_ALGORITHMS.map((alg) => signingKey(alg, `key-${alg}`)));
-    provider = await new FakeIdentityProvider().start();
     const weakJwk = { ...(await exportJWK(weakRsa.publicKey)), kid: "weak", alg: "RS256" };
-    provider.keys = [...keys, { ...keys[0]!, kid: "weak", publicJwk: weakJwk }];
-    w = await startTestWarden({
-      WARDEN_JWKS_URL: provider.url,
-      WARDEN_JWT_ISSUER: ISSUER,
-      WARDEN_JWT_AUDIENCE: AUDIENCE,
-      WARDEN_JWT_ALGORITHMS: ASYMMETRIC_JWT_ALGORITHMS.join(","),
-    });
+    w = await startTestWardenWithIdentityProvider(
+      { WARDEN_JWT_ALGORITHMS: ASYMMETRIC_JWT_ALGORITHMS.join(",") },
+      { keys: [...keys, { ...keys[0]!, kid: "weak", publicJwk: weakJwk }] },
+    );
   });
-  afterAll(async () => {
-    await w.stop();
-    await provider.stop();
-  });
+  afterAll(() => w.stop());
   const verdict = async (credential: string) => {
     const response = await w.client.authenticate(AuthenticateRequest.fromPartial({ credential }));
     return response.authenticated ? "authenticated" : FailureReason[response.failureReason];

@@ -14,14 +14,6 @@ import {
 } from "../src/gen/warden/v1/role_service.js";
 import { pino } from "pino";
 import { createTestDatabase } from "./support/database.js";
-import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 import {
   accessClient,
@@ -32,9 +24,10 @@ import {
   roleClient,
   startReplica,
   startTestWarden,
+  startTestWardenWithIdentityProvider,
   type AccessClient,
   type RoleClient,
-  type TestWarden,
+  type TestWardenWithIdentityProvider,
 } from "./support/warden.js";
 
 const check = (
@@ -46,9 +39,7 @@ const check = (
   access.check(CheckRequest.fromPartial({ credential, permission, ...extra })).then((response) => response.decision!);
 
 describe("RBAC and Check", () => {
-  let idp: FakeIdentityProvider;
-  let key: SigningKey;
-  let t: TestWarden;
+  let t: TestWardenWithIdentityProvider;
   let roles: RoleClient;
   let access: AccessClient;
   let admin: Metadata;
@@ -56,7 +47,7 @@ describe("RBAC and Check", () => {
   let nextRole = 0;
   /** A fresh role name, so tests do not depend on each other's roles. */
   const roleName = (prefix: string) => `${prefix}-${(nextRole += 1)}`;
-  const jwtFor = (sub: string, scope = "") => signJwt(key, { sub, ...(scope === "" ? {} : { scope }) });
+  const jwtFor = (sub: string, scope = "") => t.sign({ sub, ...(scope === "" ? {} : { scope }) });
   const create = (name: string, parent = "", permissions: string[] = []) =>
     roles.createRole(CreateRoleRequest.fromPartial({ name, parent, permissions }), { metadata: admin });
   const assign = (subject: string, role: string, resource = "") =>
@@ -65,10 +56,7 @@ describe("RBAC and Check", () => {
     roles.updateRole(UpdateRoleRequest.fromPartial({ name, parent }), { metadata: admin });
 
   beforeAll(async () => {
-    key = await signingKey("ES256", "rbac-1");
-    idp = await new FakeIdentityProvider().start();
-    idp.keys = [key];
-    t = await startTestWarden({ WARDEN_JWKS_URL: idp.url, WARDEN_JWT_ISSUER: ISSUER, WARDEN_JWT_AUDIENCE: AUDIENCE });
+    t = await startTestWardenWithIdentityProvider();
     const address = `127.0.0.1:${t.warden.grpcPort}`;
     roles = roleClient(address);
     access = accessClient(address);
@@ -79,7 +67,6 @@ describe("RBAC and Check", () => {
     roles.close();
     access.close();
     await t.stop();
-    await idp.stop();
   });
 
   it("seeds the replaced system's roles, each inheriting its parent's grants", async () => {
@@ -138,7 +125,7 @@ describe("RBAC and Check", () => {
       allowed: false,
       reason: AccessReason.NO_PERMISSION,
     });
-    const expired = await signJwt(key, { sub: "late", exp: Math.floor(Date.now() / 1000) - 60 });
+    const expired = await t.sign({ sub: "late", exp: Math.floor(Date.now() / 1000) - 60 });
     const refused = await access.check(CheckRequest.fromPartial({ credential: expired, permission: "api:access" }));
     expect(refused.principal).toBeUndefined();
     expect(refused.decision).toMatchObject({ allowed: false, reason: AccessReason.UNAUTHENTICATED, failureReason: 3 });
@@ -541,22 +528,11 @@ describe("Check across replicas", () => {
 });
 
 describe("Check fails closed", () => {
-  let idp: FakeIdentityProvider;
-  let key: SigningKey;
-  beforeAll(async () => {
-    key = await signingKey("ES256", "closed-1");
-    idp = await new FakeIdentityProvider().start();
-    idp.keys = [key];
-  });
-  afterAll(() => idp.stop());
-  const env = (): Environment => ({
-    WARDEN_JWKS_URL: idp.url,
-    WARDEN_JWT_ISSUER: ISSUER,
-    WARDEN_JWT_AUDIENCE: AUDIENCE,
+  const env: Environment = {
     WARDEN_RISK_ENABLED: "false",
     WARDEN_DB_CONNECT_TIMEOUT_MS: "500",
     WARDEN_DB_STATEMENT_TIMEOUT_MS: "500",
-  });
+  };
 
   it("denies with NO_SNAPSHOT while it has never loaded the roles", async () => {
     const db = await createTestDatabase();
@@ -564,24 +540,23 @@ describe("Check fails closed", () => {
     const target = new URL(db.url);
     const proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
     proxy.blackhole = true;
-    const t = await startTestWarden(
+    const t = await startTestWardenWithIdentityProvider(
       {
-        ...env(),
+        ...env,
         DATABASE_URL: proxy.rewrite(db.url),
         WARDEN_MIGRATE_ON_START: "false",
         WARDEN_LOCKOUT_ENABLED: "false",
       },
-      {},
-      db,
+      { db },
     );
     const access = accessClient(`127.0.0.1:${t.warden.grpcPort}`);
     try {
-      const decision = await check(access, await signJwt(key, { sub: "erin", scope: "api:access" }), "api:access");
+      const decision = await check(access, await t.sign({ sub: "erin", scope: "api:access" }), "api:access");
       expect(decision).toMatchObject({ allowed: false, reason: AccessReason.NO_SNAPSHOT, failureReason: 24 });
 
       proxy.blackhole = false;
       const loaded = await eventually(async () => {
-        const d = await check(access, await signJwt(key, { sub: "erin", scope: "api:access" }), "api:access");
+        const d = await check(access, await t.sign({ sub: "erin", scope: "api:access" }), "api:access");
         return d.allowed ? d : undefined;
       }, 15_000);
       expect(loaded.reason).toBe(AccessReason.GRANTED_BY_SCOPE);
@@ -598,19 +573,18 @@ describe("Check fails closed", () => {
     const db = await createTestDatabase();
     const target = new URL(db.url);
     const proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
-    const t = await startTestWarden(
+    const t = await startTestWardenWithIdentityProvider(
       {
-        ...env(),
+        ...env,
         DATABASE_URL: proxy.rewrite(db.url),
         WARDEN_AUTHZ_MAX_AGE_MS: "1500",
         WARDEN_AUTHZ_POLL_MS: "200",
         WARDEN_AUTHZ_MIN_VERSION_WAIT_MS: "100",
       },
-      {},
-      db,
+      { db },
     );
     const access = accessClient(`127.0.0.1:${t.warden.grpcPort}`);
-    const jwt = () => signJwt(key, { sub: "frank", scope: "api:access" });
+    const jwt = () => t.sign({ sub: "frank", scope: "api:access" });
     try {
       await eventually(async () => ((await check(access, await jwt(), "api:access")).allowed ? true : undefined));
       const current = (await check(access, await jwt(), "api:access")).version;

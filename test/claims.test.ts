@@ -2,39 +2,22 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
 import { FailureReason } from "../src/gen/warden/v1/event.js";
 import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
-import { eventually, startTestWarden, type TestWarden } from "./support/warden.js";
+  eventually,
+  startTestWardenWithIdentityProvider,
+  type TestWardenWithIdentityProvider,
+} from "./support/warden.js";
 
 // A validly signed token whose sub, email or jti its event could not hold.
-let key: SigningKey;
-let idp: FakeIdentityProvider;
-let t: TestWarden;
+let t: TestWardenWithIdentityProvider;
 
 beforeAll(async () => {
-  key = await signingKey("ES256", "claims-1");
-  idp = await new FakeIdentityProvider().start();
-  idp.keys = [key];
-  t = await startTestWarden({
-    WARDEN_JWKS_URL: idp.url,
-    WARDEN_JWT_ISSUER: ISSUER,
-    WARDEN_JWT_AUDIENCE: AUDIENCE,
-    WARDEN_JWT_ALGORITHMS: "ES256",
-  });
+  t = await startTestWardenWithIdentityProvider({ WARDEN_JWT_ALGORITHMS: "ES256" });
 });
-afterAll(async () => {
-  await t.stop();
-  await idp.stop();
-});
+afterAll(() => t.stop());
 
 const authenticate = async (claims: Record<string, string | undefined>) =>
   t.client.authenticate(
-    AuthenticateRequest.fromPartial({ credential: await signJwt(key, claims), client: { ipAddress: "198.51.100.7" } }),
+    AuthenticateRequest.fromPartial({ credential: await t.sign(claims), client: { ipAddress: "198.51.100.7" } }),
   );
 
 interface StoredEvent {

@@ -8,16 +8,18 @@ import { Duration } from "../src/gen/google/protobuf/duration.js";
 import { ListEventsRequest, type ExchangeTokenRequest } from "../src/gen/warden/v1/auth_service.js";
 import type { Scope } from "../src/authz/scopes.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
-import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
+import { signingKey, signJwt } from "./support/identity-provider.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
-import { bearer, callError, createToken, eventually, startTestWarden, type TestWarden } from "./support/warden.js";
+import {
+  bearer,
+  callError,
+  createToken,
+  eventually,
+  startTestWarden,
+  startTestWardenWithIdentityProvider,
+  type TestWarden,
+  type TestWardenWithIdentityProvider,
+} from "./support/warden.js";
 
 const WARDEN_ISSUER = "https://warden.test.example";
 const exchangeEnv = (key: string, rotationSeconds: number): Environment => ({
@@ -50,9 +52,7 @@ async function verifyOutside(t: TestWarden, token: string, audience = WARDEN_ISS
 }
 
 describe("token exchange", () => {
-  let t: TestWarden;
-  let idp: FakeIdentityProvider;
-  let idpKey: SigningKey;
+  let t: TestWardenWithIdentityProvider;
   const credentials = new Map<string, Metadata>();
   const caller = async (name: string, scopes: Scope[]) => {
     let metadata = credentials.get(name);
@@ -65,20 +65,9 @@ describe("token exchange", () => {
   const exchanger = () => caller("exchanger", ["tokens:exchange", "events:read"]);
 
   beforeAll(async () => {
-    idpKey = await signingKey("ES256", "idp-1");
-    idp = await new FakeIdentityProvider().start();
-    idp.keys = [idpKey];
-    t = await startTestWarden({
-      ...exchangeEnv(randomBytes(32).toString("base64"), 2),
-      WARDEN_JWKS_URL: idp.url,
-      WARDEN_JWT_ISSUER: ISSUER,
-      WARDEN_JWT_AUDIENCE: AUDIENCE,
-    });
+    t = await startTestWardenWithIdentityProvider(exchangeEnv(randomBytes(32).toString("base64"), 2));
   });
-  afterAll(async () => {
-    await t?.stop();
-    await idp?.stop();
-  });
+  afterAll(() => t?.stop());
 
   it("issues a token for the caller that jose verifies against /.well-known/jwks.json, and Warden accepts", async () => {
     const metadata = await exchanger();
@@ -143,7 +132,7 @@ describe("token exchange", () => {
 
   it("exchanges a user's JWT passed in for a token naming the user, with the caller as act", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const userJwt = await signJwt(idpKey, {
+    const userJwt = await t.sign({
       sub: "alice",
       email: "alice@example.com",
       scope: "orders:read orders:write",
@@ -187,7 +176,7 @@ describe("token exchange", () => {
       [{ scopes: ["two words"] }, "scopes[0]:"],
       [{ subjectToken: "not-a-credential" }, "subject_token: refused (MALFORMED_CREDENTIAL)"],
       [
-        { subjectToken: await signJwt(await signingKey("ES256", "idp-1")) },
+        { subjectToken: await signJwt(await signingKey("ES256", t.key.kid)) },
         "subject_token: refused (INVALID_SIGNATURE)",
       ],
     ];
@@ -205,7 +194,7 @@ describe("token exchange", () => {
   });
 
   it("scopes beyond the subject's own need tokens:elevate and scopes the caller holds, and are audited", async () => {
-    const userJwt = await signJwt(idpKey, { sub: "bob", scope: "orders:read" });
+    const userJwt = await t.sign({ sub: "bob", scope: "orders:read" });
     const audited = () =>
       t.db.query<{ after: { token_id: string; added_scopes: string[] } }>(
         "SELECT after FROM audit_records WHERE action = 'token.exchange_beyond_scopes' AND target = 'user:bob'",

@@ -8,14 +8,7 @@ import { HeaderValueOption_HeaderAppendAction as AppendAction } from "../src/gen
 import { CheckRequest, type CheckResponse } from "../src/gen/envoy/service/auth/v3/external_auth.js";
 import { AssignRoleRequest, CreateRoleRequest } from "../src/gen/warden/v1/role_service.js";
 import { createTestDatabase } from "./support/database.js";
-import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
+import { signingKey, signJwt } from "./support/identity-provider.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 import {
   bearer,
@@ -23,8 +16,8 @@ import {
   eventually,
   extAuthzClient,
   roleClient,
-  startTestWarden,
-  type TestWarden,
+  startTestWardenWithIdentityProvider,
+  type TestWardenWithIdentityProvider,
 } from "./support/warden.js";
 
 const ROUTES = {
@@ -132,9 +125,7 @@ function sidecarRequest(
 }
 
 describe("Envoy ext_authz", () => {
-  let idp: FakeIdentityProvider;
-  let key: SigningKey;
-  let t: TestWarden;
+  let t: TestWardenWithIdentityProvider;
   let envoy: ReturnType<typeof extAuthzClient>;
   let bot: string;
 
@@ -145,15 +136,9 @@ describe("Envoy ext_authz", () => {
   };
 
   beforeAll(async () => {
-    key = await signingKey("ES256", "envoy-1");
-    idp = await new FakeIdentityProvider().start();
-    idp.keys = [key];
     const dir = await mkdtemp(path.join(tmpdir(), "warden-routes-"));
     await writeFile(path.join(dir, "routes.json"), JSON.stringify(ROUTES));
-    t = await startTestWarden({
-      WARDEN_JWKS_URL: idp.url,
-      WARDEN_JWT_ISSUER: ISSUER,
-      WARDEN_JWT_AUDIENCE: AUDIENCE,
+    t = await startTestWardenWithIdentityProvider({
       WARDEN_EXTAUTHZ_ROUTES_FILE: path.join(dir, "routes.json"),
       WARDEN_EXTAUTHZ_STRIP_AUTHORIZATION: "true",
     });
@@ -182,11 +167,10 @@ describe("Envoy ext_authz", () => {
   afterAll(async () => {
     envoy.close();
     await t.stop();
-    await idp.stop();
   });
 
   it("allows with identity headers that replace the caller's, strips the credential and passes the principal", async () => {
-    const alice = await signJwt(key, { sub: "alice", scope: "profile" });
+    const alice = await t.sign({ sub: "alice", scope: "profile" });
     const { response, outcome } = await ask("GET", "/orders/17?expand=lines", {
       authorization: `Bearer ${alice}`,
       "x-warden-subject": "mallory",
@@ -209,7 +193,7 @@ describe("Envoy ext_authz", () => {
     // Identity headers Warden did not set are removed even when Envoy did not show them to Warden.
     expect(response.okResponse!.headersToRemove).toEqual(expect.arrayContaining(["x-warden-service-token-name"]));
     const byScope = await ask("GET", "/orders", {
-      authorization: `Bearer ${await signJwt(key, { sub: "scoped", scope: "orders:read" })}`,
+      authorization: `Bearer ${await t.sign({ sub: "scoped", scope: "orders:read" })}`,
     });
     expect(byScope.response.okResponse!.headersToRemove).toEqual(
       expect.arrayContaining(["x-warden-role", "x-warden-service-token-name"]),
@@ -229,7 +213,7 @@ describe("Envoy ext_authz", () => {
   });
 
   it("denies 403 with a reason when the subject lacks the route's permission or no route matches", async () => {
-    const alice = await signJwt(key, { sub: "alice" });
+    const alice = await t.sign({ sub: "alice" });
     const write = await ask("POST", "/orders", { authorization: `Bearer ${alice}` });
     expect(write.response.status?.code).toBe(7);
     expect(write.outcome).toMatchObject({ allowed: false, httpStatus: 403 });
@@ -247,7 +231,7 @@ describe("Envoy ext_authz", () => {
   });
 
   it("refuses a path the upstream could resolve outside its route", async () => {
-    const alice = await signJwt(key, { sub: "alice" });
+    const alice = await t.sign({ sub: "alice" });
     for (const path of ["/orders/../admin", "/orders/./7", "//orders", "/orders/%2e%2e/admin", "/orders%2Fx"]) {
       const { response, outcome } = await ask("GET", path, { authorization: `Bearer ${alice}` });
       expect([path, response.status?.code, outcome.httpStatus]).toEqual([path, 3, 400]);
@@ -257,7 +241,7 @@ describe("Envoy ext_authz", () => {
   });
 
   it("refuses path parameters and escaped unreserved characters, which upstreams resolve to another route", async () => {
-    const alice = await signJwt(key, { sub: "alice" });
+    const alice = await t.sign({ sub: "alice" });
     // Each reaches /orders/admin/users (api:admin) on many upstreams, but would match /orders (orders:read) here.
     for (const path of [
       "/orders/admin;x/users",
@@ -281,7 +265,7 @@ describe("Envoy ext_authz", () => {
   });
 
   it("lets context_extensions name the permission and resource for a route", async () => {
-    const alice = await signJwt(key, { sub: "alice", scope: "reports:read" });
+    const alice = await t.sign({ sub: "alice", scope: "reports:read" });
     const byExtension = await ask(
       "GET",
       "/reports/weekly",
@@ -309,7 +293,7 @@ describe("Envoy ext_authz", () => {
     expect(missing.outcome.responseHeaders!.get("www-authenticate")).toEqual(['Bearer realm="warden"']);
     expect(missing.outcome.responseHeaders!.get("x-warden-reason")).toEqual(["missing_credential"]);
 
-    const forger = await signingKey("ES256", "envoy-1");
+    const forger = await signingKey("ES256", t.key.kid);
     const forged = await ask("GET", "/orders", { authorization: `Bearer ${await signJwt(forger, { sub: "alice" })}` });
     expect(forged.outcome.httpStatus).toBe(401);
     expect(forged.outcome.responseHeaders!.get("www-authenticate")).toEqual([
@@ -343,7 +327,7 @@ describe("Envoy ext_authz", () => {
   });
 
   it("records the path without its query or fragment, which may carry secrets", async () => {
-    const alice = await signJwt(key, { sub: "alice" });
+    const alice = await t.sign({ sub: "alice" });
     for (const path of [
       "/orders/leak?access_token=secret",
       "/orders/leak#access_token=secret",
@@ -366,7 +350,7 @@ describe("Envoy ext_authz", () => {
   });
 
   it("refuses with 400, and records, a request its event could hold only altered: a NUL, a zone id", async () => {
-    const alice = await signJwt(key, { sub: "alice" });
+    const alice = await t.sign({ sub: "alice" });
     const cases = [
       { method: "GET\u0000", path: "/orders/7", address: "10.0.0.7", problem: "method holds a NUL" },
       { method: "GET", path: "/orders/7\u0000", address: "10.0.0.7", problem: "path holds a NUL" },
@@ -397,20 +381,14 @@ describe("Envoy ext_authz", () => {
 
 describe("Envoy ext_authz when Warden is in trouble", () => {
   it("answers a denied 503, never a gRPC error, for a stale snapshot or a deadline about to pass", async () => {
-    const key = await signingKey("ES256", "trouble-1");
-    const idp = await new FakeIdentityProvider().start();
-    idp.keys = [key];
     const db = await createTestDatabase();
     const target = new URL(db.url);
     const proxy = await new TcpProxy(target.hostname, Number(target.port || 5432)).start();
     const dir = await mkdtemp(path.join(tmpdir(), "warden-routes-"));
     await writeFile(path.join(dir, "routes.json"), JSON.stringify(ROUTES));
-    const t = await startTestWarden(
+    const t = await startTestWardenWithIdentityProvider(
       {
         DATABASE_URL: proxy.rewrite(db.url),
-        WARDEN_JWKS_URL: idp.url,
-        WARDEN_JWT_ISSUER: ISSUER,
-        WARDEN_JWT_AUDIENCE: AUDIENCE,
         WARDEN_RISK_ENABLED: "false",
         WARDEN_DB_CONNECT_TIMEOUT_MS: "500",
         WARDEN_DB_STATEMENT_TIMEOUT_MS: "500",
@@ -418,13 +396,12 @@ describe("Envoy ext_authz when Warden is in trouble", () => {
         WARDEN_AUTHZ_POLL_MS: "200",
         WARDEN_EXTAUTHZ_ROUTES_FILE: path.join(dir, "routes.json"),
       },
-      {},
-      db,
+      { db },
     );
     const envoy = extAuthzClient(`127.0.0.1:${t.warden.grpcPort}`);
     const token = await createTokenWithCli(db.url, "uncached", "events:write");
     try {
-      const jwt = await signJwt(key, { sub: "gina", scope: "orders:read" });
+      const jwt = await t.sign({ sub: "gina", scope: "orders:read" });
       await eventually(async () => {
         const { request, headers } = sidecarRequest("GET", "/orders", { authorization: `Bearer ${jwt}` });
         return applyAsEnvoy(await envoy.check(request), headers).allowed ? true : undefined;
@@ -452,7 +429,6 @@ describe("Envoy ext_authz when Warden is in trouble", () => {
       await t.stop();
       await proxy.stop();
       await db.drop();
-      await idp.stop();
     }
   });
 });

@@ -16,14 +16,7 @@ import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
 import { RejectedRows } from "../src/ops/metrics.js";
 import type { LockoutPolicy, LockoutSettings } from "../src/lockout/policy.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
-import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
+import { signingKey, signJwt, type SigningKey } from "./support/identity-provider.js";
 import {
   bearer,
   callError,
@@ -32,9 +25,11 @@ import {
   lockoutClient,
   startReplica,
   startTestWarden,
+  startTestWardenWithIdentityProvider,
   tokenClient,
   type AuthClient,
   type TestWarden,
+  type TestWardenWithIdentityProvider,
 } from "./support/warden.js";
 
 const strict: LockoutPolicy = {
@@ -206,26 +201,20 @@ describe("quick-login check", () => {
 });
 
 describe("Authenticate with lockout", () => {
-  let idp: FakeIdentityProvider;
   let key: SigningKey;
   let forger: SigningKey;
-  let t: TestWarden;
+  let t: TestWardenWithIdentityProvider;
   const lockoutEnv = {
     WARDEN_LOCKOUT_SUBJECT: "max_failures=10,wait_increment=60,wait_strategy=linear",
     WARDEN_LOCKOUT_SUBJECT_IP: "max_failures=3,wait_increment=1,wait_strategy=linear,max_temporary_lockouts=1",
   };
-  const jwtEnv = () => ({ WARDEN_JWKS_URL: idp.url, WARDEN_JWT_ISSUER: ISSUER, WARDEN_JWT_AUDIENCE: AUDIENCE });
 
   beforeAll(async () => {
-    [key, forger] = await Promise.all([signingKey("ES256", "ec-1"), signingKey("ES256", "ec-1")]);
-    idp = await new FakeIdentityProvider().start();
-    idp.keys = [key];
-    t = await startTestWarden({ ...jwtEnv(), ...lockoutEnv });
+    t = await startTestWardenWithIdentityProvider(lockoutEnv);
+    key = t.key;
+    forger = await signingKey("ES256", key.kid);
   });
-  afterAll(async () => {
-    await t.stop();
-    await idp.stop();
-  });
+  afterAll(() => t.stop());
 
   const attempt = (client: AuthClient, credential: string, ipAddress: string) =>
     client.authenticate(AuthenticateRequest.fromPartial({ credential, client: { ipAddress } }));
@@ -300,7 +289,7 @@ describe("Authenticate with lockout", () => {
   });
 
   it("a lockout reached through one server process is enforced by another within a second", async () => {
-    const replica = await startReplica(t.db.url, { ...jwtEnv(), ...lockoutEnv });
+    const replica = await startReplica(t.db.url, { ...t.trustEnv, ...lockoutEnv });
     try {
       const misaddressed = await signJwt(key, { sub: "frank", aud: "another-service" });
       const valid = await signJwt(key, { sub: "frank" });
@@ -576,24 +565,13 @@ describe("credential stuffing", () => {
 });
 
 describe("smart lockout", () => {
-  let idp: FakeIdentityProvider;
   let key: SigningKey;
-  let t: TestWarden;
+  let t: TestWardenWithIdentityProvider;
   beforeAll(async () => {
-    key = await signingKey("ES256", "ec-1");
-    idp = await new FakeIdentityProvider().start();
-    idp.keys = [key];
-    t = await startTestWarden({
-      WARDEN_JWKS_URL: idp.url,
-      WARDEN_JWT_ISSUER: ISSUER,
-      WARDEN_JWT_AUDIENCE: AUDIENCE,
-      WARDEN_LOCKOUT_SUBJECT: "max_failures=5,wait_increment=600",
-    });
+    t = await startTestWardenWithIdentityProvider({ WARDEN_LOCKOUT_SUBJECT: "max_failures=5,wait_increment=600" });
+    key = t.key;
   });
-  afterAll(async () => {
-    await t.stop();
-    await idp.stop();
-  });
+  afterAll(() => t.stop());
   const check = (subject: string, clientIp: string) =>
     t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp }));
 
@@ -622,28 +600,20 @@ describe("smart lockout", () => {
 });
 
 describe("forged JWTs", () => {
-  let idp: FakeIdentityProvider;
   let key: SigningKey;
   let forger: SigningKey;
-  let t: TestWarden;
+  let t: TestWardenWithIdentityProvider;
   beforeAll(async () => {
-    // The forger uses the real key's id: its tokens reach signature verification and fail there.
-    [key, forger] = await Promise.all([signingKey("ES256", "ec-1"), signingKey("ES256", "ec-1")]);
-    idp = await new FakeIdentityProvider().start();
-    idp.keys = [key];
-    t = await startTestWarden({
-      WARDEN_JWKS_URL: idp.url,
-      WARDEN_JWT_ISSUER: ISSUER,
-      WARDEN_JWT_AUDIENCE: AUDIENCE,
+    t = await startTestWardenWithIdentityProvider({
       WARDEN_LOCKOUT_SUBJECT: "max_failures=10,wait_increment=600",
       WARDEN_LOCKOUT_SUBJECT_IP: "max_failures=5,wait_increment=600",
       WARDEN_LOCKOUT_IP: "max_failures=20,wait_increment=600",
     });
+    key = t.key;
+    // The forger uses the real key's id: its tokens reach signature verification and fail there.
+    forger = await signingKey("ES256", key.kid);
   });
-  afterAll(async () => {
-    await t.stop();
-    await idp.stop();
-  });
+  afterAll(() => t.stop());
   const authenticate = (credential: string, ipAddress?: string) =>
     t.client.authenticate(
       AuthenticateRequest.fromPartial({ credential, ...(ipAddress === undefined ? {} : { client: { ipAddress } }) }),

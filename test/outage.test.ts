@@ -2,23 +2,18 @@ import { credentials, makeGenericClientConstructor, type ServiceError } from "@g
 import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
-import {
-  FakeIdentityProvider,
-  AUDIENCE,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
 import { startOwnPostgres, type OwnPostgres } from "./support/own-postgres.js";
-import { createToken, eventually, startTestWarden, type TestWarden } from "./support/warden.js";
+import {
+  createToken,
+  eventually,
+  startTestWardenWithIdentityProvider,
+  type TestWardenWithIdentityProvider,
+} from "./support/warden.js";
 
 const OUTAGE_WINDOW_MS = 4000;
 
 let db: OwnPostgres;
-let idp: FakeIdentityProvider;
-let key: SigningKey;
-let t: TestWarden;
+let t: TestWardenWithIdentityProvider;
 interface HealthClient {
   check(
     request: { service: string },
@@ -31,22 +26,15 @@ let health: HealthClient;
 
 beforeAll(async () => {
   db = await startOwnPostgres();
-  idp = await new FakeIdentityProvider().start();
-  key = await signingKey("ES256", "outage");
-  idp.keys = [key];
-  t = await startTestWarden(
+  t = await startTestWardenWithIdentityProvider(
     {
-      WARDEN_JWKS_URL: idp.url,
-      WARDEN_JWT_ISSUER: ISSUER,
-      WARDEN_JWT_AUDIENCE: AUDIENCE,
       WARDEN_JWT_ALGORITHMS: "ES256",
       // Notifications are known lost within about 0.6 s of a freeze.
       WARDEN_NOTIFY_HEARTBEAT_MS: "300",
       WARDEN_TOKEN_OUTAGE_WINDOW_MS: String(OUTAGE_WINDOW_MS),
       WARDEN_AUTHN_DB_WAIT_MS: "150",
     },
-    {},
-    db,
+    { db },
   );
   // The client grpc-health-check defines for its own service.
   health = new (makeGenericClientConstructor(healthService, "Health"))(
@@ -59,7 +47,6 @@ afterAll(async () => {
   db.thaw();
   health.close();
   await t.stop();
-  await idp.stop();
   await db.drop();
 });
 
@@ -94,7 +81,7 @@ const authenticates = (credential: string) =>
 it("a frozen database: JWTs answer fast, cached tokens work for the window, health tells the truth, all recover", async () => {
   const token = await createToken(db.url, "outage-caller", ["events:read"]);
   expect(await authenticates(token)).toBe(true);
-  expect(await authenticates(await signJwt(key, { sub: "known-user" }))).toBe(true);
+  expect(await authenticates(await t.sign({ sub: "known-user" }))).toBe(true);
   expect(await healthOf("warden.v1.AuditService")).toBe("SERVING");
   expect((await readyz()).value).toBe(200);
 
@@ -116,7 +103,7 @@ it("a frozen database: JWTs answer fast, cached tokens work for the window, heal
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, frozenAt + 1000 - Date.now())));
   const jwtAnswers: { value: boolean | number; ms: number }[] = [];
   for (const subject of ["known-user", "new-user-1", "new-user-2"]) {
-    const jwt = await signJwt(key, { sub: subject });
+    const jwt = await t.sign({ sub: subject });
     jwtAnswers.push(await timed(() => authenticates(jwt)));
   }
   for (const answer of jwtAnswers) {
@@ -124,7 +111,7 @@ it("a frozen database: JWTs answer fast, cached tokens work for the window, heal
     expect(answer.ms).toBeLessThan(300);
   }
   const marked = await t.client.authenticate(
-    AuthenticateRequest.fromPartial({ credential: await signJwt(key, { sub: "marked-user" }) }),
+    AuthenticateRequest.fromPartial({ credential: await t.sign({ sub: "marked-user" }) }),
   );
 
   // The cached token is still answered inside the window, and counted as such.

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { AuthenticateRequest } from "../src/gen/warden/v1/auth_service.js";
 import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
-import { createTokenWithCli, eventually, startTestWarden, type TestWarden } from "./support/warden.js";
+  createTokenWithCli,
+  eventually,
+  startTestWardenWithIdentityProvider,
+  type TestWardenWithIdentityProvider,
+} from "./support/warden.js";
 
 // Rows the database refuses, whatever the reason (a constraint, an encoding,
 // a value too long): here a constraint this test adds refuses everything
@@ -24,32 +21,19 @@ const REFUSE_POISON = [
   `ALTER TABLE service_tokens ADD CONSTRAINT test_refuses_poison CHECK (name <> 'poison-token' OR use_count = 0)`,
 ];
 
-let key: SigningKey;
-let idp: FakeIdentityProvider;
-let t: TestWarden;
+let t: TestWardenWithIdentityProvider;
 
 beforeAll(async () => {
-  key = await signingKey("ES256", "refused-1");
-  idp = await new FakeIdentityProvider().start();
-  idp.keys = [key];
-  t = await startTestWarden({
-    WARDEN_JWKS_URL: idp.url,
-    WARDEN_JWT_ISSUER: ISSUER,
-    WARDEN_JWT_AUDIENCE: AUDIENCE,
-    WARDEN_JWT_ALGORITHMS: "ES256",
-  });
+  t = await startTestWardenWithIdentityProvider({ WARDEN_JWT_ALGORITHMS: "ES256" });
   for (const statement of REFUSE_POISON) await t.db.query(statement);
 });
 
-afterAll(async () => {
-  await t.stop();
-  await idp.stop();
-});
+afterAll(() => t.stop());
 
 const login = async (subject: string, ip: string, exp?: number) =>
   t.client.authenticate(
     AuthenticateRequest.fromPartial({
-      credential: await signJwt(key, { sub: subject, ...(exp === undefined ? {} : { exp }) }),
+      credential: await t.sign({ sub: subject, ...(exp === undefined ? {} : { exp }) }),
       client: { ipAddress: ip },
     }),
   );
@@ -99,21 +83,10 @@ it("a row the database refuses is dropped alone and counted once; every other ro
   }, 10_000);
   // The refused rows: both poison logins' events and risk observations (an expired token's event names its verified
   // subject), the success's network, the expired one's SUBJECT and SUBJECT_IP counts, the token's usage.
+  const refused = { events: 2, risk_observations: 2, familiar_networks: 1, lockout_failures: 2, token_usage: 1 };
   await eventually(async () => ((await rejectedRows()).token_usage === 1 ? true : undefined), 5000);
-  expect(await rejectedRows()).toEqual({
-    events: 2,
-    risk_observations: 2,
-    familiar_networks: 1,
-    lockout_failures: 2,
-    token_usage: 1,
-  });
+  expect(await rejectedRows()).toEqual(refused);
   // Counted once: nothing is retried after it was refused.
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  expect(await rejectedRows()).toEqual({
-    events: 2,
-    risk_observations: 2,
-    familiar_networks: 1,
-    lockout_failures: 2,
-    token_usage: 1,
-  });
+  expect(await rejectedRows()).toEqual(refused);
 });

@@ -23,14 +23,7 @@ import {
 import { RiskLevel, RiskSignal } from "../src/gen/warden/v1/risk.js";
 import { GetRiskProfileRequest } from "../src/gen/warden/v1/risk_service.js";
 import type { Environment } from "../src/config.js";
-import {
-  AUDIENCE,
-  FakeIdentityProvider,
-  ISSUER,
-  signingKey,
-  signJwt,
-  type SigningKey,
-} from "./support/identity-provider.js";
+import { signJwt, type SigningKey } from "./support/identity-provider.js";
 import { cityDatabase } from "./support/mmdb.js";
 import {
   bearer,
@@ -39,7 +32,9 @@ import {
   eventually,
   riskClient,
   startTestWarden,
+  startTestWardenWithIdentityProvider,
   type TestWarden,
+  type TestWardenWithIdentityProvider,
 } from "./support/warden.js";
 
 const DAY = 86_400_000;
@@ -56,33 +51,26 @@ const BRUSSELS = { latitude: 50.8503, longitude: 4.3517 };
 const NEW_YORK = { latitude: 40.7128, longitude: -74.006 };
 
 let key: SigningKey;
-let idp: FakeIdentityProvider;
-let t: TestWarden;
+let t: TestWardenWithIdentityProvider;
 let admin: Metadata;
 let clock = new Date(BASE);
 const now = () => clock;
 
-const env = (): Environment => ({
-  WARDEN_JWKS_URL: idp.url,
-  WARDEN_JWT_ISSUER: ISSUER,
-  WARDEN_JWT_AUDIENCE: AUDIENCE,
+const riskEnv: Environment = {
   WARDEN_JWT_ALGORITHMS: "ES256",
   // Sequences here fail on purpose; lockout has tests of its own.
   WARDEN_LOCKOUT_ENABLED: "false",
   WARDEN_RISK_RULES: "velocity_per_hour=20",
-});
+};
+/** For further Wardens here: the same settings, trusting t's identity provider. */
+const env = (): Environment => ({ ...t.trustEnv, ...riskEnv });
 
 beforeAll(async () => {
-  key = await signingKey("ES256", "risk-1");
-  idp = await new FakeIdentityProvider().start();
-  idp.keys = [key];
-  t = await startTestWarden(env(), { now });
+  t = await startTestWardenWithIdentityProvider(riskEnv, { overrides: { now } });
+  key = t.key;
   admin = bearer(await createTokenWithCli(t.warden.databaseUrl, "risk-admin", "risk:read"));
 });
-afterAll(async () => {
-  await t.stop();
-  await idp.stop();
-});
+afterAll(() => t.stop());
 
 /** A successful JWT authentication by `subject` at `when` (the server's clock is set to it). */
 async function login(
@@ -354,7 +342,7 @@ describe("risk scores", () => {
   });
 
   it("are deterministic for a sequence and clock, whether the profile is cached or read back from PostgreSQL", async () => {
-    const script = async (subject: string, steps: [Date, Partial<ClientContext>][], warden = t) => {
+    const script = async (subject: string, steps: [Date, Partial<ClientContext>][], warden: TestWarden = t) => {
       const results = [];
       for (const [when, client] of steps) results.push((await login(subject, when, client, warden)).risk);
       return results;

@@ -31,7 +31,8 @@ function binaries(): string {
   return path.join(root, newest, "bin");
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port that is free at the moment (nothing holds it for the caller). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -3,6 +3,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
+import type { JWTPayload } from "jose";
 import { pino } from "pino";
 import { loadConfig, type Environment } from "../../src/config.js";
 import { createPool } from "../../src/db/pool.js";
@@ -23,49 +24,16 @@ import {
   type ExchangeTokenRequest,
   type ExchangeTokenResponse,
 } from "../../src/gen/warden/v1/auth_service.js";
-import {
-  LockoutServiceClient,
-  type ListLockoutsRequest,
-  type ListLockoutsResponse,
-  type UnlockRequest,
-  type UnlockResponse,
-} from "../../src/gen/warden/v1/lockout_service.js";
-import {
-  TokenServiceClient,
-  type CreateServiceTokenRequest,
-  type CreateServiceTokenResponse,
-  type GetServiceTokenRequest,
-  type GetServiceTokenResponse,
-  type ListServiceTokensRequest,
-  type ListServiceTokensResponse,
-  type RevokeAllServiceTokensRequest,
-  type RevokeAllServiceTokensResponse,
-  type RevokeServiceTokenRequest,
-  type RevokeServiceTokenResponse,
-  type RotateServiceTokenRequest,
-  type RotateServiceTokenResponse,
-} from "../../src/gen/warden/v1/token_service.js";
-import {
-  AlertServiceClient,
-  type AcknowledgeAlertRequest,
-  type AcknowledgeAlertResponse,
-  type GetAlertRequest,
-  type GetAlertResponse,
-  type ListAlertsRequest,
-  type ListAlertsResponse,
-  type ResolveAlertRequest,
-  type ResolveAlertResponse,
-} from "../../src/gen/warden/v1/alert_service.js";
-import {
-  RiskServiceClient,
-  type GetRiskProfileRequest,
-  type GetRiskProfileResponse,
-} from "../../src/gen/warden/v1/risk_service.js";
+import { LockoutServiceClient } from "../../src/gen/warden/v1/lockout_service.js";
+import { TokenServiceClient } from "../../src/gen/warden/v1/token_service.js";
+import { AlertServiceClient } from "../../src/gen/warden/v1/alert_service.js";
+import { RiskServiceClient } from "../../src/gen/warden/v1/risk_service.js";
 import { RoleServiceClient } from "../../src/gen/warden/v1/role_service.js";
 import { AccessServiceClient } from "../../src/gen/warden/v1/access_service.js";
 import { AuthorizationClient } from "../../src/gen/envoy/service/auth/v3/external_auth.js";
 import { startWarden, type RunningWarden, type WardenOverrides } from "../../src/main.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
+import { AUDIENCE, FakeIdentityProvider, ISSUER, signingKey, signJwt, type SigningKey } from "./identity-provider.js";
 
 const runFile = promisify(execFile);
 
@@ -89,34 +57,21 @@ function call<Request, Response>(method: UnaryMethod<Request, Response>) {
     });
 }
 
-/** A promise-returning face of the generated TokenService client. */
 export function lockoutClient(address: string) {
-  const client = new LockoutServiceClient(address, credentials.createInsecure());
-  return {
-    listLockouts: call<ListLockoutsRequest, ListLockoutsResponse>(client.listLockouts.bind(client)),
-    unlock: call<UnlockRequest, UnlockResponse>(client.unlock.bind(client)),
-    close: () => client.close(),
-  };
+  return promised(new LockoutServiceClient(address, credentials.createInsecure()), ["listLockouts", "unlock"]);
 }
 
 export function alertClient(address: string) {
   const client = new AlertServiceClient(address, credentials.createInsecure());
+  // raw: the generated client itself, for WatchAlerts (a stream).
   return {
     raw: client,
-    listAlerts: call<ListAlertsRequest, ListAlertsResponse>(client.listAlerts.bind(client)),
-    getAlert: call<GetAlertRequest, GetAlertResponse>(client.getAlert.bind(client)),
-    acknowledgeAlert: call<AcknowledgeAlertRequest, AcknowledgeAlertResponse>(client.acknowledgeAlert.bind(client)),
-    resolveAlert: call<ResolveAlertRequest, ResolveAlertResponse>(client.resolveAlert.bind(client)),
-    close: () => client.close(),
+    ...promised(client, ["listAlerts", "getAlert", "acknowledgeAlert", "resolveAlert"]),
   };
 }
 
 export function riskClient(address: string) {
-  const client = new RiskServiceClient(address, credentials.createInsecure());
-  return {
-    getRiskProfile: call<GetRiskProfileRequest, GetRiskProfileResponse>(client.getRiskProfile.bind(client)),
-    close: () => client.close(),
-  };
+  return promised(new RiskServiceClient(address, credentials.createInsecure()), ["getRiskProfile"]);
 }
 
 type UnaryFace<Client> = {
@@ -186,24 +141,14 @@ export async function callError(promise: Promise<unknown>): Promise<ServiceError
 }
 
 export function tokenClient(address: string) {
-  const client = new TokenServiceClient(address, credentials.createInsecure());
-  return {
-    createServiceToken: call<CreateServiceTokenRequest, CreateServiceTokenResponse>(
-      client.createServiceToken.bind(client),
-    ),
-    getServiceToken: call<GetServiceTokenRequest, GetServiceTokenResponse>(client.getServiceToken.bind(client)),
-    listServiceTokens: call<ListServiceTokensRequest, ListServiceTokensResponse>(client.listServiceTokens.bind(client)),
-    revokeServiceToken: call<RevokeServiceTokenRequest, RevokeServiceTokenResponse>(
-      client.revokeServiceToken.bind(client),
-    ),
-    rotateServiceToken: call<RotateServiceTokenRequest, RotateServiceTokenResponse>(
-      client.rotateServiceToken.bind(client),
-    ),
-    revokeAllServiceTokens: call<RevokeAllServiceTokensRequest, RevokeAllServiceTokensResponse>(
-      client.revokeAllServiceTokens.bind(client),
-    ),
-    close: () => client.close(),
-  };
+  return promised(new TokenServiceClient(address, credentials.createInsecure()), [
+    "createServiceToken",
+    "getServiceToken",
+    "listServiceTokens",
+    "revokeServiceToken",
+    "rotateServiceToken",
+    "revokeAllServiceTokens",
+  ]);
 }
 
 export type TokenClient = ReturnType<typeof tokenClient>;
@@ -325,6 +270,50 @@ export async function startTestWarden(
       tokens.close();
       await warden.stop();
       if (db === undefined) await database.drop();
+    },
+  };
+}
+
+/** A test Warden that trusts a fake OIDC provider of its own; stop() stops both. */
+export interface TestWardenWithIdentityProvider extends TestWarden {
+  idp: FakeIdentityProvider;
+  /** The provider's first key: the one sign() uses. */
+  key: SigningKey;
+  /** The settings that make a Warden trust `idp`, for replicas that must trust it too. */
+  trustEnv: { WARDEN_JWKS_URL: string; WARDEN_JWT_ISSUER: string; WARDEN_JWT_AUDIENCE: string };
+  /** A JWT from `idp`: signJwt's defaults (its issuer, audience, sub and lifetime) overridden by `claims`. */
+  sign(claims?: JWTPayload): Promise<string>;
+}
+
+/**
+ * startTestWarden with `env`, trusting a FakeIdentityProvider that publishes
+ * `keys` (by default one ES256 key) for the issuer and audience signJwt uses.
+ * The allowed algorithms stay Warden's default unless `env` names them.
+ */
+export async function startTestWardenWithIdentityProvider(
+  env: Environment = {},
+  options: { keys?: SigningKey[]; overrides?: WardenOverrides; db?: TestDatabase } = {},
+): Promise<TestWardenWithIdentityProvider> {
+  const keys = options.keys ?? [await signingKey("ES256", "idp-1")];
+  const idp = await new FakeIdentityProvider().start();
+  idp.keys = keys;
+  const trustEnv = { WARDEN_JWKS_URL: idp.url, WARDEN_JWT_ISSUER: ISSUER, WARDEN_JWT_AUDIENCE: AUDIENCE };
+  let t: TestWarden;
+  try {
+    t = await startTestWarden({ ...trustEnv, ...env }, options.overrides, options.db);
+  } catch (error) {
+    await idp.stop();
+    throw error;
+  }
+  return {
+    ...t,
+    idp,
+    key: keys[0]!,
+    trustEnv,
+    sign: (claims) => signJwt(keys[0]!, claims),
+    async stop() {
+      await t.stop();
+      await idp.stop();
     },
   };
 }
