@@ -137,7 +137,7 @@ export class AuthenticationPipeline {
 
     // A locked-out source, or subject, is refused before its credential is looked at.
     const sourceKeys = lockoutKeys(undefined, ip);
-    if (lockouts !== undefined && sourceKeys.length > 0) {
+    if (lockouts?.mightRefuse && sourceKeys.length > 0) {
       const checking = lockouts.check(sourceKeys, event.details);
       const refusal = checking instanceof Promise ? await checking : checking;
       if (refusal) return this.locked(event, duties, undefined, refusal);
@@ -154,7 +154,7 @@ export class AuthenticationPipeline {
     }
     event.identityProvider = claim.identityProvider;
     const named = claim.namedSubject;
-    if (named !== undefined && lockouts !== undefined) {
+    if (named !== undefined && lockouts?.mightRefuse) {
       const checking = lockouts.check(lockoutKeys(named, ip), event.details);
       const refusal = checking instanceof Promise ? await checking : checking;
       if (refusal) return this.locked(event, duties, named, refusal);

@@ -231,6 +231,14 @@ export class Lockouts {
   }
 
   /**
+   * False while this replica's view is current and nothing is locked out:
+   * then no check can refuse, and an attempt need not build its keys.
+   */
+  get mightRefuse(): boolean {
+    return !this.viewTrusted || this.active.size > 0;
+  }
+
+  /**
    * The strictest active lockout among `keys`, or null when none is locked
    * out. From memory while notifications flow, and then synchronously unless
    * a subject's lockout needs its familiar networks read; from the database
