@@ -39,6 +39,8 @@ export type AuthenticationResult =
 interface AttemptDuties {
   events: EventSink;
   risk: RiskDetector | undefined;
+  /** False when the caller only reads the attempt's event and records its own: that one then needs no id. */
+  eventIds: boolean;
 }
 
 export interface PipelineDuties {
@@ -64,7 +66,7 @@ export class AuthenticationPipeline {
 
   /** A login or a call (`attempt`): its one event is recorded, and its risk scored. */
   authenticate(attempt: AuthenticationAttempt): Promise<AuthenticationResult> {
-    return this.attempt(attempt, { events: this.duties.events, risk: this.duties.risk });
+    return this.attempt(attempt, { events: this.duties.events, risk: this.duties.risk, eventIds: true });
   }
 
   /**
@@ -74,7 +76,7 @@ export class AuthenticationPipeline {
    * to `events`, for the caller to fold into the decision's own.
    */
   authenticateForAccess(attempt: AuthenticationAttempt, events: EventSink): Promise<AuthenticationResult> {
-    return this.attempt(attempt, { events, risk: undefined });
+    return this.attempt(attempt, { events, risk: undefined, eventIds: false });
   }
 
   /**
@@ -83,7 +85,7 @@ export class AuthenticationPipeline {
    * since a success per call would double every event reported.
    */
   authenticateReporter(attempt: AuthenticationAttempt): Promise<AuthenticationResult> {
-    return this.attempt(attempt, { events: this.refusalsOnly, risk: undefined });
+    return this.attempt(attempt, { events: this.refusalsOnly, risk: undefined, eventIds: true });
   }
 
   /**
@@ -118,7 +120,7 @@ export class AuthenticationPipeline {
     const occurredAt = this.duties.now();
     // The attempt's one event, completed by whichever outcome it has.
     const event: AuthenticationEvent = {
-      eventId: newEventId(occurredAt.getTime()),
+      eventId: duties.eventIds ? newEventId(occurredAt.getTime()) : "",
       occurredAt,
       type: EventType.TOKEN_AUTH_FAILURE,
       severity: Severity.INFO,
