@@ -425,3 +425,60 @@ describe("streams", () => {
     }
   });
 });
+
+describe("the server's own bound on a unary call", () => {
+  let t: TestWarden;
+  let raw: Client;
+
+  beforeAll(async () => {
+    t = await startTestWarden({ WARDEN_RPC_TIMEOUT_MS: "700" });
+    raw = new Client(`127.0.0.1:${t.warden.grpcPort}`, credentials.createInsecure());
+  });
+  afterAll(async () => {
+    raw.close();
+    await t.stop();
+  });
+
+  it("ends a call whose caller set no deadline after WARDEN_RPC_TIMEOUT_MS, and cancels its query", async () => {
+    const admin = bearer(await createToken(t.db.url, "bounded-admin", ["admin"]));
+    // No deadline from the client: grpc-js never times this call out, so only Warden's own bound can.
+    const listAudit = () =>
+      new Promise<{ code: status | undefined; ms: number }>((resolve) => {
+        const identity = (bytes: Buffer) => bytes;
+        const started = Date.now();
+        raw.makeUnaryRequest(
+          "/warden.v1.AuditService/ListAuditRecords",
+          identity,
+          identity,
+          Buffer.alloc(0),
+          admin,
+          {},
+          (e) => resolve({ code: e?.code, ms: Date.now() - started }),
+        );
+      });
+    const waiting = async () =>
+      (
+        await t.db.query(
+          `SELECT 1 FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'warden' AND wait_event_type = 'Lock'
+              AND query LIKE '%Keyset page, newest first%audit_records%'`,
+        )
+      ).length;
+    // Answered once unhindered, so the caller's token is cached and only the read itself waits.
+    expect((await listAudit()).code).toBeUndefined();
+    const holder = new pg.Client({ connectionString: t.db.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("LOCK TABLE audit_records IN ACCESS EXCLUSIVE MODE");
+      const bounded = await listAudit();
+      expect(bounded.code).toBe(status.DEADLINE_EXCEEDED);
+      expect(bounded.ms).toBeGreaterThanOrEqual(650);
+      expect(bounded.ms).toBeLessThan(3000);
+      expect(await eventually(async () => ((await waiting()) === 0 ? true : undefined), 2000)).toBe(true);
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+  });
+});

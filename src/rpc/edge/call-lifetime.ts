@@ -1,16 +1,39 @@
 import { CancelledError } from "../../errors.js";
 
+/** How late, at most, a call's deadline cuts it short. */
+const DEADLINE_RESOLUTION_MS = 10;
+
+/**
+ * The calls that have a deadline, swept together by one timer while any run:
+ * a timer per call cost more than any other part of the deadline layer, and
+ * most calls answer long before their deadline.
+ */
+const withDeadlines = new Set<CallLifetime>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  const now = performance.now();
+  for (const lifetime of withDeadlines) lifetime.expireBy(now);
+  if (withDeadlines.size === 0) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
 /**
  * How one call ends early, if it does: the reason it was cut short, a signal
- * for the work done on its behalf, a timer that cuts it short, and a hook the
- * edge uses to stop waiting for the handler. The AbortController is made only
+ * for the work done on its behalf, a deadline that cuts it short, and a hook
+ * the edge uses to stop waiting for the handler. The AbortController is made only
  * when something asks for the signal: most calls never do, and grpc-js
  * reports every finished call as "cancelled", which must cost nothing once
  * the call has answered.
  */
 export class CallLifetime {
   private controller: AbortController | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** performance.now() at which the deadline passes, and what it says then. */
+  private deadlineAt = Infinity;
+  private deadlineMs = 0;
+  private deadlineReason: ((ms: number) => Error) | undefined;
   private finished = false;
   /** Why the call was cut short; undefined while it runs or once it answered. */
   reason: Error | undefined;
@@ -29,7 +52,7 @@ export class CallLifetime {
   abort(reason: Error): void {
     if (this.finished || this.reason !== undefined) return;
     this.reason = reason;
-    clearTimeout(this.timer);
+    withDeadlines.delete(this);
     this.controller?.abort(reason);
     this.onEnd?.(reason);
   }
@@ -40,20 +63,25 @@ export class CallLifetime {
   };
 
   /**
-   * Cuts the call short with `reason(ms)` after `ms`, unless it ends first.
-   * The timer belongs to the call, so answering clears it with no extra promise.
+   * Cuts the call short with `reason(ms)` after `ms` (up to
+   * DEADLINE_RESOLUTION_MS later), unless it ends first.
    */
   abortAfter(ms: number, reason: (ms: number) => Error): void {
-    this.timer = setTimeout(abortWith, ms, this, reason, ms);
+    this.deadlineAt = performance.now() + ms;
+    this.deadlineMs = ms;
+    this.deadlineReason = reason;
+    withDeadlines.add(this);
+    sweeper ??= setInterval(sweep, DEADLINE_RESOLUTION_MS).unref();
   }
 
-  /** The call answered: its timer stops, and later aborts and cancellations are ignored. */
+  /** For the sweep: the deadline has passed by `now`. */
+  expireBy(now: number): void {
+    if (now >= this.deadlineAt) this.abort(this.deadlineReason!(this.deadlineMs));
+  }
+
+  /** The call answered: its deadline no longer applies, and later aborts and cancellations are ignored. */
   finish(): void {
     this.finished = true;
-    clearTimeout(this.timer);
+    withDeadlines.delete(this);
   }
-}
-
-function abortWith(lifetime: CallLifetime, reason: (ms: number) => Error, ms: number): void {
-  lifetime.abort(reason(ms));
 }
