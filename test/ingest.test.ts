@@ -1,7 +1,13 @@
 // Issue 20's ingest path: what its shortcuts must not change.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthenticateRequest, ListEventsRequest, LogEventsRequest } from "../src/gen/warden/v1/auth_service.js";
+import {
+  AuthenticateRequest,
+  ListEventsRequest,
+  LogEventRequest,
+  LogEventsRequest,
+} from "../src/gen/warden/v1/auth_service.js";
+import { GetRiskProfileRequest } from "../src/gen/warden/v1/risk_service.js";
 import {
   AuthenticationEvent,
   EventType,
@@ -10,7 +16,7 @@ import {
   PrincipalKind,
   Severity,
 } from "../src/gen/warden/v1/event.js";
-import { createToken, eventually, startTestWarden, type TestWarden } from "./support/warden.js";
+import { bearer, createToken, eventually, riskClient, startTestWarden, type TestWarden } from "./support/warden.js";
 
 let t: TestWarden;
 beforeAll(async () => {
@@ -108,4 +114,80 @@ describe("a reported success forgets lockout failures", () => {
     );
     expect(await counters(subject)).toEqual(forgotten);
   });
+});
+
+describe("risk profiles written one row per subject per flush", () => {
+  const HOUR = 3_600_000;
+  const MINUTE = 60_000;
+  // Whole hours in the past, so every clock hour below is a full one and none is in the future.
+  const base = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
+  const PARIS = { latitude: 48.8566, longitude: 2.3522 };
+  const BRUSSELS = { latitude: 50.8503, longitude: 4.3517 };
+  const NEW_YORK = { latitude: 40.7128, longitude: -74.006 };
+  const A = { ipAddress: "198.51.100.7", userAgent: "browser/1", location: PARIS, country: "FR" };
+  const B = { ipAddress: "192.0.2.77", userAgent: "okhttp/4.12.0", country: "BE" };
+  const C = { ipAddress: "203.0.113.9", userAgent: "browser/1", location: BRUSSELS };
+  const D = { ipAddress: "2001:db8:5::1", userAgent: "app/2", location: NEW_YORK, country: "US" };
+  // Successes and failures across three clock hours, some out of order, places with and without a country.
+  const sequence: [boolean, Partial<typeof A>, number][] = [
+    [true, A, 0],
+    [false, B, 5],
+    [true, B, 70],
+    [true, C, 65],
+    [false, A, 130],
+    [false, B, 131],
+    [true, D, 125],
+    [true, B, 20],
+    [false, A, 140],
+    [true, A, 141],
+    [true, C, 142],
+    [false, D, 150],
+  ];
+  const event = (subject: string, success: boolean, client: Partial<typeof A>, minutes: number) =>
+    AuthenticationEvent.fromPartial({
+      eventId: randomUUID(),
+      ...(success
+        ? { type: EventType.LOGIN_SUCCESS, outcome: Outcome.SUCCESS }
+        : { type: EventType.LOGIN_FAILURE, outcome: Outcome.FAILURE, failureReason: FailureReason.INVALID_PASSWORD }),
+      occurredAt: new Date(base + minutes * MINUTE),
+      principal: { subject, kind: PrincipalKind.USER },
+      client,
+    });
+  const stored = async (subject: string) => {
+    const [row] = await t.db.query("SELECT * FROM risk_profiles WHERE subject = $1", [subject]);
+    return { ...row, subject: "" };
+  };
+
+  // Before the batch: a profile last seen earlier than all of it, and one seen later (its velocity hour is newer).
+  it.each([-30, 190])(
+    "equal what applying each attempt in turn stores, over a profile last seen at minute %i",
+    async (priorMinutes) => {
+      const risk = riskClient(`127.0.0.1:${t.warden.grpcPort}`);
+      const admin = bearer(await createToken(t.db.url, `risk-admin-${priorMinutes}`, ["risk:read"]));
+      // Reading a profile writes what is pending first.
+      const flushed = (subject: string) =>
+        risk.getRiskProfile(GetRiskProfileRequest.fromPartial({ subject }), { metadata: admin });
+      const batch = `batch-${priorMinutes}`;
+      const single = `single-${priorMinutes}`;
+      try {
+        for (const subject of [batch, single]) {
+          await t.client.logEvent(LogEventRequest.fromPartial({ event: event(subject, true, D, priorMinutes) }));
+          await flushed(subject);
+        }
+        await t.client.logEvents(
+          LogEventsRequest.fromPartial({ events: sequence.map(([ok, client, at]) => event(batch, ok, client, at)) }),
+        );
+        for (const [ok, client, at] of sequence) {
+          await t.client.logEvent(LogEventRequest.fromPartial({ event: event(single, ok, client, at) }));
+          await flushed(single);
+        }
+        await flushed(batch);
+        const written = await stored(batch);
+        expect(written).toEqual(await stored(single));
+        expect(written).toMatchObject({ successes: "8" });
+      } finally {
+        risk.close();
+      }
+    },
+  );
 });
