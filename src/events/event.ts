@@ -280,7 +280,9 @@ export function ownEventRecord(event: AuthenticationEvent, now: Date): EventReco
     requestId: orNull(client?.requestId),
     sourceService: orNull(event.sourceService),
     failureReason:
-      event.failureReason === FailureReason.UNSPECIFIED ? null : (FailureReason[event.failureReason] as DbFailureReason),
+      event.failureReason === FailureReason.UNSPECIFIED
+        ? null
+        : (FailureReason[event.failureReason] as DbFailureReason),
     riskScore: event.riskScore,
     details: event.details,
     riskSignals: event.riskSignals.map((signal) => RiskSignal[signal] as DbRiskSignal),
