@@ -1,6 +1,8 @@
 // Issue 20's ingest path: what its shortcuts must not change.
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getRiskProfiles } from "../sql/queries/risk.queries.js";
 import {
   AuthenticateRequest,
   ListEventsRequest,
@@ -16,6 +18,8 @@ import {
   PrincipalKind,
   Severity,
 } from "../src/gen/warden/v1/event.js";
+import { networkOf } from "../src/risk/network.js";
+import { applyObservation, emptyProfile, profileFromRow, type Observation } from "../src/risk/profile.js";
 import { bearer, createToken, eventually, riskClient, startTestWarden, type TestWarden } from "./support/warden.js";
 
 let t: TestWarden;
@@ -158,6 +162,31 @@ describe("risk profiles written one row per subject per flush", () => {
     return { ...row, subject: "" };
   };
 
+  it("keep the 64 most recently seen networks of a new subject whose one batch brings more", async () => {
+    const subject = `many-networks-${randomUUID()}`;
+    // Out of order, so the most recent are not simply the last ones sent.
+    const minutes = Array.from({ length: 70 }, (_, i) => (i * 37) % 70);
+    await t.client.logEvents(
+      LogEventsRequest.fromPartial({
+        events: minutes.map((m) => event(subject, true, { ipAddress: `10.0.${m}.1`, userAgent: "browser/1" }, m)),
+      }),
+    );
+    const risk = riskClient(`127.0.0.1:${t.warden.grpcPort}`);
+    try {
+      const admin = bearer(await createToken(t.db.url, "risk-admin-networks", ["risk:read"]));
+      await risk.getRiskProfile(GetRiskProfileRequest.fromPartial({ subject }), { metadata: admin });
+    } finally {
+      risk.close();
+    }
+    const [row] = await t.db.query<{ networks: Record<string, number> }>(
+      "SELECT networks FROM risk_profiles WHERE subject = $1",
+      [subject],
+    );
+    expect(Object.keys(row!.networks).sort()).toEqual(
+      Array.from({ length: 64 }, (_, i) => `10.0.${i + 6}.0/24`).sort(),
+    );
+  });
+
   // Before the batch: a profile last seen earlier than all of it, and one seen later (its velocity hour is newer).
   it.each([-30, 190])(
     "equal what applying each attempt in turn stores, over a profile last seen at minute %i",
@@ -184,7 +213,29 @@ describe("risk profiles written one row per subject per flush", () => {
         await flushed(batch);
         const written = await stored(batch);
         expect(written).toEqual(await stored(single));
-        expect(written).toMatchObject({ successes: "8" });
+        // And both are what a replica's cached copy learns (applyObservation), attempt by attempt.
+        const observation = ([success, client, minutes]: (typeof sequence)[number]): Observation => ({
+          subject: batch,
+          kind: "USER",
+          at: new Date(base + minutes * MINUTE),
+          success,
+          network: networkOf(client.ipAddress!),
+          userAgent: client.userAgent!,
+          location: client.location ?? null,
+          country: client.country ?? null,
+        });
+        const steps = [[true, D, priorMinutes] as (typeof sequence)[number], ...sequence].map(observation);
+        const expected = steps.reduce(
+          (profile, o) => applyObservation(profile, o),
+          emptyProfile(batch, "USER", steps[0]!.at),
+        );
+        const pool = new pg.Pool({ connectionString: t.db.url, max: 1 });
+        try {
+          const [row] = await getRiskProfiles.run({ subjects: [batch] }, pool);
+          expect(profileFromRow(row!)).toEqual(expected);
+        } finally {
+          await pool.end();
+        }
       } finally {
         risk.close();
       }

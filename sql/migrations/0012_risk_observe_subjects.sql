@@ -27,7 +27,8 @@ $$;
 --   hour_counts: successes per hour of day, as a 24-integer array literal;
 --   velocity_hours: the latest clock hour attempted, with the attempts in it
 --   (velocity_current) and in the hour before (velocity_previous);
---   networks, user_agents: {value: epoch seconds last seen} of successes;
+--   networks, user_agents: {value: epoch seconds last seen} of successes, at
+--   most keep_networks and keep_user_agents of them, the most recent;
 --   latitudes, longitudes, located_ats: the last success whose place could
 --   become the profile's (not older than an earlier located success of the
 --   batch), countries and country_ats likewise among successes.
@@ -56,7 +57,7 @@ BEGIN
       last_latitude, last_longitude, last_located_at, last_country
     )
     SELECT b.subject, b.kind, b.first_at, b.last_success_at, b.successes, b.hours::integer[],
-      risk_remember_all('{}', b.networks, p_keep_networks), risk_remember_all('{}', b.user_agents, p_keep_user_agents),
+      b.networks, b.user_agents,
       b.failures_after, b.last_failure_at, b.velocity_hour, b.velocity_current, b.velocity_previous,
       b.latitude, b.longitude, b.located_at, b.country
     FROM unnest(p_subjects, p_kinds, p_first_ats, p_successes, p_failures_after, p_last_success_ats, p_last_failure_ats, p_hour_counts,

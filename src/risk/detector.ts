@@ -553,6 +553,14 @@ interface SubjectRuns {
   locatedUntil: number;
 }
 
+/**
+ * The `keep` most recently seen, as risk_remember keeps them: nothing else of
+ * the batch could stay in the profile, and a new subject's row takes it as is.
+ */
+function kept(seen: Map<string, number>, keep: number): Record<string, number> {
+  return Object.fromEntries(seen.size <= keep ? seen : bySeen(seen).slice(0, keep));
+}
+
 function remembered(seen: Map<string, number>, value: string | null, atSeconds: number): void {
   if (value !== null) seen.set(value, Math.max(seen.get(value) ?? 0, atSeconds));
 }
@@ -635,8 +643,8 @@ function columns(rows: SubjectRuns[]): IObserveRiskSubjectsParams {
     velocityHours: velocity.map((v) => v.hour),
     velocityCurrent: velocity.map((v) => v.current),
     velocityPrevious: velocity.map((v) => v.previous),
-    networks: rows.map((s) => Object.fromEntries(s.networks)),
-    userAgents: rows.map((s) => Object.fromEntries(s.userAgents)),
+    networks: rows.map((s) => kept(s.networks, PROFILE_LIMITS.networks)),
+    userAgents: rows.map((s) => kept(s.userAgents, PROFILE_LIMITS.userAgents)),
     latitudes: nullable(rows.map((s) => s.place?.location.latitude ?? null)),
     longitudes: nullable(rows.map((s) => s.place?.location.longitude ?? null)),
     locatedAts: nullable(rows.map((s) => s.place?.at ?? null)),
