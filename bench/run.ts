@@ -653,37 +653,8 @@ async function main(): Promise<void> {
       mode: closed(1),
     });
     if (logEventsMix !== undefined) logEventsMix.eventsPerSecond = logEventsMix.perSecond * batchSize;
-    // Single calls, offered in open loop from node:http2 (bench/http2-load.ts): the 5,000/s target, half of it,
-    // and twice what the server sustains flat out, where admission control must refuse quickly and keep the rest fast.
-    const mixSingles = (count: number, seed: number) =>
-      mixEvents(count, seed).map((event) => LogEventRequest.encode({ event }).finish());
-    const openMix = async (name: string, ratePerSecond: number, seed: number) =>
-      phase(server, name, {
-        method: "/warden.v1.AuthService/LogEvent",
-        payloads: mixSingles(Math.ceil((ratePerSecond * phaseMs) / 1000) + 100, seed),
-        metadata: reporting,
-        once: true,
-        mode: { kind: "open", ratePerSecond },
-        generator: "http2",
-      });
-    // What the server sustains flat out (closed loop) sets the overload phase's rate.
-    const mixMax = await phase(server, "logevent-mix-max", {
-      method: "/warden.v1.AuthService/LogEvent",
-      payloads: mixSingles(smoke ? 2000 : 100_000, 10_000),
-      metadata: reporting,
-      once: true,
-      mode: closed(32),
-      generator: "http2",
-    });
-    const mixRate = smoke ? 500 : LOGEVENT_TARGET_RATE;
-    await openMix("logevent-mix", mixRate, 10_001);
-    await openMix("logevent-mix-half", mixRate / 2, 10_002);
-    await openMix("logevent-mix-overload", Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate))), 10_003);
-
-    await request(server.child, "stop", "stopped");
-
     // The ceiling for logevents-mix: the smallest program doing the same duties for the same traffic
-    // (bench/minimal-ingest.ts), on the same database, beside COPY and Warden in this run.
+    // (bench/minimal-ingest.ts), on the same database right after it (Warden idle), beside COPY in this run.
     if (only === undefined || only.some((name) => "logevents-minimal-mix".startsWith(name))) {
       const minimal = await minimalIngest({
         url,
@@ -714,6 +685,35 @@ async function main(): Promise<void> {
         `${outcome.name}: ${outcome.eventsPerSecond!.toFixed(0)} events/s; ms per 1,000 events: ${perBatch.join(", ")}`,
       );
     }
+    // Single calls, offered in open loop from node:http2 (bench/http2-load.ts): the 5,000/s target, half of it,
+    // and twice what the server sustains flat out, where admission control must refuse quickly and keep the rest fast.
+    const mixSingles = (count: number, seed: number) =>
+      mixEvents(count, seed).map((event) => LogEventRequest.encode({ event }).finish());
+    const openMix = async (name: string, ratePerSecond: number, seed: number) =>
+      phase(server, name, {
+        method: "/warden.v1.AuthService/LogEvent",
+        payloads: mixSingles(Math.ceil((ratePerSecond * phaseMs) / 1000) + 100, seed),
+        metadata: reporting,
+        once: true,
+        mode: { kind: "open", ratePerSecond },
+        generator: "http2",
+      });
+    // What the server sustains flat out (closed loop) sets the overload phase's rate.
+    const mixMax = await phase(server, "logevent-mix-max", {
+      method: "/warden.v1.AuthService/LogEvent",
+      payloads: mixSingles(smoke ? 2000 : 100_000, 10_000),
+      metadata: reporting,
+      once: true,
+      mode: closed(32),
+      generator: "http2",
+    });
+    const mixRate = smoke ? 500 : LOGEVENT_TARGET_RATE;
+    await openMix("logevent-mix", mixRate, 10_001);
+    await openMix("logevent-mix-half", mixRate / 2, 10_002);
+    await openMix("logevent-mix-overload", Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate))), 10_003);
+
+    await request(server.child, "stop", "stopped");
+
     log(`introspection endpoint: ${introspection.requests} request(s) for the run`);
 
     // The floor: the smallest program doing the same duties on the same stack, beside its own no-op;
