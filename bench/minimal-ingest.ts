@@ -10,8 +10,11 @@
  * that only makes it cheaper: no validation beyond decoding, no risk scoring,
  * jsonb maps merged without trimming, no lockout policy.
  *
- * Run by bench/run.ts as a child process: it sends { url, payloads (base64),
- * durationMs, connections } and receives { events, ms, cpuMicros }.
+ * With `storeOnly`, only the ids and events: what storing the rows alone
+ * costs beside COPY, before any of the other duties.
+ *
+ * Run by bench/run.ts as a child process: it sends a MinimalIngestSpec and
+ * receives a MinimalIngestResult.
  */
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
@@ -32,6 +35,7 @@ export interface MinimalIngestSpec {
   payloads: string[];
   durationMs: number;
   connections: number;
+  storeOnly: boolean;
 }
 
 export interface MinimalIngestResult {
@@ -80,7 +84,12 @@ interface SubjectRisk {
   attempts: number;
 }
 
-async function writeBatch(client: pg.Client, events: AuthenticationEvent[], remembered: Set<string>): Promise<number> {
+async function writeBatch(
+  client: pg.Client,
+  events: AuthenticationEvent[],
+  remembered: Set<string>,
+  storeOnly: boolean,
+): Promise<number> {
   let since = performance.now();
   const now = new Date();
   const seen = new Set<string>();
@@ -127,7 +136,7 @@ async function writeBatch(client: pg.Client, events: AuthenticationEvent[], reme
       ].join("\t"),
     );
     const success = e.type === EventType.LOGIN_SUCCESS;
-    if (subject === "" || (!success && e.type !== EventType.LOGIN_FAILURE)) continue;
+    if (storeOnly || subject === "" || (!success && e.type !== EventType.LOGIN_FAILURE)) continue;
     let r = risk.get(subject);
     if (r === undefined) {
       r = {
@@ -188,6 +197,11 @@ async function writeBatch(client: pg.Client, events: AuthenticationEvent[], reme
        ON CONFLICT DO NOTHING`,
     );
     since = lap("events", since);
+    if (storeOnly) {
+      await client.query("COMMIT");
+      lap("commit", since);
+      return stored.rowCount ?? 0;
+    }
     const subjects = [...risk.keys()].sort();
     const rows = subjects.map((s) => risk.get(s)!);
     await client.query(
@@ -290,7 +304,7 @@ async function run(spec: MinimalIngestSpec): Promise<MinimalIngestResult> {
         const since = performance.now();
         const request = LogEventsRequest.decode(payloads[next++]!);
         lap("decode", since);
-        events += await writeBatch(client, request.events, remembered);
+        events += await writeBatch(client, request.events, remembered, spec.storeOnly);
       }
     }),
   );

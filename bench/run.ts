@@ -655,19 +655,23 @@ async function main(): Promise<void> {
     if (logEventsMix !== undefined) logEventsMix.eventsPerSecond = logEventsMix.perSecond * batchSize;
     // The ceiling for logevents-mix: the smallest program doing the same duties for the same traffic
     // (bench/minimal-ingest.ts), on the same database right after it (Warden idle), beside COPY in this run.
-    if (only === undefined || only.some((name) => "logevents-minimal-mix".startsWith(name))) {
+    // And the same program storing only the ids and events: what the rows alone cost beside COPY.
+    for (const [name, storeOnly, seed] of [
+      ["logevents-minimal-mix", false, 20_001],
+      ["logevents-minimal-store", true, 30_001],
+    ] as const) {
+      if (only !== undefined && !only.some((wanted) => name.startsWith(wanted))) continue;
       const minimal = await minimalIngest({
         url,
         payloads: Array.from({ length: smoke ? 10 : 400 }, (_, b) =>
-          Buffer.from(LogEventsRequest.encode({ events: mixEvents(batchSize, 20_001 + b) }).finish()).toString(
-            "base64",
-          ),
+          Buffer.from(LogEventsRequest.encode({ events: mixEvents(batchSize, seed + b) }).finish()).toString("base64"),
         ),
         durationMs: phaseMs,
         connections: 2,
+        storeOnly,
       });
       const outcome: PhaseResult = {
-        name: "logevents-minimal-mix",
+        name,
         ok: minimal.events / batchSize,
         errors: {},
         seconds: minimal.ms / 1000,
@@ -681,9 +685,7 @@ async function main(): Promise<void> {
       const perBatch = Object.entries(minimal.steps).map(
         ([step, ms]) => `${step} ${((ms / minimal.events) * batchSize).toFixed(1)}`,
       );
-      log(
-        `${outcome.name}: ${outcome.eventsPerSecond!.toFixed(0)} events/s; ms per 1,000 events: ${perBatch.join(", ")}`,
-      );
+      log(`${name}: ${outcome.eventsPerSecond!.toFixed(0)} events/s; ms per 1,000 events: ${perBatch.join(", ")}`);
     }
     // Single calls, offered in open loop from node:http2 (bench/http2-load.ts): the 5,000/s target, half of it,
     // and twice what the server sustains flat out, where admission control must refuse quickly and keep the rest fast.
