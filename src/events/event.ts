@@ -251,11 +251,12 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
 const orNull = (value: string | undefined): string | null => (value === undefined || value === "" ? null : value);
 
 /**
- * An event Warden built itself (Authenticate's, ext_authz's, its own alerts)
- * as stored: the same mapping as toEventRecord without re-validating what
- * Warden constructed, and without building a field path per field. Its
- * inputs are bounded where they enter (claims, the request's client context);
- * a row the database still refuses costs only itself (see db/batches.ts).
+ * An event Warden built itself (Authenticate's, Check's and ext_authz's
+ * decisions, token exchange, lockout and risk events) as stored: the same
+ * mapping as toEventRecord without re-validating what Warden constructed, and
+ * without building a field path per field. Its inputs are bounded where they
+ * enter (claims, the request's client context and source service); a row the
+ * database still refuses costs only itself (see db/batches.ts).
  */
 export function ownEventRecord(event: AuthenticationEvent, now: Date): EventRecord {
   const principal = event.principal;
