@@ -35,7 +35,7 @@ FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::
 -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
 -- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
 -- A row with nothing to forget or release is left alone: most logins have no failures
--- counted, and rewriting their rows was most of this statement's cost.
+-- counted, and rewriting their rows changed nothing but cost a new row version each.
 WITH reported AS (
   SELECT r.kind, r.key, count(*)::integer AS n
   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
