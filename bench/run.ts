@@ -39,6 +39,7 @@ import { renderReport, type BenchResults, type PhaseResult } from "./report.js";
 import { CLIENT_ID, CLIENT_SECRET, FakeIntrospectionServer } from "../test/support/introspection-server.js";
 import { mixEvents, newSubjectEvent } from "./workload.js";
 import type { Http2LoadResult } from "./http2-load.js";
+import type { MinimalIngestResult, MinimalIngestSpec } from "./minimal-ingest.js";
 
 const options = new Command()
   .option("--smoke", "run each phase for a moment, to check the harness (CI)")
@@ -156,6 +157,18 @@ function runLoadProcess(
     child.once("message", (result: LoadResult) => resolve(result));
     child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`load process exited with ${code}`))));
     child.send({ ...spec, payloads: spec.payloads.map((payload) => Buffer.from(payload).toString("base64")) });
+  });
+}
+
+/** Runs bench/minimal-ingest.ts in a process of its own, compiled as the servers are. */
+function minimalIngest(spec: MinimalIngestSpec): Promise<MinimalIngestResult> {
+  const child = fork(path.join("dist", "bench", "minimal-ingest.js"), [], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (result: MinimalIngestResult) => resolve(result));
+    child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`minimal ingest exited with ${code}`))));
+    child.send(spec);
   });
 }
 
@@ -658,6 +671,40 @@ async function main(): Promise<void> {
       mode: closed(1),
     });
     if (logEventsMix !== undefined) logEventsMix.eventsPerSecond = logEventsMix.perSecond * batchSize;
+    // The ceiling for logevents-mix: the smallest program doing the same duties for the same traffic
+    // (bench/minimal-ingest.ts), on the same database right after it (Warden idle), beside COPY in this run.
+    // And the same program storing only the ids and events: what the rows alone cost beside COPY.
+    for (const [name, storeOnly, seed] of [
+      ["logevents-minimal-mix", false, 20_001],
+      ["logevents-minimal-store", true, 30_001],
+    ] as const) {
+      if (only !== undefined && !only.some((wanted) => name.startsWith(wanted))) continue;
+      const minimal = await minimalIngest({
+        url,
+        payloads: Array.from({ length: smoke ? 10 : 400 }, (_, b) =>
+          Buffer.from(LogEventsRequest.encode({ events: mixEvents(batchSize, seed + b) }).finish()).toString("base64"),
+        ),
+        durationMs: phaseMs,
+        connections: 2,
+        storeOnly,
+      });
+      const outcome: PhaseResult = {
+        name,
+        ok: minimal.events / batchSize,
+        errors: {},
+        seconds: minimal.ms / 1000,
+        perSecond: (minimal.events / batchSize / minimal.ms) * 1000,
+        eventsPerSecond: (minimal.events / minimal.ms) * 1000,
+        p50Ms: Number.NaN,
+        p99Ms: Number.NaN,
+        serverCpuMicrosPerCall: minimal.cpuMicros / (minimal.events / batchSize),
+      };
+      phases.push(outcome);
+      const perBatch = Object.entries(minimal.steps).map(
+        ([step, ms]) => `${step} ${((ms / minimal.events) * batchSize).toFixed(1)}`,
+      );
+      log(`${name}: ${outcome.eventsPerSecond!.toFixed(0)} events/s; ms per 1,000 events: ${perBatch.join(", ")}`);
+    }
     // Single calls, offered in open loop from node:http2 (bench/http2-load.ts): the 5,000/s target, half of it,
     // and twice what the server sustains flat out, where admission control must refuse quickly and keep the rest fast.
     const mixSingles = (count: number, seed: number) =>
@@ -686,6 +733,7 @@ async function main(): Promise<void> {
     await openMix("logevent-mix-overload", Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate))), 10_003);
 
     await request(server.child, "stop", "stopped");
+
     log(`introspection endpoint: ${introspection.requests} request(s) for the run`);
 
     // The floor: the smallest program doing the same duties on the same stack, beside its own no-op;

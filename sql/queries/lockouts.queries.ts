@@ -128,7 +128,7 @@ export interface IForgetFailuresQuery {
   result: IForgetFailuresResult;
 }
 
-const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":351,"b":357}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":380,"b":385}]}],"statement":"-- Successful logins: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\n-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.\nWITH reported AS (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n), locked AS (\n  SELECT c.key_kind, c.key, r.n\n  FROM lockout_counters c\n  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key\n  ORDER BY c.key_kind, c.key\n  FOR UPDATE OF c\n)\nUPDATE lockout_counters c\nSET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n  pending = greatest(c.pending - l.n, 0)\nFROM locked l\nWHERE c.key_kind = l.key_kind AND c.key = l.key"};
+const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":524,"b":530}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":553,"b":558}]}],"statement":"-- Successful logins: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\n-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.\n-- A row with nothing to forget or release is left alone: most logins have no failures\n-- counted, and rewriting their rows changed nothing but cost a new row version each.\nWITH reported AS (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n), locked AS (\n  SELECT c.key_kind, c.key, r.n\n  FROM lockout_counters c\n  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key\n  WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')\n  ORDER BY c.key_kind, c.key\n  FOR UPDATE OF c\n)\nUPDATE lockout_counters c\nSET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n  pending = greatest(c.pending - l.n, 0)\nFROM locked l\nWHERE c.key_kind = l.key_kind AND c.key = l.key"};
 
 /**
  * Query generated from SQL:
@@ -136,6 +136,8 @@ const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params
  * -- Successful logins: the subject's counted failures are forgotten, an address's are not,
  * -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
  * -- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
+ * -- A row with nothing to forget or release is left alone: most logins have no failures
+ * -- counted, and rewriting their rows changed nothing but cost a new row version each.
  * WITH reported AS (
  *   SELECT r.kind, r.key, count(*)::integer AS n
  *   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
@@ -144,6 +146,7 @@ const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params
  *   SELECT c.key_kind, c.key, r.n
  *   FROM lockout_counters c
  *   JOIN reported r ON r.kind = c.key_kind AND r.key = c.key
+ *   WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')
  *   ORDER BY c.key_kind, c.key
  *   FOR UPDATE OF c
  * )

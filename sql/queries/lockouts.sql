@@ -34,6 +34,8 @@ FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::
 -- Successful logins: the subject's counted failures are forgotten, an address's are not,
 -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
 -- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
+-- A row with nothing to forget or release is left alone: most logins have no failures
+-- counted, and rewriting their rows changed nothing but cost a new row version each.
 WITH reported AS (
   SELECT r.kind, r.key, count(*)::integer AS n
   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
@@ -42,6 +44,7 @@ WITH reported AS (
   SELECT c.key_kind, c.key, r.n
   FROM lockout_counters c
   JOIN reported r ON r.kind = c.key_kind AND r.key = c.key
+  WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')
   ORDER BY c.key_kind, c.key
   FOR UPDATE OF c
 )

@@ -11,9 +11,9 @@ export type DateOrStringArray = (DateOrString)[];
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export type NumberOrString = number | string;
+export type JsonArray = (Json)[];
 
-export type booleanArray = (boolean)[];
+export type NumberOrString = number | string;
 
 export type numberArray = (number)[];
 
@@ -21,49 +21,60 @@ export type principal_kindArray = (principal_kind)[];
 
 export type stringArray = (string)[];
 
-/** 'ObserveRisk' parameters type */
-export interface IObserveRiskParams {
-  ats: DateOrStringArray;
+/** 'ObserveRiskSubjects' parameters type */
+export interface IObserveRiskSubjectsParams {
   countries: stringArray;
-  counts: numberArray;
+  countryAts: DateOrStringArray;
+  failuresAfter: numberArray;
   firstAts: DateOrStringArray;
+  hourCounts: stringArray;
   keepNetworks: number;
   keepUserAgents: number;
   kinds: principal_kindArray;
+  lastFailureAts: DateOrStringArray;
+  lastSuccessAts: DateOrStringArray;
   latitudes: numberArray;
+  locatedAts: DateOrStringArray;
   longitudes: numberArray;
-  networks: stringArray;
+  networks: JsonArray;
   subjects: stringArray;
-  succeeded: booleanArray;
-  userAgents: stringArray;
-  waves: numberArray;
+  successes: numberArray;
+  userAgents: JsonArray;
+  velocityCurrent: numberArray;
+  velocityHours: DateOrStringArray;
+  velocityPrevious: numberArray;
 }
 
-/** 'ObserveRisk' return type */
-export interface IObserveRiskResult {
+/** 'ObserveRiskSubjects' return type */
+export interface IObserveRiskSubjectsResult {
   observed: number;
 }
 
-/** 'ObserveRisk' query type */
-export interface IObserveRiskQuery {
-  params: IObserveRiskParams;
-  result: IObserveRiskResult;
+/** 'ObserveRiskSubjects' query type */
+export interface IObserveRiskSubjectsQuery {
+  params: IObserveRiskSubjectsParams;
+  result: IObserveRiskSubjectsResult;
 }
 
-const observeRiskIR: any = {"usedParamSet":{"subjects":true,"kinds":true,"ats":true,"firstAts":true,"succeeded":true,"counts":true,"networks":true,"userAgents":true,"latitudes":true,"longitudes":true,"countries":true,"waves":true,"keepNetworks":true,"keepUserAgents":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":76,"b":85}]},{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":96,"b":102}]},{"name":"ats","required":true,"transform":{"type":"scalar"},"locs":[{"a":123,"b":127}]},{"name":"firstAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":145,"b":154}]},{"name":"succeeded","required":true,"transform":{"type":"scalar"},"locs":[{"a":172,"b":182}]},{"name":"counts","required":true,"transform":{"type":"scalar"},"locs":[{"a":196,"b":203}]},{"name":"networks","required":true,"transform":{"type":"scalar"},"locs":[{"a":219,"b":228}]},{"name":"userAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":239,"b":250}]},{"name":"latitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":261,"b":271}]},{"name":"longitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":294,"b":305}]},{"name":"countries","required":true,"transform":{"type":"scalar"},"locs":[{"a":330,"b":340}]},{"name":"waves","required":true,"transform":{"type":"scalar"},"locs":[{"a":351,"b":357}]},{"name":"keepNetworks","required":true,"transform":{"type":"scalar"},"locs":[{"a":371,"b":384}]},{"name":"keepUserAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":396,"b":411}]}],"statement":"-- See risk_observe in sql/migrations/0004_risk.sql.\nSELECT risk_observe(\n  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],\n  :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],\n  :countries!::text[], :waves!::integer[], :keepNetworks!::integer, :keepUserAgents!::integer\n) AS \"observed!\""};
+const observeRiskSubjectsIR: any = {"usedParamSet":{"subjects":true,"kinds":true,"firstAts":true,"successes":true,"failuresAfter":true,"lastSuccessAts":true,"lastFailureAts":true,"hourCounts":true,"velocityHours":true,"velocityCurrent":true,"velocityPrevious":true,"networks":true,"userAgents":true,"latitudes":true,"longitudes":true,"locatedAts":true,"countries":true,"countryAts":true,"keepNetworks":true,"keepUserAgents":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":132,"b":141}]},{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":152,"b":158}]},{"name":"firstAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":179,"b":188}]},{"name":"successes","required":true,"transform":{"type":"scalar"},"locs":[{"a":208,"b":218}]},{"name":"failuresAfter","required":true,"transform":{"type":"scalar"},"locs":[{"a":232,"b":246}]},{"name":"lastSuccessAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":262,"b":277}]},{"name":"lastFailureAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":295,"b":310}]},{"name":"hourCounts","required":true,"transform":{"type":"scalar"},"locs":[{"a":328,"b":339}]},{"name":"velocityHours","required":true,"transform":{"type":"scalar"},"locs":[{"a":352,"b":366}]},{"name":"velocityCurrent","required":true,"transform":{"type":"scalar"},"locs":[{"a":384,"b":400}]},{"name":"velocityPrevious","required":true,"transform":{"type":"scalar"},"locs":[{"a":414,"b":431}]},{"name":"networks","required":true,"transform":{"type":"scalar"},"locs":[{"a":447,"b":456}]},{"name":"userAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":468,"b":479}]},{"name":"latitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":493,"b":503}]},{"name":"longitudes","required":true,"transform":{"type":"scalar"},"locs":[{"a":526,"b":537}]},{"name":"locatedAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":560,"b":571}]},{"name":"countries","required":true,"transform":{"type":"scalar"},"locs":[{"a":591,"b":601}]},{"name":"countryAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":612,"b":623}]},{"name":"keepNetworks","required":true,"transform":{"type":"scalar"},"locs":[{"a":643,"b":656}]},{"name":"keepUserAgents","required":true,"transform":{"type":"scalar"},"locs":[{"a":668,"b":683}]}],"statement":"-- One row per subject; see risk_observe_subjects in sql/migrations/0012_risk_observe_subjects.sql.\nSELECT risk_observe_subjects(\n  :subjects!::text[], :kinds!::principal_kind[], :firstAts!::timestamptz[],\n  :successes!::integer[], :failuresAfter!::integer[],\n  :lastSuccessAts!::timestamptz[], :lastFailureAts!::timestamptz[], :hourCounts!::text[],\n  :velocityHours!::timestamptz[], :velocityCurrent!::integer[], :velocityPrevious!::integer[],\n  :networks!::jsonb[], :userAgents!::jsonb[],\n  :latitudes!::double precision[], :longitudes!::double precision[], :locatedAts!::timestamptz[],\n  :countries!::text[], :countryAts!::timestamptz[],\n  :keepNetworks!::integer, :keepUserAgents!::integer\n) AS \"observed!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * -- See risk_observe in sql/migrations/0004_risk.sql.
- * SELECT risk_observe(
- *   :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
- *   :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],
- *   :countries!::text[], :waves!::integer[], :keepNetworks!::integer, :keepUserAgents!::integer
+ * -- One row per subject; see risk_observe_subjects in sql/migrations/0012_risk_observe_subjects.sql.
+ * SELECT risk_observe_subjects(
+ *   :subjects!::text[], :kinds!::principal_kind[], :firstAts!::timestamptz[],
+ *   :successes!::integer[], :failuresAfter!::integer[],
+ *   :lastSuccessAts!::timestamptz[], :lastFailureAts!::timestamptz[], :hourCounts!::text[],
+ *   :velocityHours!::timestamptz[], :velocityCurrent!::integer[], :velocityPrevious!::integer[],
+ *   :networks!::jsonb[], :userAgents!::jsonb[],
+ *   :latitudes!::double precision[], :longitudes!::double precision[], :locatedAts!::timestamptz[],
+ *   :countries!::text[], :countryAts!::timestamptz[],
+ *   :keepNetworks!::integer, :keepUserAgents!::integer
  * ) AS "observed!"
  * ```
  */
-export const observeRisk = new PreparedQuery<IObserveRiskParams,IObserveRiskResult>(observeRiskIR);
+export const observeRiskSubjects = new PreparedQuery<IObserveRiskSubjectsParams,IObserveRiskSubjectsResult>(observeRiskSubjectsIR);
 
 
 /** 'GetRiskProfiles' parameters type */

@@ -1,9 +1,14 @@
-/* @name ObserveRisk */
--- See risk_observe in sql/migrations/0004_risk.sql.
-SELECT risk_observe(
-  :subjects!::text[], :kinds!::principal_kind[], :ats!::timestamptz[], :firstAts!::timestamptz[], :succeeded!::boolean[], :counts!::integer[],
-  :networks!::text[], :userAgents!::text[], :latitudes!::double precision[], :longitudes!::double precision[],
-  :countries!::text[], :waves!::integer[], :keepNetworks!::integer, :keepUserAgents!::integer
+/* @name ObserveRiskSubjects */
+-- One row per subject; see risk_observe_subjects in sql/migrations/0012_risk_observe_subjects.sql.
+SELECT risk_observe_subjects(
+  :subjects!::text[], :kinds!::principal_kind[], :firstAts!::timestamptz[],
+  :successes!::integer[], :failuresAfter!::integer[],
+  :lastSuccessAts!::timestamptz[], :lastFailureAts!::timestamptz[], :hourCounts!::text[],
+  :velocityHours!::timestamptz[], :velocityCurrent!::integer[], :velocityPrevious!::integer[],
+  :networks!::jsonb[], :userAgents!::jsonb[],
+  :latitudes!::double precision[], :longitudes!::double precision[], :locatedAts!::timestamptz[],
+  :countries!::text[], :countryAts!::timestamptz[],
+  :keepNetworks!::integer, :keepUserAgents!::integer
 ) AS "observed!";
 
 /* @name GetRiskProfiles */

@@ -248,6 +248,52 @@ export function toEventRecord(event: AuthenticationEvent | undefined, path: stri
   };
 }
 
+const orNull = (value: string | undefined): string | null => (value === undefined || value === "" ? null : value);
+
+/**
+ * An event Warden built itself (Authenticate's, Check's and ext_authz's
+ * decisions, token exchange, lockout and risk events) as stored: the same
+ * mapping as toEventRecord without re-validating what Warden constructed, and
+ * without building a field path per field. Its inputs are bounded where they
+ * enter (claims, the request's client context and source service); a row the
+ * database still refuses costs only itself (see db/batches.ts).
+ */
+export function ownEventRecord(event: AuthenticationEvent, now: Date): EventRecord {
+  const principal = event.principal;
+  const client = event.client;
+  const location = client?.location;
+  return {
+    eventId: event.eventId === "" ? newEventId(now.getTime()) : event.eventId,
+    occurredAt: event.occurredAt ?? now,
+    type: EventType[event.type] as DbEventType,
+    severity: event.severity === Severity.UNSPECIFIED ? "INFO" : (Severity[event.severity] as DbSeverity),
+    outcome: Outcome[event.outcome] as DbOutcome,
+    subject: orNull(principal?.subject),
+    principalKind:
+      principal === undefined || principal.kind === PrincipalKind.UNSPECIFIED
+        ? null
+        : (PrincipalKind[principal.kind] as DbPrincipalKind),
+    email: orNull(principal?.email),
+    serviceTokenName: orNull(principal?.serviceTokenName),
+    tokenId: orNull(principal?.tokenId),
+    clientIp: orNull(client?.ipAddress),
+    userAgent: orNull(client?.userAgent),
+    requestId: orNull(client?.requestId),
+    sourceService: orNull(event.sourceService),
+    failureReason:
+      event.failureReason === FailureReason.UNSPECIFIED
+        ? null
+        : (FailureReason[event.failureReason] as DbFailureReason),
+    riskScore: event.riskScore,
+    details: event.details,
+    riskSignals: event.riskSignals.map((signal) => RiskSignal[signal] as DbRiskSignal),
+    clientLatitude: location?.latitude ?? null,
+    clientLongitude: location?.longitude ?? null,
+    clientCountry: orNull(client?.country),
+    identityProvider: orNull(event.identityProvider),
+  };
+}
+
 /** A stored event row back in its proto shape. */
 export function toAuthenticationEvent(row: IListEventsResult): AuthenticationEvent {
   return {

@@ -1,6 +1,6 @@
 import type { AuthenticationEvent } from "../gen/warden/v1/event.js";
 import type { Logger } from "../log.js";
-import { toEventRecord } from "./event.js";
+import { ownEventRecord } from "./event.js";
 import type { EventWriter } from "./writer.js";
 
 /** Where Warden's own events go; they are written without waiting for the commit. */
@@ -9,8 +9,9 @@ export interface EventSink {
 }
 
 /**
- * Records Warden's own events (Authenticate's) through the same validation as
- * callers' events, without waiting for the commit.
+ * Records Warden's own events (Authenticate's) without waiting for the
+ * commit. Callers' events are validated (toEventRecord); these are Warden's
+ * own construction and skip it.
  */
 export class EventRecorder implements EventSink {
   constructor(
@@ -21,9 +22,9 @@ export class EventRecorder implements EventSink {
 
   record(event: AuthenticationEvent): void {
     try {
-      this.writer.submit(toEventRecord(event, "event", this.now()));
+      this.writer.submit(ownEventRecord(event, this.now()));
     } catch (error) {
-      // Reachable only through a bug: Authenticate and ext_authz refuse what an event could not hold.
+      // Reachable only through a bug (the spool could not append, say).
       this.writer.droppedEvents += 1;
       this.log.error({ err: error, eventId: event.eventId }, "could not record an authentication event");
     }

@@ -164,16 +164,20 @@ export class EventWriter {
   }
 
   private takeBatch(): PendingWrite[] {
-    const batch: PendingWrite[] = [];
+    // Counted first, then cut with one splice: shift() per write moves the whole queue each time,
+    // quadratic once a flood has queued thousands of single events.
+    let taken = 0;
     let size = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0]!;
-      if (batch.length > 0 && size + next.records.length > this.options.batchMax) break;
-      batch.push(this.queue.shift()!);
+    let awaited = 0;
+    while (taken < this.queue.length) {
+      const next = this.queue[taken]!;
+      if (taken > 0 && size + next.records.length > this.options.batchMax) break;
+      taken += 1;
       size += next.records.length;
-      if (next.settle !== undefined) this.awaitedSince.shift();
+      if (next.settle !== undefined) awaited += 1;
     }
-    return batch;
+    this.awaitedSince.splice(0, awaited);
+    return this.queue.splice(0, taken);
   }
 
   private async drain(): Promise<void> {

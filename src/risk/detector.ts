@@ -2,9 +2,9 @@ import { LRUCache } from "lru-cache";
 import {
   getRiskProfiles,
   latestAssessment,
-  observeRisk,
+  observeRiskSubjects,
   recentRiskyEvents,
-  type IObserveRiskParams,
+  type IObserveRiskSubjectsParams,
 } from "../../sql/queries/risk.queries.js";
 import { nullable } from "../db/arrays.js";
 import { Backoff, writeIsolatingRefusals, type IsolatedWrite } from "../db/batches.js";
@@ -495,16 +495,16 @@ export class RiskDetector {
         if (this.segments.get(subject)?.last === run) this.segments.delete(subject);
         this.writing.add(subject);
       }
-      let written: IsolatedWrite<Run>;
+      let written: IsolatedWrite<SubjectRuns>;
       try {
         written = await writeIsolatingRefusals(
-          batch,
-          async (runs) => {
-            await observeRisk.run(columns(runs), this.db);
+          bySubject(batch),
+          async (rows) => {
+            await observeRiskSubjects.run(columns(rows), this.db);
           },
           {
             writer: "risk_observations",
-            keyOf: (run) => run.observation.subject,
+            keyOf: (row) => row.subject,
             rejected: this.rejected,
             log: this.log,
           },
@@ -513,10 +513,13 @@ export class RiskDetector {
         this.writing.clear();
       }
       if (written.deferred.length > 0) {
-        this.pending.unshift(...written.deferred.slice(0, MAX_PENDING_RUNS - this.pending.length));
+        // The deferred subjects' runs go back as they were, in order.
+        const deferred = new Set(written.deferred.map((row) => row.subject));
+        const retry = batch.filter((run) => deferred.has(run.observation.subject));
+        this.pending.unshift(...retry.slice(0, MAX_PENDING_RUNS - this.pending.length));
         this.backoff.failed();
         this.log.warn(
-          { err: written.error, runs: written.deferred.length, retryInMs: this.backoff.currentMs },
+          { err: written.error, runs: retry.length, retryInMs: this.backoff.currentMs },
           "could not write risk observations; will retry",
         );
         return;
@@ -526,27 +529,127 @@ export class RiskDetector {
   }
 }
 
-function columns(runs: Run[]): IObserveRiskParams {
-  const o = runs.map((run) => run.observation);
-  const runsSoFar = new Map<string, number>();
-  const waves = o.map((x) => {
-    const wave = (runsSoFar.get(x.subject) ?? 0) + 1;
-    runsSoFar.set(x.subject, wave);
-    return wave;
+/** What one subject's runs in a flush do to its profile, given the stored row (risk_observe_subjects applies it). */
+interface SubjectRuns {
+  subject: string;
+  kind: Observation["kind"];
+  firstAt: Date;
+  successes: number;
+  /** Failures after the last success; all of them without one. */
+  failuresAfter: number;
+  lastSuccessAt: Date | null;
+  lastFailureAt: Date | null;
+  /** Successes per hour of day, UTC. */
+  hours: number[];
+  /** Attempts per clock hour (start, epoch ms). */
+  clockHours: Map<number, number>;
+  networks: Map<string, number>;
+  userAgents: Map<string, number>;
+  /** The last success whose place or country could become the profile's: not older than an earlier one of the batch. */
+  place: { location: GeoPoint; at: Date } | null;
+  country: { country: string; at: Date } | null;
+  /** The latest success so far, and the latest located one (epoch ms). */
+  seenUntil: number;
+  locatedUntil: number;
+}
+
+/**
+ * The `keep` most recently seen, as risk_remember keeps them: nothing else of
+ * the batch could stay in the profile, and a new subject's row takes it as is.
+ */
+function kept(seen: Map<string, number>, keep: number): Record<string, number> {
+  return Object.fromEntries(seen.size <= keep ? seen : bySeen(seen).slice(0, keep));
+}
+
+function remembered(seen: Map<string, number>, value: string | null, atSeconds: number): void {
+  if (value !== null) seen.set(value, Math.max(seen.get(value) ?? 0, atSeconds));
+}
+
+/**
+ * Folds each subject's runs, in arrival order, into one row: applying it to
+ * any stored profile gives what applying the runs one by one would
+ * (applyObservation's rules: counts add up, times keep their latest, a
+ * success resets failures, the velocity window keeps its last two hours).
+ */
+function bySubject(runs: Run[]): SubjectRuns[] {
+  const subjects = new Map<string, SubjectRuns>();
+  for (const run of runs) {
+    const o = run.observation;
+    let s = subjects.get(o.subject);
+    if (s === undefined) {
+      s = {
+        subject: o.subject,
+        kind: o.kind,
+        firstAt: run.firstAt,
+        successes: 0,
+        failuresAfter: 0,
+        lastSuccessAt: null,
+        lastFailureAt: null,
+        hours: Array<number>(24).fill(0),
+        clockHours: new Map(),
+        networks: new Map(),
+        userAgents: new Map(),
+        place: null,
+        country: null,
+        seenUntil: Number.NEGATIVE_INFINITY,
+        locatedUntil: Number.NEGATIVE_INFINITY,
+      };
+      subjects.set(o.subject, s);
+    }
+    const atMs = o.at.getTime();
+    if (run.firstAt < s.firstAt) s.firstAt = run.firstAt;
+    const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS;
+    s.clockHours.set(hour, (s.clockHours.get(hour) ?? 0) + run.count);
+    if (!o.success) {
+      s.failuresAfter += run.count;
+      if (s.lastFailureAt === null || o.at > s.lastFailureAt) s.lastFailureAt = o.at;
+      continue;
+    }
+    if (o.country !== null && atMs >= s.seenUntil) s.country = { country: o.country, at: o.at };
+    if (o.location !== null && atMs >= s.locatedUntil) {
+      s.place = { location: o.location, at: o.at };
+      s.locatedUntil = atMs;
+    }
+    s.seenUntil = Math.max(s.seenUntil, atMs);
+    s.successes += run.count;
+    s.failuresAfter = 0;
+    if (s.lastSuccessAt === null || o.at > s.lastSuccessAt) s.lastSuccessAt = o.at;
+    s.hours[o.at.getUTCHours()]! += run.count;
+    const atSeconds = Math.floor(atMs / 1000);
+    remembered(s.networks, o.network, atSeconds);
+    remembered(s.userAgents, o.userAgent, atSeconds);
+  }
+  return [...subjects.values()];
+}
+
+function columns(rows: SubjectRuns[]): IObserveRiskSubjectsParams {
+  const velocity = rows.map((s) => {
+    const latest = Math.max(...s.clockHours.keys());
+    return {
+      hour: new Date(latest),
+      current: s.clockHours.get(latest)!,
+      previous: s.clockHours.get(latest - HOUR_MS) ?? 0,
+    };
   });
   return {
-    waves,
-    subjects: o.map((x) => x.subject),
-    kinds: o.map((x) => x.kind),
-    ats: o.map((x) => x.at),
-    firstAts: runs.map((run) => run.firstAt),
-    succeeded: o.map((x) => x.success),
-    counts: runs.map((run) => run.count),
-    networks: nullable(o.map((x) => x.network)),
-    userAgents: nullable(o.map((x) => x.userAgent)),
-    latitudes: nullable(o.map((x) => x.location?.latitude ?? null)),
-    longitudes: nullable(o.map((x) => x.location?.longitude ?? null)),
-    countries: nullable(o.map((x) => x.country)),
+    subjects: rows.map((s) => s.subject),
+    kinds: rows.map((s) => s.kind),
+    firstAts: rows.map((s) => s.firstAt),
+    successes: rows.map((s) => s.successes),
+    failuresAfter: rows.map((s) => s.failuresAfter),
+    lastSuccessAts: nullable(rows.map((s) => s.lastSuccessAt)),
+    lastFailureAts: nullable(rows.map((s) => s.lastFailureAt)),
+    hourCounts: rows.map((s) => `{${s.hours.join(",")}}`),
+    velocityHours: velocity.map((v) => v.hour),
+    velocityCurrent: velocity.map((v) => v.current),
+    velocityPrevious: velocity.map((v) => v.previous),
+    networks: rows.map((s) => kept(s.networks, PROFILE_LIMITS.networks)),
+    userAgents: rows.map((s) => kept(s.userAgents, PROFILE_LIMITS.userAgents)),
+    latitudes: nullable(rows.map((s) => s.place?.location.latitude ?? null)),
+    longitudes: nullable(rows.map((s) => s.place?.location.longitude ?? null)),
+    locatedAts: nullable(rows.map((s) => s.place?.at ?? null)),
+    countries: nullable(rows.map((s) => s.country?.country ?? null)),
+    countryAts: nullable(rows.map((s) => s.country?.at ?? null)),
     keepNetworks: PROFILE_LIMITS.networks,
     keepUserAgents: PROFILE_LIMITS.userAgents,
   };

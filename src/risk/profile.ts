@@ -25,8 +25,9 @@ export interface Observation {
 
 /**
  * What has been learnt about one subject. applyObservation() and the SQL
- * function risk_observe (sql/migrations/0004_risk.sql) must update it the same
- * way: replicas cache this copy, PostgreSQL keeps the shared one.
+ * function risk_observe_subjects (sql/migrations/0012_risk_observe_subjects.sql,
+ * fed by detector.ts's bySubject) must update it the same way: replicas cache
+ * this copy, PostgreSQL keeps the shared one.
  */
 export interface Profile {
   subject: string;
