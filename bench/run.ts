@@ -48,12 +48,22 @@ const options = new Command()
   .option("--only <phases>", "run only these phases (comma-separated names), e.g. to profile one")
   .option("--render <json>", "measure nothing: render a saved result into the docs (after editing bench/steps.md)")
   .option("--profile <dir>", "write the server's V8 CPU profile (.cpuprofile) into this folder")
+  .option("--seconds <n>", "each phase's length (default 5): longer phases, to tell apart figures a few % apart", "5")
   .parse()
-  .opts<{ smoke?: boolean; out: string; docs?: string; only?: string; profile?: string; render?: string }>();
+  .opts<{
+    smoke?: boolean;
+    out: string;
+    docs?: string;
+    only?: string;
+    profile?: string;
+    render?: string;
+    seconds: string;
+  }>();
 const only = options.only?.split(",");
 
 const smoke = options.smoke === true;
-const phaseMs = smoke ? 300 : 5000;
+const phaseMs = smoke ? 300 : Number(options.seconds) * 1000;
+if (!(phaseMs > 0)) throw new Error(`--seconds: a positive number of seconds, not ${options.seconds}`);
 const cores = availableParallelism();
 const ISSUER = "https://bench.warden.test";
 const AUDIENCE = "warden-bench";
@@ -286,6 +296,13 @@ async function phase(server: BenchServer, name: string, spec: PhaseSpec): Promis
 }
 
 /**
+ * The steady-rate comparisons run this many phases' time: two figures a few
+ * per cent apart (an introspected against a cached service token) scattered
+ * by ±10 % between identical 5-second runs; two 20-second runs agreed within 1 %.
+ */
+const COMPARED_PHASE_LENGTHS = 3;
+
+/**
  * Phases compared with each other, run in order and then in reverse, each
  * half its time per pass (A B C, C B A): a server's cost drifts over a run
  * (JIT, heap growth, background writes of the phase before), and whichever
@@ -297,7 +314,10 @@ async function interleavedPhases(
 ): Promise<Map<string, PhaseResult>> {
   const chosen = entries
     .filter(([name]) => wanted(name))
-    .map(([name, spec]) => [name, { ...spec, durationMs: (spec.durationMs ?? phaseMs) / 2 }] as const);
+    .map(
+      ([name, spec]) =>
+        [name, { ...spec, durationMs: ((spec.durationMs ?? phaseMs) * COMPARED_PHASE_LENGTHS) / 2 }] as const,
+    );
   const measured = new Map<string, Measurement[]>(chosen.map(([name]) => [name, []]));
   for (const [name, spec] of [...chosen, ...[...chosen].reverse()])
     measured.get(name)!.push(await measure(server, spec));
