@@ -257,8 +257,6 @@ export class Lockouts {
   }
 
   private decide(keys: LockoutKey[], details?: Record<string, string>): Refusal | null | Promise<Refusal | null> {
-    // Nothing is locked out: the usual case, and an attempt's every check.
-    if (this.active.size === 0) return null;
     const now = this.now().getTime();
     let refusal: Refusal | null = null;
     let subjectRefusal: Refusal | null = null;
