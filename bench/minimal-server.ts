@@ -87,7 +87,7 @@ function authenticate(request: AuthenticateRequest): Promise<AuthenticateRespons
 
 /** The same refusal through nice-grpc, with the per-call log line and metrics as middleware. */
 async function startNiceGrpc(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const server = createServer().use(async function* observe(call, context) {
+  const server = createServer({ "grpc.enable_channelz": 0 }).use(async function* observe(call, context) {
     const started = performance.now();
     let code = "OK";
     try {
@@ -118,7 +118,8 @@ async function startNiceGrpc(): Promise<{ port: number; stop: () => Promise<void
 }
 
 async function startGrpcJs(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const server = new Server();
+  // As Warden's server: channelz's per-call trackers off.
+  const server = new Server({ "grpc.enable_channelz": 0 });
   server.addService(AuthServiceService, {
     authenticate: (call: ServerUnaryCall<AuthenticateRequest, AuthenticateResponse>, done: sendUnaryData<unknown>) => {
       if (mode === "bare") {
