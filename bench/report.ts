@@ -69,6 +69,25 @@ export function targets(results: BenchResults): Target[] {
       met: ratio <= limit,
     };
   };
+  /**
+   * A credential kind against the cached service token, which ran twice in
+   * this run: against the mean of the two, and "no more" within the spread
+   * between them, since the bench cannot tell apart figures closer than that.
+   */
+  const cpuAgainstServiceToken = (name: string): Target => {
+    const first = phase(results, "service-token-cached-2000rps").serverCpuMicrosPerCall;
+    const again = phase(results, "service-token-cached-again-2000rps").serverCpuMicrosPerCall;
+    const reference = (first + again) / 2;
+    const resolution = Math.abs(first - again) / reference;
+    const ratio = phase(results, name).serverCpuMicrosPerCall / reference;
+    return {
+      name: `${name}: server CPU per call vs the cached service token (two identical phases of it differ by ${fmt(resolution * 100, 1)}% in this run)`,
+      measured: `${fmt(ratio, 3)}×`,
+      ratio: ratio / (1 + resolution),
+      goal: "≤ 1.0× within that spread",
+      met: ratio <= 1 + resolution,
+    };
+  };
   const tailAtRate = (name: string): Target => {
     const ratio = phase(results, name).p99Ms / phase(results, "noop-2000rps").p99Ms;
     return {
@@ -112,10 +131,10 @@ export function targets(results: BenchResults): Target[] {
   return [
     cpuAtRate("authenticate-refused-2000rps", "noop-2000rps", 1.5),
     cpuAtRate("service-token-cached-2000rps"),
-    cpuAtRate("exchanged-token-2000rps", "service-token-cached-2000rps", 1.0),
+    cpuAgainstServiceToken("exchanged-token-2000rps"),
     cpuAtRate("jwt-es256-repeated-2000rps"),
     // Issue 17: a cached introspection answer costs no more than a cached service token.
-    cpuAtRate("introspected-cached-2000rps", "service-token-cached-2000rps", 1.0),
+    cpuAgainstServiceToken("introspected-cached-2000rps"),
     cpuAtRate("check-rpc-2000rps"),
     tailAtRate("service-token-cached-2000rps"),
     tailAtRate("check-rpc-2000rps"),
