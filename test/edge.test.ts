@@ -17,6 +17,7 @@ import { AlertServiceClient, WatchAlertsRequest } from "../src/gen/warden/v1/ale
 import { AuditServiceClient, ExportEventsRequest, ExportFormat } from "../src/gen/warden/v1/audit_service.js";
 import { ListEventsRequest } from "../src/gen/warden/v1/auth_service.js";
 import { PrincipalKind } from "../src/gen/warden/v1/event.js";
+import { GetRiskProfileRequest } from "../src/gen/warden/v1/risk_service.js";
 import { RevokeServiceTokenRequest } from "../src/gen/warden/v1/token_service.js";
 import { AccessRule } from "../src/gen/warden/v1/options.js";
 import {
@@ -253,18 +254,21 @@ describe("the edge", () => {
       ["/warden.v1.RoleService/ListRoles", "rbac_roles", "%SELECT name FROM rbac_roles WHERE name >%"],
       ["/warden.v1.RoleService/ListPermissions", "rbac_permissions", "%FROM rbac_permissions%WHERE name >%"],
       ["/warden.v1.LockoutService/ListLockouts", "lockout_counters", "%Keyset page over (key_kind, key)%"],
+      [
+        // Its profile is read first; the wait is on its latest assessment (risk_profiles is also written by
+        // the flush of observations that comes before the read).
+        "/warden.v1.RiskService/GetRiskProfile",
+        "security_events",
+        "%FROM security_events%WHERE subject = $1 AND type IN%",
+        Buffer.from(GetRiskProfileRequest.encode({ subject: "held-profile", recentLimit: 0 }).finish()),
+      ],
     ] as const;
-    const call = (path: string, deadlineMs: number) =>
+    await t.db.query("INSERT INTO risk_profiles (subject, kind, first_seen_at) VALUES ('held-profile', 'USER', now())");
+    const call = (path: string, deadlineMs: number, body: Buffer = Buffer.alloc(0)) =>
       new Promise<ServiceError | undefined>((resolve) => {
         const identity = (bytes: Buffer) => bytes;
-        raw.makeUnaryRequest(
-          path,
-          identity,
-          identity,
-          Buffer.alloc(0),
-          admin,
-          { deadline: Date.now() + deadlineMs },
-          (e) => resolve(e ?? undefined),
+        raw.makeUnaryRequest(path, identity, identity, body, admin, { deadline: Date.now() + deadlineMs }, (e) =>
+          resolve(e ?? undefined),
         );
       });
     const waiting = async (query: string) =>
@@ -276,15 +280,15 @@ describe("the edge", () => {
           [query],
         )
       ).length;
-    for (const [path, table, query] of reads) {
+    for (const [path, table, query, body] of reads) {
       // Answered once unhindered, so the caller's token is cached and only the read itself waits.
-      expect(await call(path, 10_000)).toBeUndefined();
+      expect(await call(path, 10_000, body)).toBeUndefined();
       const holder = new pg.Client({ connectionString: t.db.url });
       await holder.connect();
       try {
         await holder.query("BEGIN");
         await holder.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-        const answer = call(path, 1500);
+        const answer = call(path, 1500, body);
         // Seen waiting first, so the pattern is the read's own query.
         expect(await eventually(async () => ((await waiting(query)) > 0 ? path : undefined), 1500)).toBe(path);
         expect({ path, code: (await answer)?.code }).toEqual({ path, code: status.DEADLINE_EXCEEDED });

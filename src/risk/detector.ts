@@ -344,21 +344,30 @@ export class RiskDetector {
     return this.settings.denyScore !== undefined && assessment.score >= this.settings.denyScore;
   }
 
-  /** What is known about a subject, read from the shared profile after this replica's observations are written. */
-  async riskProfile(subject: string, recentLimit: number, now: Date): Promise<GetRiskProfileResponse> {
+  /**
+   * What is known about a subject, read from the shared profile after this
+   * replica's observations are written. `db` is the caller's: its reads stop
+   * when the call does, while the flush before them is this replica's own.
+   */
+  async riskProfile(
+    subject: string,
+    recentLimit: number,
+    now: Date,
+    db: Db = this.db,
+  ): Promise<GetRiskProfileResponse> {
     if (subject === "") throw new InvalidArgumentError("subject", "required");
     // A stored profile's subject is at most 256 characters (risk_profiles CHECK), as an event's is.
     boundedText(subject, "subject", EVENT_LIMITS.text.subject);
     if (recentLimit > RECENT_LIMIT.max) throw new InvalidArgumentError("recent_limit", `at most ${RECENT_LIMIT.max}`);
     await this.flush();
     try {
-      const [row] = await getRiskProfiles.run({ subjects: [subject] }, this.db);
+      const [row] = await getRiskProfiles.run({ subjects: [subject] }, db);
       if (row === undefined) throw new NotFoundError(`no risk profile for subject ${JSON.stringify(subject)}`);
       const p = profileFromRow(row);
-      const [latest] = await latestAssessment.run({ subject }, this.db);
+      const [latest] = await latestAssessment.run({ subject }, db);
       const recent = await recentRiskyEvents.run(
         { subject, limit: recentLimit === 0 ? RECENT_LIMIT.default : recentLimit },
-        this.db,
+        db,
       );
       const seen = (map: Map<string, number>) =>
         bySeen(map).map(([value, at]) => ({ value, lastSeenAt: new Date(at * 1000) }));
