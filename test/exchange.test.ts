@@ -304,6 +304,53 @@ describe("signing keys across replicas", () => {
   });
 });
 
+describe("rotating WARDEN_EXCHANGE_KEY", () => {
+  let db: TestDatabase;
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("a replica given the old key among WARDEN_EXCHANGE_OLD_KEYS seals the signing keys again under the new one", async () => {
+    db = await createTestDatabase();
+    const [before, after] = [randomBytes(32).toString("base64"), randomBytes(32).toString("base64")];
+    const sealed = async () =>
+      (await db.query<{ private_key_encrypted: Buffer }>("SELECT private_key_encrypted FROM signing_keys")).map((row) =>
+        row.private_key_encrypted.toString("base64"),
+      );
+    const first = await startTestWarden(exchangeEnv(before, 86_400), {}, db);
+    const metadata = bearer(await createToken(db.url, "rotating-exchanger", ["tokens:exchange"]));
+    const issued = await first.client.exchangeToken(request(), { metadata });
+    const underBefore = await sealed();
+    await first.stop();
+
+    await expect(startTestWarden(exchangeEnv(after, 86_400), {}, db)).rejects.toThrow(
+      /WARDEN_EXCHANGE_KEY does not decrypt signing key/,
+    );
+    const rotating = await startTestWarden({ ...exchangeEnv(after, 86_400), WARDEN_EXCHANGE_OLD_KEYS: before }, {}, db);
+    expect(await sealed()).not.toEqual(underBefore);
+    expect(
+      (await rotating.client.authenticate({ credential: issued.accessToken, client: undefined, sourceService: "" }))
+        .authenticated,
+    ).toBe(true);
+    await rotating.stop();
+
+    // Sealed under the new key alone now: a replica without the old one starts and signs with the same key.
+    const rotated = await startTestWarden(exchangeEnv(after, 86_400), {}, db);
+    try {
+      const signed = await rotated.client.exchangeToken(request(), { metadata });
+      expect(decodeProtectedHeader(signed.accessToken).kid).toBe(decodeProtectedHeader(issued.accessToken).kid);
+    } finally {
+      await rotated.stop();
+    }
+    await expect(startTestWarden(exchangeEnv(before, 86_400), {}, db)).rejects.toThrow(
+      /WARDEN_EXCHANGE_KEY does not decrypt signing key/,
+    );
+    expect(() => loadConfig({ ...exchangeEnv(after, 86_400), WARDEN_EXCHANGE_OLD_KEYS: `${before},c2hvcnQ=` })).toThrow(
+      /WARDEN_EXCHANGE_OLD_KEYS: entry 2 must be the base64 of exactly 32 bytes/,
+    );
+  });
+});
+
 describe("Warden's own tokens on Authenticate", () => {
   let t: TestWarden;
   let proxy: TcpProxy;

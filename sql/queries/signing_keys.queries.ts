@@ -126,3 +126,30 @@ const deleteUnpublishedSigningKeysIR: any = {"usedParamSet":{"now":true},"params
 export const deleteUnpublishedSigningKeys = new PreparedQuery<IDeleteUnpublishedSigningKeysParams,IDeleteUnpublishedSigningKeysResult>(deleteUnpublishedSigningKeysIR);
 
 
+/** 'ResealSigningKey' parameters type */
+export interface IResealSigningKeyParams {
+  keyId: string;
+  privateKeyEncrypted: Buffer;
+}
+
+/** 'ResealSigningKey' return type */
+export type IResealSigningKeyResult = void;
+
+/** 'ResealSigningKey' query type */
+export interface IResealSigningKeyQuery {
+  params: IResealSigningKeyParams;
+  result: IResealSigningKeyResult;
+}
+
+const resealSigningKeyIR: any = {"usedParamSet":{"privateKeyEncrypted":true,"keyId":true},"params":[{"name":"privateKeyEncrypted","required":true,"transform":{"type":"scalar"},"locs":[{"a":146,"b":166}]},{"name":"keyId","required":true,"transform":{"type":"scalar"},"locs":[{"a":183,"b":189}]}],"statement":"-- A private key sealed under an earlier WARDEN_EXCHANGE_KEY, sealed again under the current one.\nUPDATE signing_keys SET private_key_encrypted = :privateKeyEncrypted! WHERE key_id = :keyId!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- A private key sealed under an earlier WARDEN_EXCHANGE_KEY, sealed again under the current one.
+ * UPDATE signing_keys SET private_key_encrypted = :privateKeyEncrypted! WHERE key_id = :keyId!
+ * ```
+ */
+export const resealSigningKey = new PreparedQuery<IResealSigningKeyParams,IResealSigningKeyResult>(resealSigningKeyIR);
+
+

@@ -16,3 +16,7 @@ VALUES (:keyId!, :algorithm!, :publicJwk!, :privateKeyEncrypted!, :signsFrom!, :
 /* @name DeleteUnpublishedSigningKeys */
 -- Keys whose last token has expired.
 DELETE FROM signing_keys WHERE published_until <= :now!;
+
+/* @name ResealSigningKey */
+-- A private key sealed under an earlier WARDEN_EXCHANGE_KEY, sealed again under the current one.
+UPDATE signing_keys SET private_key_encrypted = :privateKeyEncrypted! WHERE key_id = :keyId!;

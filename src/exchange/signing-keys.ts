@@ -13,6 +13,7 @@ import {
   insertSigningKey,
   listSigningKeys,
   lockSigningKeys,
+  resealSigningKey,
   type IListSigningKeysResult,
 } from "../../sql/queries/signing_keys.queries.js";
 import { withTransaction, type Pool } from "../db/pool.js";
@@ -47,21 +48,32 @@ function seal(encryptionKey: Buffer, keyId: string, privateKey: KeyObject): Buff
   return Buffer.concat([Buffer.from([SEALED_VERSION]), iv, cipher.getAuthTag(), sealed]);
 }
 
-function unseal(encryptionKey: Buffer, keyId: string, sealed: Buffer): KeyObject {
+/**
+ * The private key, opened with the current encryption key or else an old
+ * one (GCM's tag tells which fits); `current` says whether it was the current.
+ */
+function unseal(options: ExchangeOptions, keyId: string, sealed: Buffer): { privateKey: KeyObject; current: boolean } {
   if (sealed[0] !== SEALED_VERSION) throw new Error(`signing key ${keyId}: unknown sealing version ${sealed[0]}`);
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
-  const decipher = createDecipheriv("aes-256-gcm", encryptionKey, iv);
-  decipher.setAAD(Buffer.from(keyId));
-  decipher.setAuthTag(tag);
-  try {
-    const der = Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
-    return createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  } catch {
-    throw new Error(
-      `WARDEN_EXCHANGE_KEY does not decrypt signing key ${keyId}: it is not the key the signing keys were stored under`,
-    );
+  for (const encryptionKey of [options.encryptionKey, ...options.oldEncryptionKeys]) {
+    const decipher = createDecipheriv("aes-256-gcm", encryptionKey, iv);
+    decipher.setAAD(Buffer.from(keyId));
+    decipher.setAuthTag(tag);
+    let der: Buffer;
+    try {
+      der = Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
+    } catch {
+      continue;
+    }
+    return {
+      privateKey: createPrivateKey({ key: der, format: "der", type: "pkcs8" }),
+      current: encryptionKey === options.encryptionKey,
+    };
   }
+  throw new Error(
+    `WARDEN_EXCHANGE_KEY does not decrypt signing key ${keyId}: neither it nor WARDEN_EXCHANGE_OLD_KEYS is the key the signing keys were stored under`,
+  );
 }
 
 function generate(algorithm: SigningAlgorithm): { publicKey: KeyObject; privateKey: KeyObject } {
@@ -103,19 +115,26 @@ export class SigningKeys {
 
   /**
    * Writes the next key once the newest one signs for less than the lead
-   * time, and drops keys whose last token has expired. One replica at a time.
+   * time, drops keys whose last token has expired, and seals again under
+   * WARDEN_EXCHANGE_KEY any key still sealed under an old one. One replica
+   * at a time.
    */
   async rotate(): Promise<void> {
     await withTransaction(this.pool, async (client) => {
       await lockSigningKeys.run(undefined, client);
       const now = this.now();
       await deleteUnpublishedSigningKeys.run({ now }, client);
-      const newest = (await listSigningKeys.run({ now }, client)).at(-1);
-      let signsUntil = newest?.signs_until;
-      // A replica whose WARDEN_EXCHANGE_KEY differs from the others' must not write keys they cannot open.
-      if (newest !== undefined && newest.signs_until.getTime() < now.getTime() + this.publicationLeadMs) {
-        unseal(this.options.encryptionKey, newest.key_id, newest.private_key_encrypted);
+      const stored = await listSigningKeys.run({ now }, client);
+      // Every key is opened first: a replica whose WARDEN_EXCHANGE_KEY differs from
+      // the others' (and is not among their old keys) must not write keys they cannot open.
+      for (const row of stored) {
+        const { privateKey, current } = unseal(this.options, row.key_id, row.private_key_encrypted);
+        if (current) continue;
+        const resealed = seal(this.options.encryptionKey, row.key_id, privateKey);
+        await resealSigningKey.run({ keyId: row.key_id, privateKeyEncrypted: resealed }, client);
       }
+      const newest = stored.at(-1);
+      let signsUntil = newest?.signs_until;
       while (signsUntil === undefined || signsUntil.getTime() < now.getTime() + this.publicationLeadMs) {
         const signsFrom = signsUntil === undefined || signsUntil <= now ? now : signsUntil;
         signsUntil = new Date(signsFrom.getTime() + this.options.rotationMs);
@@ -178,7 +197,7 @@ export class SigningKeys {
       publicJwk,
       publicKey: createPublicKey({ key: publicJwk, format: "jwk" }),
       privateKey:
-        row.signs_until > now ? unseal(this.options.encryptionKey, row.key_id, row.private_key_encrypted) : undefined,
+        row.signs_until > now ? unseal(this.options, row.key_id, row.private_key_encrypted).privateKey : undefined,
       signsFrom: row.signs_from,
       signsUntil: row.signs_until,
       publishedUntil: row.published_until,
