@@ -1,6 +1,9 @@
+import { once } from "node:events";
 import { Writable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.js";
+import { createTestDatabase, type TestDatabase } from "./support/database.js";
+import { eventually, startReplica, type Replica } from "./support/warden.js";
 
 describe("log lines", () => {
   it("redacts credential-bearing fields logged at the top level", async () => {
@@ -33,6 +36,39 @@ describe("log lines", () => {
       secret: "[redacted]",
       method: "Authenticate",
       msg: "rpc",
+    });
+  });
+
+  describe("from a running server", () => {
+    let db: TestDatabase;
+    let replica: Replica | undefined;
+    afterAll(async () => {
+      if (replica !== undefined) {
+        replica.client.close();
+        replica.process.kill("SIGTERM");
+        await once(replica.process, "exit");
+      }
+      await db?.drop();
+    });
+
+    it("go out many to a write, and a quiet server's last line within the flush interval", async () => {
+      db = await createTestDatabase();
+      replica = await startReplica(db.url);
+      let writes = 0;
+      let text = "";
+      replica.process.stdout!.on("data", (chunk: Buffer) => {
+        writes += 1;
+        text += chunk.toString();
+      });
+      const refusedLines = () => text.split("\n").filter((line) => line.includes('"code":"INVALID_ARGUMENT"')).length;
+      const refuse = () =>
+        replica!.client.authenticate({ credential: "", client: undefined, sourceService: "" }).catch(() => undefined);
+      for (let call = 0; call < 100; call++) await refuse();
+      expect(await eventually(() => (refusedLines() === 100 ? true : undefined), 2000)).toBe(true);
+      // One write per line would be about a hundred.
+      expect(writes).toBeLessThan(40);
+      await refuse();
+      expect(await eventually(() => (refusedLines() === 101 ? true : undefined), 1000)).toBe(true);
     });
   });
 });
