@@ -8,7 +8,7 @@ import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes, randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { hash, randomBytes, randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
@@ -221,9 +221,11 @@ interface Measurement {
 
 async function measure(server: BenchServer, spec: PhaseSpec): Promise<Measurement> {
   const before = await cpuMicros(server.child);
-  // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts).
+  // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts),
+  // unless the phase is compared with others driven by node:http2.
   const byH2load =
     useH2load &&
+    spec.generator !== "http2" &&
     spec.mode.kind === "open" &&
     !spec.once &&
     spec.payloads.length === 1 &&
@@ -754,6 +756,35 @@ async function main(): Promise<void> {
 
     await request(server.child, "stop", "stopped");
 
+    // The floor for those single calls: the smallest program doing a LogEvent's duties on the same stack
+    // (bench/minimal-logevent.ts), driven by the same generator at the same rates, beside its own no-op.
+    if (["logevent-minimal-noop", "logevent-minimal-mix", "logevent-minimal-mix-half"].some(wanted)) {
+      const minimal = await startServer(
+        { DATABASE_URL: url, MINIMAL_REPORTER_SHA256: hash("sha256", reporter.secret, "base64") },
+        "minimal-logevent",
+      );
+      await warmUp(minimal.port);
+      await phase(minimal, "logevent-minimal-noop", {
+        method: "/grpc.health.v1.Health/Check",
+        payloads: [new Uint8Array()],
+        once: false,
+        mode: { kind: "open", ratePerSecond: mixRate },
+        generator: "http2",
+      });
+      const openMinimal = (name: string, ratePerSecond: number, seed: number) =>
+        phase(minimal, name, {
+          method: "/warden.v1.AuthService/LogEvent",
+          payloads: mixSingles(Math.ceil((ratePerSecond * phaseMs) / 1000) + 100, seed),
+          metadata: reporting,
+          once: true,
+          mode: { kind: "open", ratePerSecond },
+          generator: "http2",
+        });
+      await openMinimal("logevent-minimal-mix", mixRate, 40_001);
+      await openMinimal("logevent-minimal-mix-half", mixRate / 2, 40_002);
+      await request(minimal.child, "stop", "stopped");
+    }
+
     log(`introspection endpoint: ${introspection.requests} request(s) for the run`);
 
     // The floor: the smallest program doing the same duties on the same stack, beside its own no-op;
@@ -895,7 +926,10 @@ async function main(): Promise<void> {
       )
       .reduce((sum, p) => sum + p.ok, 0);
     const acknowledged =
-      phases.filter((p) => p.name.startsWith("logevent-")).reduce((sum, p) => sum + p.ok, 0) +
+      // The minimal program's events go to twin tables of its own.
+      phases
+        .filter((p) => p.name.startsWith("logevent-") && !p.name.startsWith("logevent-minimal-"))
+        .reduce((sum, p) => sum + p.ok, 0) +
       ((logEvents?.ok ?? 0) + (logEventsMix?.ok ?? 0)) * batchSize;
     const check = new pg.Client({ connectionString: url });
     await check.connect();
