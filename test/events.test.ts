@@ -1,5 +1,7 @@
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -485,6 +487,35 @@ describe("bounded event queue", () => {
       await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
     } finally {
       await blocker.end();
+      await w.stop();
+    }
+  });
+  it("refuses reports before validating them while the event loop runs late, and admits them once it catches up", async () => {
+    const w = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_EVENT_ADMIT_LAG_MS: "50" });
+    const subject = `burst-${randomUUID()}`;
+    const credential = await createToken(w.db.url, `burst-reporter-${randomUUID()}`, ["events:write"]);
+    // A client in another process, so that its calls reach the socket while this process (the server) is busy.
+    const burst = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/support/report-burst.ts", `127.0.0.1:${w.warden.grpcPort}`, subject, "5"],
+      { env: { ...process.env, WARDEN_TEST_BEARER: credential }, stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const lines = createInterface({ input: burst.stdout })[Symbol.asyncIterator]();
+    try {
+      expect((await lines.next()).value).toBe("ready");
+      burst.stdin.write("go\n");
+      // The server runs on this event loop: hold it as an overloaded server's backlog would.
+      const busyUntil = performance.now() + 500;
+      while (performance.now() < busyUntil);
+      const codes = JSON.parse((await lines.next()).value as string) as status[];
+      // The invalid event is refused too, and as RESOURCE_EXHAUSTED: admission came before validation.
+      expect(codes).toEqual(Array<status>(6).fill(status.RESOURCE_EXHAUSTED));
+      expect(await w.db.query("SELECT count(*)::int AS n FROM security_events WHERE subject = $1", [subject])).toEqual([
+        { n: 1 },
+      ]);
+      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure({ principal: { subject } }) }));
+    } finally {
+      burst.kill();
       await w.stop();
     }
   });

@@ -8,6 +8,10 @@ import type { RejectedRows } from "../ops/metrics.js";
 import type { EventSpool, SpoolFile } from "./spool.js";
 import type { EventRecord } from "./event.js";
 import { insertEventRecords } from "./insert.js";
+import { EventLoopLag } from "../ops/event-loop-lag.js";
+
+/** How often the event loop's lag is probed when admission checks it: fine enough for a bound of tens of ms. */
+const LAG_PROBE_MS = 5;
 
 export interface EventWriterOptions {
   /** Events waiting to be written, across all callers, before new writes are refused. */
@@ -28,6 +32,13 @@ export interface EventWriterOptions {
    * 0: no bound but queueMax.
    */
   admitWaitMs: number;
+  /**
+   * How late the event loop may run before admit() refuses new awaited
+   * writes: a call read that late has already waited that long before its
+   * handler, and under CPU overload that wait, not the commit, is most of its
+   * latency. 0: not checked.
+   */
+  admitLagMs: number;
   /** Ceiling of the back-off between retries of fire-and-forget events while the database is down. */
   retryMaxDelayMs?: number;
 }
@@ -67,6 +78,8 @@ export class EventWriter {
   private draining: Promise<void> | undefined;
   private closed = false;
   private readonly backoff: Backoff;
+  /** Absent when admission does not check the event loop (admitLagMs 0). */
+  private readonly lag: EventLoopLag | undefined;
   /** Fire-and-forget events refused because the queue was full, or dropped after a non-retryable failure. */
   droppedEvents = 0;
 
@@ -79,6 +92,7 @@ export class EventWriter {
     private readonly spool?: EventSpool,
   ) {
     this.backoff = new Backoff(100, options.retryMaxDelayMs ?? 5000);
+    this.lag = options.admitLagMs > 0 ? new EventLoopLag(LAG_PROBE_MS).start() : undefined;
     // What a previous process spooled and may not have committed: written again, ids make it idempotent.
     for (const { file, records } of spool?.leftover ?? []) {
       for (const record of records) this.enqueue({ records: [record], spooled: file });
@@ -90,27 +104,49 @@ export class EventWriter {
     return this.queuedEvents;
   }
 
+  /**
+   * Throws ResourceExhaustedError when an awaited write of `events` events
+   * would be refused now, or the event loop runs later than admitLagMs. For a
+   * report's handler to call first, so that a refusal under overload costs no
+   * validation, risk scoring or queueing.
+   */
+  admit(events: number): void {
+    const lagMs = this.lag?.currentMs ?? 0;
+    if (lagMs > this.options.admitLagMs) {
+      throw new ResourceExhaustedError(
+        `the server runs ${Math.round(lagMs)} ms behind (more than ${this.options.admitLagMs} ms); retry with back-off`,
+      );
+    }
+    const refusal = this.refusal(events);
+    if (refusal !== undefined) throw refusal;
+  }
+
   /** Queues events and resolves once they are committed. */
   write(records: EventRecord[]): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError());
-    if (this.queuedEvents + records.length > this.options.queueMax) {
-      return Promise.reject(
-        new ResourceExhaustedError(`event queue is full (${this.queuedEvents} events waiting); retry with back-off`),
+    const refusal = this.refusal(records.length);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise((resolve, reject) => {
+      this.enqueue({ records, settle: { resolve, reject } });
+    });
+  }
+
+  /** Why an awaited write of `events` events would not be queued now, if it would not. */
+  private refusal(events: number): ResourceExhaustedError | undefined {
+    if (this.queuedEvents + events > this.options.queueMax) {
+      return new ResourceExhaustedError(
+        `event queue is full (${this.queuedEvents} events waiting); retry with back-off`,
       );
     }
     // While the database answers, a long wait means more writes arrive than it commits: refuse, do not queue.
     // While it fails, callers hear its error from their own attempt instead.
     const waitedMs = this.awaitedSince.length === 0 ? 0 : performance.now() - this.awaitedSince[0]!;
     if (this.options.admitWaitMs > 0 && waitedMs > this.options.admitWaitMs && this.backoff.currentMs === 0) {
-      return Promise.reject(
-        new ResourceExhaustedError(
-          `events are waiting ${Math.round(waitedMs)} ms to be written (more than ${this.options.admitWaitMs} ms); retry with back-off`,
-        ),
+      return new ResourceExhaustedError(
+        `events are waiting ${Math.round(waitedMs)} ms to be written (more than ${this.options.admitWaitMs} ms); retry with back-off`,
       );
     }
-    return new Promise((resolve, reject) => {
-      this.enqueue({ records, settle: { resolve, reject } });
-    });
+    return undefined;
   }
 
   /**
@@ -137,6 +173,7 @@ export class EventWriter {
    */
   async close(timeoutMs: number): Promise<boolean> {
     this.closed = true;
+    this.lag?.stop();
     this.wake?.();
     const finished =
       this.draining === undefined || (await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]));

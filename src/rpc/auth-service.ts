@@ -100,6 +100,7 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
 
     // Reported events count toward lockouts and raise alerts: reporting is for services holding events:write.
     logEvent: async (request: LogEventRequest): Promise<LogEventResponse> => {
+      deps.events.admit(1);
       const [result] = await write([toEventRecord(request.event, "event", deps.now())]);
       return result!;
     },
@@ -109,6 +110,7 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       if (request.events.length > MAX_EVENTS_PER_BATCH) {
         throw new InvalidArgumentError("events", `at most ${MAX_EVENTS_PER_BATCH} events per call`);
       }
+      deps.events.admit(request.events.length);
       const now = deps.now();
       const records = request.events.map((event, index) => toEventRecord(event, `events[${index}]`, now));
       return { results: await write(records) };
