@@ -752,13 +752,18 @@ async function main(): Promise<void> {
     const mixRate = smoke ? 500 : LOGEVENT_TARGET_RATE;
     await openMix("logevent-mix", mixRate, 10_001);
     await openMix("logevent-mix-half", mixRate / 2, 10_002);
-    await openMix("logevent-mix-overload", Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate))), 10_003);
+    const overloadRate = Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate)));
+    await openMix("logevent-mix-overload", overloadRate, 10_003);
 
     await request(server.child, "stop", "stopped");
 
     // The floor for those single calls: the smallest program doing a LogEvent's duties on the same stack
     // (bench/minimal-logevent.ts), driven by the same generator at the same rates, beside its own no-op.
-    if (["logevent-minimal-noop", "logevent-minimal-mix", "logevent-minimal-mix-half"].some(wanted)) {
+    if (
+      ["logevent-minimal-noop", "logevent-minimal-mix", "logevent-minimal-mix-half", "logevent-minimal-overload"].some(
+        wanted,
+      )
+    ) {
       const minimal = await startServer(
         { DATABASE_URL: url, MINIMAL_REPORTER_SHA256: hash("sha256", reporter.secret, "base64") },
         "minimal-logevent",
@@ -782,6 +787,8 @@ async function main(): Promise<void> {
         });
       await openMinimal("logevent-minimal-mix", mixRate, 40_001);
       await openMinimal("logevent-minimal-mix-half", mixRate / 2, 40_002);
+      // Warden's overload rate, well within the floor's capacity: the latency this machine allows at that rate.
+      await openMinimal("logevent-minimal-overload", overloadRate, 40_003);
       await request(minimal.child, "stop", "stopped");
     }
 
