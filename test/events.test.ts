@@ -21,7 +21,7 @@ import {
 } from "../src/gen/warden/v1/event.js";
 import { generateServiceToken } from "../src/tokens/format.js";
 import { createTestDatabase } from "./support/database.js";
-import { bearer, createToken, startTestWarden, type TestWarden } from "./support/warden.js";
+import { bearer, createToken, eventually, startTestWarden, type TestWarden } from "./support/warden.js";
 
 let t: TestWarden;
 beforeAll(async () => {
@@ -490,6 +490,38 @@ describe("bounded event queue", () => {
       await w.stop();
     }
   });
+  it("refuses at once while an admitted report has waited longer than allowed after its event was written", async () => {
+    const w = await startTestWarden({ WARDEN_EVENT_ADMIT_WAIT_MS: "100" });
+    const subject = `stalled-${randomUUID()}`;
+    const failure = () => loginFailure({ eventId: randomUUID(), principal: { ...loginFailure().principal!, subject } });
+    await w.client.logEvent(LogEventRequest.fromPartial({ event: failure() }));
+    // Holding the subject's lockout counters stalls the next report's counting, after its event is committed.
+    const blocker = new pg.Client({ connectionString: w.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM lockout_counters WHERE key LIKE $1 FOR UPDATE", [`${subject}%`]);
+      const stalled = failure();
+      const counting = w.client.logEvent(LogEventRequest.fromPartial({ event: stalled }));
+      await eventually(async () =>
+        (await w.db.query("SELECT 1 FROM security_events WHERE event_id = $1", [stalled.eventId])).length > 0
+          ? true
+          : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const refused = await grpcError(w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() })));
+      expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(refused.details).toMatch(/waiting \d+ ms to be written and counted/);
+      await blocker.query("ROLLBACK");
+      expect((await counting).duplicate).toBe(false);
+      // Once the stalled report has its answer, new ones are admitted again.
+      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
+    } finally {
+      await blocker.end();
+      await w.stop();
+    }
+  });
+
   it("refuses reports before validating them while the event loop runs late, and admits them once it catches up", async () => {
     const w = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_EVENT_ADMIT_LAG_MS: "50" });
     const subject = `burst-${randomUUID()}`;
@@ -513,7 +545,7 @@ describe("bounded event queue", () => {
       expect(await w.db.query("SELECT count(*)::int AS n FROM security_events WHERE subject = $1", [subject])).toEqual([
         { n: 1 },
       ]);
-      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure({ principal: { subject } }) }));
+      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
     } finally {
       burst.kill();
       await w.stop();

@@ -26,17 +26,16 @@ export interface EventWriterOptions {
    */
   lingerMs: number;
   /**
-   * The longest an awaited write may have been waiting for its batch before
-   * new awaited writes are refused: under overload callers hear
-   * RESOURCE_EXHAUSTED at once, and those admitted still commit promptly.
-   * 0: no bound but queueMax.
+   * The longest an awaited write may have been waiting for its batch, or an
+   * admitted report for its answer, before new ones are refused: under
+   * overload callers hear RESOURCE_EXHAUSTED at once, and those admitted
+   * still finish promptly. 0: no bound but queueMax.
    */
   admitWaitMs: number;
   /**
-   * How late the event loop may run before admit() refuses new awaited
-   * writes: a call read that late has already waited that long before its
-   * handler, and under CPU overload that wait, not the commit, is most of its
-   * latency. 0: not checked.
+   * How late the event loop may run before admit() refuses new reports: a
+   * call read that late has already waited that long before its handler, a
+   * wait no queue sees. 0: not checked.
    */
   admitLagMs: number;
   /** Ceiling of the back-off between retries of fire-and-forget events while the database is down. */
@@ -78,6 +77,13 @@ export class EventWriter {
   private draining: Promise<void> | undefined;
   private closed = false;
   private readonly backoff: Backoff;
+  /**
+   * When each report admit() let in and not yet finished was admitted, oldest
+   * first (a Map keeps insertion order): its wait covers risk scoring and
+   * lockout counting as well as its batch.
+   */
+  private readonly reportsSince = new Map<number, number>();
+  private nextReport = 0;
   /** Absent when admission does not check the event loop (admitLagMs 0). */
   private readonly lag: EventLoopLag | undefined;
   /** Fire-and-forget events refused because the queue was full, or dropped after a non-retryable failure. */
@@ -105,20 +111,32 @@ export class EventWriter {
   }
 
   /**
-   * Throws ResourceExhaustedError when an awaited write of `events` events
-   * would be refused now, or the event loop runs later than admitLagMs. For a
-   * report's handler to call first, so that a refusal under overload costs no
-   * validation, risk scoring or queueing.
+   * Admits a report of `events` events, or throws ResourceExhaustedError when
+   * the event loop runs later than admitLagMs, the oldest report admitted and
+   * not finished has waited longer than admitWaitMs, or write() would refuse
+   * it. For a report's handler to call first, so that a refusal under overload
+   * costs no validation, risk scoring or queueing; it calls the returned
+   * function once it has answered.
    */
-  admit(events: number): void {
+  admit(events: number): () => void {
     const lagMs = this.lag?.currentMs ?? 0;
     if (lagMs > this.options.admitLagMs) {
       throw new ResourceExhaustedError(
         `the server runs ${Math.round(lagMs)} ms behind (more than ${this.options.admitLagMs} ms); retry with back-off`,
       );
     }
+    const oldest = this.reportsSince.values().next();
+    const waitedMs = oldest.done === true ? 0 : performance.now() - oldest.value;
+    if (this.options.admitWaitMs > 0 && waitedMs > this.options.admitWaitMs && this.backoff.currentMs === 0) {
+      throw new ResourceExhaustedError(
+        `reports are waiting ${Math.round(waitedMs)} ms to be written and counted (more than ${this.options.admitWaitMs} ms); retry with back-off`,
+      );
+    }
     const refusal = this.refusal(events);
     if (refusal !== undefined) throw refusal;
+    const report = this.nextReport++;
+    this.reportsSince.set(report, performance.now());
+    return () => this.reportsSince.delete(report);
   }
 
   /** Queues events and resolves once they are committed. */
