@@ -522,6 +522,36 @@ describe("bounded event queue", () => {
     }
   });
 
+  it("does not count a batch's own time as waiting: a long batch in flight refuses no one", async () => {
+    const w = await startTestWarden({ WARDEN_EVENT_ADMIT_WAIT_MS: "100" });
+    const subject = `long-batch-${randomUUID()}`;
+    const failure = () => loginFailure({ eventId: randomUUID(), principal: { ...loginFailure().principal!, subject } });
+    await w.client.logEvent(LogEventRequest.fromPartial({ event: failure() }));
+    const blocker = new pg.Client({ connectionString: w.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM lockout_counters WHERE key LIKE $1 FOR UPDATE", [`${subject}%`]);
+      const stalled = [failure(), failure()];
+      const batch = w.client.logEvents(LogEventsRequest.fromPartial({ events: stalled }));
+      await eventually(async () =>
+        (await w.db.query("SELECT 1 FROM security_events WHERE event_id = $1", [stalled[1]!.eventId])).length > 0
+          ? true
+          : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Admitted (answered once the blocker lets the batch's counting through).
+      const single = w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await blocker.query("ROLLBACK");
+      expect((await single).duplicate).toBe(false);
+      expect((await batch).results).toHaveLength(2);
+    } finally {
+      await blocker.end();
+      await w.stop();
+    }
+  });
+
   it("refuses reports before validating them while the event loop runs late, and admits them once it catches up", async () => {
     const w = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_EVENT_ADMIT_LAG_MS: "50" });
     const subject = `burst-${randomUUID()}`;

@@ -5,7 +5,10 @@ import { optionalText, type SettingValues } from "../settings.js";
 export const eventEnvironment = {
   /** Events waiting for commit before LogEvent answers RESOURCE_EXHAUSTED. */
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
-  /** How long the oldest admitted report may wait for its answer (risk, its batch, lockout counting) before LogEvent and LogEvents answer RESOURCE_EXHAUSTED; 0: no bound. */
+  /**
+   * How long the oldest awaited write may wait for its batch, and the oldest admitted one-event report for its answer
+   * (risk, its batch, lockout counting), before LogEvent and LogEvents answer RESOURCE_EXHAUSTED; 0: no bound.
+   */
   WARDEN_EVENT_ADMIT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /**
    * How late the event loop may run before LogEvent and LogEvents answer RESOURCE_EXHAUSTED, before any work; 0: not

@@ -10,6 +10,8 @@ import type { EventRecord } from "./event.js";
 import { insertEventRecords } from "./insert.js";
 import { EventLoopLag } from "../ops/event-loop-lag.js";
 
+const NOTHING_TO_RELEASE = () => undefined;
+
 /** How often the event loop's lag is probed when admission checks it: fine enough for a bound of tens of ms. */
 const LAG_PROBE_MS = 5;
 
@@ -27,7 +29,7 @@ export interface EventWriterOptions {
   lingerMs: number;
   /**
    * The longest an awaited write may have been waiting for its batch, or an
-   * admitted report for its answer, before new ones are refused: under
+   * admitted one-event report for its answer, before new ones are refused: under
    * overload callers hear RESOURCE_EXHAUSTED at once, and those admitted
    * still finish promptly. 0: no bound but queueMax.
    */
@@ -78,9 +80,11 @@ export class EventWriter {
   private closed = false;
   private readonly backoff: Backoff;
   /**
-   * When each report admit() let in and not yet finished was admitted, oldest
-   * first (a Map keeps insertion order): its wait covers risk scoring and
-   * lockout counting as well as its batch.
+   * When each one-event report admit() let in and not yet finished was
+   * admitted, oldest first (a Map keeps insertion order). Such a report's own
+   * work takes milliseconds, so its age is nearly all waiting: for risk reads,
+   * its batch and lockout counting. A batch's age is mostly its own work and
+   * says nothing of a queue, so batches are not tracked.
    */
   private readonly reportsSince = new Map<number, number>();
   private nextReport = 0;
@@ -112,11 +116,11 @@ export class EventWriter {
 
   /**
    * Admits a report of `events` events, or throws ResourceExhaustedError when
-   * the event loop runs later than admitLagMs, the oldest report admitted and
-   * not finished has waited longer than admitWaitMs, or write() would refuse
-   * it. For a report's handler to call first, so that a refusal under overload
-   * costs no validation, risk scoring or queueing; it calls the returned
-   * function once it has answered.
+   * the event loop runs later than admitLagMs, the oldest one-event report
+   * admitted and not finished has waited longer than admitWaitMs, or write()
+   * would refuse it. For a report's handler to call first, so that a refusal
+   * under overload costs no validation, risk scoring or queueing; it calls the
+   * returned function once it has answered.
    */
   admit(events: number): () => void {
     const lagMs = this.lag?.currentMs ?? 0;
@@ -134,6 +138,7 @@ export class EventWriter {
     }
     const refusal = this.refusal(events);
     if (refusal !== undefined) throw refusal;
+    if (events !== 1) return NOTHING_TO_RELEASE;
     const report = this.nextReport++;
     this.reportsSince.set(report, performance.now());
     return () => this.reportsSince.delete(report);
