@@ -12,8 +12,8 @@ import { EventLoopLag } from "../ops/event-loop-lag.js";
 
 const NOTHING_TO_RELEASE = () => undefined;
 
-/** How often the event loop's lag is probed when admission checks it: fine enough for a bound of tens of ms. */
-const LAG_PROBE_MS = 5;
+/** The event loop's lag is probed ten times per bound: fine enough to act on, and a 1 s bound wakes 10 times a second. */
+const LAG_PROBES_PER_BOUND = 10;
 
 export interface EventWriterOptions {
   /** Events waiting to be written, across all callers, before new writes are refused. */
@@ -102,7 +102,10 @@ export class EventWriter {
     private readonly spool?: EventSpool,
   ) {
     this.backoff = new Backoff(100, options.retryMaxDelayMs ?? 5000);
-    this.lag = options.admitLagMs > 0 ? new EventLoopLag(LAG_PROBE_MS).start() : undefined;
+    this.lag =
+      options.admitLagMs > 0
+        ? new EventLoopLag(Math.max(1, Math.round(options.admitLagMs / LAG_PROBES_PER_BOUND))).start()
+        : undefined;
     // What a previous process spooled and may not have committed: written again, ids make it idempotent.
     for (const { file, records } of spool?.leftover ?? []) {
       for (const record of records) this.enqueue({ records: [record], spooled: file });
