@@ -30,7 +30,8 @@ function frame(payload: Uint8Array): Buffer {
 export async function runHttp2Load(spec: Omit<LoadSpec, "workers">): Promise<Http2LoadResult> {
   const bodies = spec.payloads.map(frame);
   const sessions: ClientHttp2Session[] = Array.from({ length: SESSIONS }, () =>
-    connect(`http://${spec.address}`, { settings: { initialWindowSize: 1 << 20 } }),
+    // Under overload thousands of streams wait at once; past node's default 10 MB a session is destroyed.
+    connect(`http://${spec.address}`, { settings: { initialWindowSize: 1 << 20 }, maxSessionMemory: 256 }),
   );
   const headers = {
     [constants.HTTP2_HEADER_METHOD]: "POST",

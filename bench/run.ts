@@ -8,7 +8,7 @@ import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomBytes, randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
+import { hash, randomBytes, randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
@@ -221,9 +221,11 @@ interface Measurement {
 
 async function measure(server: BenchServer, spec: PhaseSpec): Promise<Measurement> {
   const before = await cpuMicros(server.child);
-  // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts).
+  // A steady rate of one repeated request goes to h2load when it is installed (see bench/h2load.ts),
+  // unless the phase is compared with others driven by node:http2.
   const byH2load =
     useH2load &&
+    spec.generator !== "http2" &&
     spec.mode.kind === "open" &&
     !spec.once &&
     spec.payloads.length === 1 &&
@@ -512,8 +514,10 @@ async function main(): Promise<void> {
       WARDEN_EXCHANGE_ISSUER: "https://warden.bench.test",
       WARDEN_EXCHANGE_KEY: randomBytes(32).toString("base64"),
       WARDEN_EXCHANGE_TOKEN_LIFETIME_SECONDS: "86400",
-      // Overload is answered RESOURCE_EXHAUSTED once an awaited event has waited this long for its batch.
+      // Overload is answered RESOURCE_EXHAUSTED once an admitted report has waited this long for its answer,
       WARDEN_EVENT_ADMIT_WAIT_MS: "50",
+      // ... and while the event loop runs this late: calls have waited that long before their handler.
+      WARDEN_EVENT_ADMIT_LAG_MS: "100",
     };
     const server = await startServer(serverEnv);
     const exchanged = await exchangedToken(server.port, exchanger.secret, cached.secret);
@@ -775,9 +779,45 @@ async function main(): Promise<void> {
     const mixRate = smoke ? 500 : LOGEVENT_TARGET_RATE;
     await openMix("logevent-mix", mixRate, 10_001);
     await openMix("logevent-mix-half", mixRate / 2, 10_002);
-    await openMix("logevent-mix-overload", Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate))), 10_003);
+    const overloadRate = Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate)));
+    await openMix("logevent-mix-overload", overloadRate, 10_003);
 
     await request(server.child, "stop", "stopped");
+
+    // The floor for those single calls: the smallest program doing a LogEvent's duties on the same stack
+    // (bench/minimal-logevent.ts), driven by the same generator at the same rates, beside its own no-op.
+    if (
+      ["logevent-minimal-noop", "logevent-minimal-mix", "logevent-minimal-mix-half", "logevent-minimal-overload"].some(
+        wanted,
+      )
+    ) {
+      const minimal = await startServer(
+        { DATABASE_URL: url, MINIMAL_REPORTER_SHA256: hash("sha256", reporter.secret, "base64") },
+        "minimal-logevent",
+      );
+      await warmUp(minimal.port);
+      await phase(minimal, "logevent-minimal-noop", {
+        method: "/grpc.health.v1.Health/Check",
+        payloads: [new Uint8Array()],
+        once: false,
+        mode: { kind: "open", ratePerSecond: mixRate },
+        generator: "http2",
+      });
+      const openMinimal = (name: string, ratePerSecond: number, seed: number) =>
+        phase(minimal, name, {
+          method: "/warden.v1.AuthService/LogEvent",
+          payloads: mixSingles(Math.ceil((ratePerSecond * phaseMs) / 1000) + 100, seed),
+          metadata: reporting,
+          once: true,
+          mode: { kind: "open", ratePerSecond },
+          generator: "http2",
+        });
+      await openMinimal("logevent-minimal-mix", mixRate, 40_001);
+      await openMinimal("logevent-minimal-mix-half", mixRate / 2, 40_002);
+      // Warden's overload rate, well within the floor's capacity: the latency this machine allows at that rate.
+      await openMinimal("logevent-minimal-overload", overloadRate, 40_003);
+      await request(minimal.child, "stop", "stopped");
+    }
 
     log(`introspection endpoint: ${introspection.requests} request(s) for the run`);
 
@@ -920,7 +960,10 @@ async function main(): Promise<void> {
       )
       .reduce((sum, p) => sum + p.ok, 0);
     const acknowledged =
-      phases.filter((p) => p.name.startsWith("logevent-")).reduce((sum, p) => sum + p.ok, 0) +
+      // The minimal program's events go to twin tables of its own.
+      phases
+        .filter((p) => p.name.startsWith("logevent-") && !p.name.startsWith("logevent-minimal-"))
+        .reduce((sum, p) => sum + p.ok, 0) +
       ((logEvents?.ok ?? 0) + (logEventsMix?.ok ?? 0)) * batchSize;
     const check = new pg.Client({ connectionString: url });
     await check.connect();

@@ -1,5 +1,7 @@
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -19,7 +21,7 @@ import {
 } from "../src/gen/warden/v1/event.js";
 import { generateServiceToken } from "../src/tokens/format.js";
 import { createTestDatabase } from "./support/database.js";
-import { bearer, createToken, startTestWarden, type TestWarden } from "./support/warden.js";
+import { bearer, createToken, eventually, startTestWarden, type TestWarden } from "./support/warden.js";
 
 let t: TestWarden;
 beforeAll(async () => {
@@ -485,6 +487,97 @@ describe("bounded event queue", () => {
       await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
     } finally {
       await blocker.end();
+      await w.stop();
+    }
+  });
+  it("refuses at once while an admitted report has waited longer than allowed after its event was written", async () => {
+    const w = await startTestWarden({ WARDEN_EVENT_ADMIT_WAIT_MS: "100" });
+    const subject = `stalled-${randomUUID()}`;
+    const failure = () => loginFailure({ eventId: randomUUID(), principal: { ...loginFailure().principal!, subject } });
+    await w.client.logEvent(LogEventRequest.fromPartial({ event: failure() }));
+    // Holding the subject's lockout counters stalls the next report's counting, after its event is committed.
+    const blocker = new pg.Client({ connectionString: w.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM lockout_counters WHERE key LIKE $1 FOR UPDATE", [`${subject}%`]);
+      const stalled = failure();
+      const counting = w.client.logEvent(LogEventRequest.fromPartial({ event: stalled }));
+      await eventually(async () =>
+        (await w.db.query("SELECT 1 FROM security_events WHERE event_id = $1", [stalled.eventId])).length > 0
+          ? true
+          : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const refused = await grpcError(w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() })));
+      expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(refused.details).toMatch(/waiting \d+ ms to be written and counted/);
+      await blocker.query("ROLLBACK");
+      expect((await counting).duplicate).toBe(false);
+      // Once the stalled report has its answer, new ones are admitted again.
+      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
+    } finally {
+      await blocker.end();
+      await w.stop();
+    }
+  });
+
+  it("does not count a batch's own time as waiting: a long batch in flight refuses no one", async () => {
+    const w = await startTestWarden({ WARDEN_EVENT_ADMIT_WAIT_MS: "100" });
+    const subject = `long-batch-${randomUUID()}`;
+    const failure = () => loginFailure({ eventId: randomUUID(), principal: { ...loginFailure().principal!, subject } });
+    await w.client.logEvent(LogEventRequest.fromPartial({ event: failure() }));
+    const blocker = new pg.Client({ connectionString: w.db.url });
+    await blocker.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM lockout_counters WHERE key LIKE $1 FOR UPDATE", [`${subject}%`]);
+      const stalled = [failure(), failure()];
+      const batch = w.client.logEvents(LogEventsRequest.fromPartial({ events: stalled }));
+      await eventually(async () =>
+        (await w.db.query("SELECT 1 FROM security_events WHERE event_id = $1", [stalled[1]!.eventId])).length > 0
+          ? true
+          : undefined,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Admitted (answered once the blocker lets the batch's counting through).
+      const single = w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await blocker.query("ROLLBACK");
+      expect((await single).duplicate).toBe(false);
+      expect((await batch).results).toHaveLength(2);
+    } finally {
+      await blocker.end();
+      await w.stop();
+    }
+  });
+
+  it("refuses reports before validating them while the event loop runs late, and admits them once it catches up", async () => {
+    const w = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_EVENT_ADMIT_LAG_MS: "50" });
+    const subject = `burst-${randomUUID()}`;
+    const credential = await createToken(w.db.url, `burst-reporter-${randomUUID()}`, ["events:write"]);
+    // A client in another process, so that its calls reach the socket while this process (the server) is busy.
+    const burst = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/support/report-burst.ts", `127.0.0.1:${w.warden.grpcPort}`, subject, "5"],
+      { env: { ...process.env, WARDEN_TEST_BEARER: credential }, stdio: ["pipe", "pipe", "inherit"] },
+    );
+    const lines = createInterface({ input: burst.stdout })[Symbol.asyncIterator]();
+    try {
+      expect((await lines.next()).value).toBe("ready");
+      burst.stdin.write("go\n");
+      // The server runs on this event loop: hold it as an overloaded server's backlog would.
+      const busyUntil = performance.now() + 500;
+      while (performance.now() < busyUntil);
+      const codes = JSON.parse((await lines.next()).value as string) as status[];
+      // The invalid event is refused too, and as RESOURCE_EXHAUSTED: admission came before validation.
+      expect(codes).toEqual(Array<status>(6).fill(status.RESOURCE_EXHAUSTED));
+      expect(await w.db.query("SELECT count(*)::int AS n FROM security_events WHERE subject = $1", [subject])).toEqual([
+        { n: 1 },
+      ]);
+      await w.client.logEvent(LogEventRequest.fromPartial({ event: loginFailure() }));
+    } finally {
+      burst.kill();
       await w.stop();
     }
   });

@@ -5,8 +5,18 @@ import { optionalText, type SettingValues } from "../settings.js";
 export const eventEnvironment = {
   /** Events waiting for commit before LogEvent answers RESOURCE_EXHAUSTED. */
   WARDEN_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).default(50_000),
-  /** How long the oldest awaited write may wait for its batch before LogEvent answers RESOURCE_EXHAUSTED; 0: no bound. */
+  /**
+   * How long the oldest awaited write may wait for its batch, and the oldest admitted one-event report for its answer
+   * (risk, its batch, lockout counting), before LogEvent and LogEvents answer RESOURCE_EXHAUSTED; 0: no bound.
+   */
   WARDEN_EVENT_ADMIT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  /**
+   * How late the event loop may run before LogEvent and LogEvents answer RESOURCE_EXHAUSTED, before any work; 0: not
+   * checked. A safety net by default: 300 concurrent reports, with their client in the same process on a busy
+   * machine, ran the loop 107 ms behind (test/events.test.ts), so a tight bound refuses legitimate bursts unless a
+   * deployment has measured its own.
+   */
+  WARDEN_EVENT_ADMIT_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Events per INSERT. */
   WARDEN_EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(2000),
   /** How long Authenticate's own events wait to share an INSERT. */
@@ -27,6 +37,7 @@ export interface SpoolSettings {
 export interface EventOptions {
   queueMax: number;
   admitWaitMs: number;
+  admitLagMs: number;
   batchMax: number;
   lingerMs: number;
   /** Absent (no spool) unless a folder is configured. */
@@ -37,6 +48,7 @@ export function compileEventOptions(env: SettingValues<typeof eventEnvironment>)
   return {
     queueMax: env.WARDEN_EVENT_QUEUE_MAX,
     admitWaitMs: env.WARDEN_EVENT_ADMIT_WAIT_MS,
+    admitLagMs: env.WARDEN_EVENT_ADMIT_LAG_MS,
     batchMax: env.WARDEN_EVENT_BATCH_MAX,
     lingerMs: env.WARDEN_EVENT_LINGER_MS,
     spool:

@@ -8,6 +8,12 @@ import type { RejectedRows } from "../ops/metrics.js";
 import type { EventSpool, SpoolFile } from "./spool.js";
 import type { EventRecord } from "./event.js";
 import { insertEventRecords } from "./insert.js";
+import { EventLoopLag } from "../ops/event-loop-lag.js";
+
+const NOTHING_TO_RELEASE = () => undefined;
+
+/** The event loop's lag is probed ten times per bound: fine enough to act on, and a 1 s bound wakes 10 times a second. */
+const LAG_PROBES_PER_BOUND = 10;
 
 export interface EventWriterOptions {
   /** Events waiting to be written, across all callers, before new writes are refused. */
@@ -22,12 +28,18 @@ export interface EventWriterOptions {
    */
   lingerMs: number;
   /**
-   * The longest an awaited write may have been waiting for its batch before
-   * new awaited writes are refused: under overload callers hear
-   * RESOURCE_EXHAUSTED at once, and those admitted still commit promptly.
-   * 0: no bound but queueMax.
+   * The longest an awaited write may have been waiting for its batch, or an
+   * admitted one-event report for its answer, before new ones are refused: under
+   * overload callers hear RESOURCE_EXHAUSTED at once, and those admitted
+   * still finish promptly. 0: no bound but queueMax.
    */
   admitWaitMs: number;
+  /**
+   * How late the event loop may run before admit() refuses new reports: a
+   * call read that late has already waited that long before its handler, a
+   * wait no queue sees. 0: not checked.
+   */
+  admitLagMs: number;
   /** Ceiling of the back-off between retries of fire-and-forget events while the database is down. */
   retryMaxDelayMs?: number;
 }
@@ -67,6 +79,17 @@ export class EventWriter {
   private draining: Promise<void> | undefined;
   private closed = false;
   private readonly backoff: Backoff;
+  /**
+   * When each one-event report admit() let in and not yet finished was
+   * admitted, oldest first (a Map keeps insertion order). Such a report's own
+   * work takes milliseconds, so its age is nearly all waiting: for risk reads,
+   * its batch and lockout counting. A batch's age is mostly its own work and
+   * says nothing of a queue, so batches are not tracked.
+   */
+  private readonly reportsSince = new Map<number, number>();
+  private nextReport = 0;
+  /** Absent when admission does not check the event loop (admitLagMs 0). */
+  private readonly lag: EventLoopLag | undefined;
   /** Fire-and-forget events refused because the queue was full, or dropped after a non-retryable failure. */
   droppedEvents = 0;
 
@@ -79,6 +102,10 @@ export class EventWriter {
     private readonly spool?: EventSpool,
   ) {
     this.backoff = new Backoff(100, options.retryMaxDelayMs ?? 5000);
+    this.lag =
+      options.admitLagMs > 0
+        ? new EventLoopLag(Math.max(1, Math.round(options.admitLagMs / LAG_PROBES_PER_BOUND))).start()
+        : undefined;
     // What a previous process spooled and may not have committed: written again, ids make it idempotent.
     for (const { file, records } of spool?.leftover ?? []) {
       for (const record of records) this.enqueue({ records: [record], spooled: file });
@@ -90,27 +117,62 @@ export class EventWriter {
     return this.queuedEvents;
   }
 
+  /**
+   * Admits a report of `events` events, or throws ResourceExhaustedError when
+   * the event loop runs later than admitLagMs, the oldest one-event report
+   * admitted and not finished has waited longer than admitWaitMs, or write()
+   * would refuse it. For a report's handler to call first, so that a refusal
+   * under overload costs no validation, risk scoring or queueing; it calls the
+   * returned function once it has answered.
+   */
+  admit(events: number): () => void {
+    const lagMs = this.lag?.currentMs ?? 0;
+    if (lagMs > this.options.admitLagMs) {
+      throw new ResourceExhaustedError(
+        `the server runs ${Math.round(lagMs)} ms behind (more than ${this.options.admitLagMs} ms); retry with back-off`,
+      );
+    }
+    const oldest = this.reportsSince.values().next();
+    const waitedMs = oldest.done === true ? 0 : performance.now() - oldest.value;
+    if (this.options.admitWaitMs > 0 && waitedMs > this.options.admitWaitMs && this.backoff.currentMs === 0) {
+      throw new ResourceExhaustedError(
+        `reports are waiting ${Math.round(waitedMs)} ms to be written and counted (more than ${this.options.admitWaitMs} ms); retry with back-off`,
+      );
+    }
+    const refusal = this.refusal(events);
+    if (refusal !== undefined) throw refusal;
+    if (events !== 1) return NOTHING_TO_RELEASE;
+    const report = this.nextReport++;
+    this.reportsSince.set(report, performance.now());
+    return () => this.reportsSince.delete(report);
+  }
+
   /** Queues events and resolves once they are committed. */
   write(records: EventRecord[]): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new ShuttingDownError());
-    if (this.queuedEvents + records.length > this.options.queueMax) {
-      return Promise.reject(
-        new ResourceExhaustedError(`event queue is full (${this.queuedEvents} events waiting); retry with back-off`),
+    const refusal = this.refusal(records.length);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise((resolve, reject) => {
+      this.enqueue({ records, settle: { resolve, reject } });
+    });
+  }
+
+  /** Why an awaited write of `events` events would not be queued now, if it would not. */
+  private refusal(events: number): ResourceExhaustedError | undefined {
+    if (this.queuedEvents + events > this.options.queueMax) {
+      return new ResourceExhaustedError(
+        `event queue is full (${this.queuedEvents} events waiting); retry with back-off`,
       );
     }
     // While the database answers, a long wait means more writes arrive than it commits: refuse, do not queue.
     // While it fails, callers hear its error from their own attempt instead.
     const waitedMs = this.awaitedSince.length === 0 ? 0 : performance.now() - this.awaitedSince[0]!;
     if (this.options.admitWaitMs > 0 && waitedMs > this.options.admitWaitMs && this.backoff.currentMs === 0) {
-      return Promise.reject(
-        new ResourceExhaustedError(
-          `events are waiting ${Math.round(waitedMs)} ms to be written (more than ${this.options.admitWaitMs} ms); retry with back-off`,
-        ),
+      return new ResourceExhaustedError(
+        `events are waiting ${Math.round(waitedMs)} ms to be written (more than ${this.options.admitWaitMs} ms); retry with back-off`,
       );
     }
-    return new Promise((resolve, reject) => {
-      this.enqueue({ records, settle: { resolve, reject } });
-    });
+    return undefined;
   }
 
   /**
@@ -137,6 +199,7 @@ export class EventWriter {
    */
   async close(timeoutMs: number): Promise<boolean> {
     this.closed = true;
+    this.lag?.stop();
     this.wake?.();
     const finished =
       this.draining === undefined || (await Promise.race([this.draining.then(() => true), sleep(timeoutMs, false)]));

@@ -100,8 +100,13 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
 
     // Reported events count toward lockouts and raise alerts: reporting is for services holding events:write.
     logEvent: async (request: LogEventRequest): Promise<LogEventResponse> => {
-      const [result] = await write([toEventRecord(request.event, "event", deps.now())]);
-      return result!;
+      const finished = deps.events.admit(1);
+      try {
+        const [result] = await write([toEventRecord(request.event, "event", deps.now())]);
+        return result!;
+      } finally {
+        finished();
+      }
     },
 
     logEvents: async (request: LogEventsRequest): Promise<LogEventsResponse> => {
@@ -109,9 +114,14 @@ export function authServiceHandlers(deps: AuthServiceDependencies) {
       if (request.events.length > MAX_EVENTS_PER_BATCH) {
         throw new InvalidArgumentError("events", `at most ${MAX_EVENTS_PER_BATCH} events per call`);
       }
-      const now = deps.now();
-      const records = request.events.map((event, index) => toEventRecord(event, `events[${index}]`, now));
-      return { results: await write(records) };
+      const finished = deps.events.admit(request.events.length);
+      try {
+        const now = deps.now();
+        const records = request.events.map((event, index) => toEventRecord(event, `events[${index}]`, now));
+        return { results: await write(records) };
+      } finally {
+        finished();
+      }
     },
 
     // The event trail names subjects, addresses and user agents: reading it is an admin call.
