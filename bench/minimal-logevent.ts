@@ -49,9 +49,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: CONNECTIONS });
 // Twins of Warden's event tables, so the floor's rows neither collide with Warden's nor count as its events.
 await pool.query(`
-  CREATE TABLE IF NOT EXISTS minimal_event_ids (LIKE security_event_ids INCLUDING ALL);
-  CREATE TABLE IF NOT EXISTS minimal_events (LIKE security_events INCLUDING ALL) PARTITION BY RANGE (occurred_at);
-  CREATE TABLE IF NOT EXISTS minimal_events_default PARTITION OF minimal_events DEFAULT;
+  CREATE TABLE IF NOT EXISTS logevent_floor_ids (LIKE security_event_ids INCLUDING ALL);
+  CREATE TABLE IF NOT EXISTS logevent_floor_events (LIKE security_events INCLUDING ALL) PARTITION BY RANGE (occurred_at);
+  CREATE TABLE IF NOT EXISTS logevent_floor_events_default PARTITION OF logevent_floor_events DEFAULT;
 `);
 
 const reporters = new Map([
@@ -102,11 +102,11 @@ const INSERT = `
       AS b(event_id, occurred_at, type, severity, outcome, subject, principal_kind, client_ip, user_agent,
         source_service, failure_reason, risk_score)
   ), fresh AS (
-    INSERT INTO minimal_event_ids (event_id, occurred_at)
+    INSERT INTO logevent_floor_ids (event_id, occurred_at)
     SELECT DISTINCT ON (event_id) event_id, occurred_at FROM batch
     ON CONFLICT (event_id) DO NOTHING RETURNING event_id, occurred_at
   )
-  INSERT INTO minimal_events (event_id, occurred_at, type, severity, outcome, subject, principal_kind, client_ip,
+  INSERT INTO logevent_floor_events (event_id, occurred_at, type, severity, outcome, subject, principal_kind, client_ip,
     user_agent, source_service, failure_reason, risk_score)
   SELECT b.* FROM batch b JOIN fresh f USING (event_id, occurred_at)
   ON CONFLICT DO NOTHING
