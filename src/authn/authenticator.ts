@@ -16,6 +16,13 @@ export interface CredentialAuthenticator {
    * `credential` is "" when the caller presented only a certificate.
    */
   claim(credential: string, peer?: PeerIdentity): CredentialClaim | undefined;
+  /**
+   * The claim of a credential this authenticator verified before and still
+   * holds in memory, else undefined. The pipeline asks every authenticator
+   * this first, so a credential answered from memory pays for no other
+   * authenticator's "not mine" (such as decoding a JWT to read its issuer).
+   */
+  cachedClaim?(credential: string): CredentialClaim | undefined;
 }
 
 /** What the connection (or the proxy in front of it) proved about the caller. */

@@ -32,6 +32,12 @@ export class JwtAuthenticator implements CredentialAuthenticator {
     this.byIssuer = new Map(issuers.map((issuer) => [issuer.issuer, issuer]));
   }
 
+  /** With one issuer, from its verifier's cache; with several, the issuer is known only by decoding. */
+  cachedClaim(credential: string): CredentialClaim | undefined {
+    if (this.issuers.length !== 1 || !looksLikeJwt(credential)) return undefined;
+    return cachedJwtClaim(this.issuers[0]!, credential);
+  }
+
   claim(credential: string): CredentialClaim | undefined {
     if (!looksLikeJwt(credential)) return undefined;
     if (this.issuers.length === 0) return refusal("", FailureReason.UNSUPPORTED_CREDENTIAL);
@@ -39,20 +45,24 @@ export class JwtAuthenticator implements CredentialAuthenticator {
     const issuer = this.issuers.length === 1 ? this.issuers[0]! : this.byIssuer.get(unverifiedIssuer(credential));
     if (issuer === undefined) return refusal("", FailureReason.WRONG_ISSUER);
     const { verifier, name } = issuer;
-    const cached = verifier.cached(credential);
-    if (cached !== undefined) {
-      return {
-        identityProvider: name,
-        namedSubject: cached.subject,
-        verify: () => acceptedJwt(cached, issuer.principalKind),
-      };
-    }
+    const cached = cachedJwtClaim(issuer, credential);
+    if (cached !== undefined) return cached;
     return {
       identityProvider: name,
       namedSubject: verifier.unverifiedSubject(credential),
       verify: () => verifier.verify(credential).then((verification) => jwtVerdict(verification, issuer.principalKind)),
     };
   }
+}
+
+function cachedJwtClaim(issuer: JwtIssuer, credential: string): CredentialClaim | undefined {
+  const cached = issuer.verifier.cached(credential);
+  if (cached === undefined) return undefined;
+  return {
+    identityProvider: issuer.name,
+    namedSubject: cached.subject,
+    verify: () => acceptedJwt(cached, issuer.principalKind),
+  };
 }
 
 function unverifiedIssuer(token: string): string {

@@ -109,6 +109,10 @@ export class AuthenticationPipeline {
 
   private claim(credential: string, peer?: PeerIdentity): CredentialClaim | undefined {
     for (const authenticator of this.authenticators) {
+      const cached = authenticator.cachedClaim?.(credential);
+      if (cached !== undefined) return cached;
+    }
+    for (const authenticator of this.authenticators) {
       const claim = authenticator.claim(credential, peer);
       if (claim !== undefined) return claim;
     }

@@ -19,17 +19,22 @@ export class WardenTokenAuthenticator implements CredentialAuthenticator {
     private readonly issuer: string,
   ) {}
 
+  cachedClaim(credential: string): CredentialClaim | undefined {
+    if (!looksLikeJwt(credential)) return undefined;
+    const cached = this.verifier.cached(credential);
+    if (cached === undefined) return undefined;
+    return {
+      identityProvider: WARDEN_IDENTITY_PROVIDER,
+      namedSubject: cached.subject,
+      verify: () => acceptedJwt(cached),
+    };
+  }
+
   claim(credential: string): CredentialClaim | undefined {
     if (!looksLikeJwt(credential)) return undefined;
     const verifier = this.verifier;
-    const cached = verifier.cached(credential);
-    if (cached !== undefined) {
-      return {
-        identityProvider: WARDEN_IDENTITY_PROVIDER,
-        namedSubject: cached.subject,
-        verify: () => acceptedJwt(cached),
-      };
-    }
+    const cached = this.cachedClaim(credential);
+    if (cached !== undefined) return cached;
     if (unverifiedIssuer(credential) !== this.issuer) return undefined;
     return {
       identityProvider: WARDEN_IDENTITY_PROVIDER,
