@@ -758,8 +758,8 @@ async function main(): Promise<void> {
     // and twice what the server sustains flat out, where admission control must refuse quickly and keep the rest fast.
     const mixSingles = (count: number, seed: number) =>
       mixEvents(count, seed).map((event) => LogEventRequest.encode({ event }).finish());
-    const openMix = async (name: string, ratePerSecond: number, seed: number) =>
-      phase(server, name, {
+    const openMix = async (target: BenchServer, name: string, ratePerSecond: number, seed: number) =>
+      phase(target, name, {
         method: "/warden.v1.AuthService/LogEvent",
         payloads: mixSingles(Math.ceil((ratePerSecond * phaseMs) / 1000) + 100, seed),
         metadata: reporting,
@@ -777,10 +777,10 @@ async function main(): Promise<void> {
       generator: "http2",
     });
     const mixRate = smoke ? 500 : LOGEVENT_TARGET_RATE;
-    await openMix("logevent-mix", mixRate, 10_001);
-    await openMix("logevent-mix-half", mixRate / 2, 10_002);
+    await openMix(server, "logevent-mix", mixRate, 10_001);
+    await openMix(server, "logevent-mix-half", mixRate / 2, 10_002);
     const overloadRate = Math.max(10, Math.round(2 * (mixMax?.perSecond ?? mixRate)));
-    await openMix("logevent-mix-overload", overloadRate, 10_003);
+    await openMix(server, "logevent-mix-overload", overloadRate, 10_003);
 
     await request(server.child, "stop", "stopped");
 
@@ -803,19 +803,10 @@ async function main(): Promise<void> {
         mode: { kind: "open", ratePerSecond: mixRate },
         generator: "http2",
       });
-      const openMinimal = (name: string, ratePerSecond: number, seed: number) =>
-        phase(minimal, name, {
-          method: "/warden.v1.AuthService/LogEvent",
-          payloads: mixSingles(Math.ceil((ratePerSecond * phaseMs) / 1000) + 100, seed),
-          metadata: reporting,
-          once: true,
-          mode: { kind: "open", ratePerSecond },
-          generator: "http2",
-        });
-      await openMinimal("logevent-minimal-mix", mixRate, 40_001);
-      await openMinimal("logevent-minimal-mix-half", mixRate / 2, 40_002);
+      await openMix(minimal, "logevent-minimal-mix", mixRate, 40_001);
+      await openMix(minimal, "logevent-minimal-mix-half", mixRate / 2, 40_002);
       // Warden's overload rate, well within the floor's capacity: the latency this machine allows at that rate.
-      await openMinimal("logevent-minimal-overload", overloadRate, 40_003);
+      await openMix(minimal, "logevent-minimal-overload", overloadRate, 40_003);
       await request(minimal.child, "stop", "stopped");
     }
 
