@@ -276,6 +276,11 @@ async function settledCpuMicros(server: ChildProcess): Promise<number> {
 }
 
 /** One phase's result from its measurements (two for an interleaved phase), added to `phases` unless a trial. */
+function cpuPerCall({ result, cpu }: Measurement): number {
+  const calls = result.ok + Object.values(result.errors).reduce((total, count) => total + count, 0);
+  return calls === 0 ? Number.NaN : cpu / calls;
+}
+
 function outcomeOf(name: string, spec: PhaseSpec, measurements: Measurement[]): PhaseResult {
   const sum = (of: (m: Measurement) => number) => measurements.reduce((total, m) => total + of(m), 0);
   const ok = sum((m) => m.result.ok);
@@ -298,6 +303,7 @@ function outcomeOf(name: string, spec: PhaseSpec, measurements: Measurement[]): 
     p50Ms: percentile(latenciesMs, 50),
     p99Ms: percentile(latenciesMs, 99),
     serverCpuMicrosPerCall: calls === 0 ? Number.NaN : sum((m) => m.cpu) / calls,
+    ...(measurements.length > 1 ? { passCpuMicrosPerCall: measurements.map(cpuPerCall) } : {}),
     loadGenerator: measurements[0]!.byH2load ? "h2load" : spec.generator === "http2" ? "node:http2" : "grpc-js",
     ...(spec.mode.kind === "open" ? { ratePerSecond: spec.mode.ratePerSecond } : {}),
     ...(generatorCpu === undefined
@@ -324,13 +330,21 @@ async function phase(server: BenchServer, name: string, spec: PhaseSpec): Promis
  * per cent apart (an introspected against a cached service token) scattered
  * by ±10 % between identical 5-second runs; two 20-second runs agreed within 1 %.
  */
-const COMPARED_PHASE_LENGTHS = 3;
+const COMPARED_PHASE_LENGTHS = 4;
+/**
+ * Passes over the compared phases, alternately in order and in reverse
+ * (A B C, C B A, A B C, C B A). A server's cost drifts over a run (JIT, heap
+ * growth, background writes of the phase before), and a major GC lands in
+ * one phase every ~15 s at 2,000/s: with two long passes, one such phase
+ * could move a comparison by 10 %. Four shorter ones let each comparison be
+ * made pass by pass, between phases a few seconds apart, and judged on the
+ * median pass.
+ */
+const COMPARED_PASSES = 4;
 
 /**
- * Phases compared with each other, run in order and then in reverse, each
- * half its time per pass (A B C, C B A): a server's cost drifts over a run
- * (JIT, heap growth, background writes of the phase before), and whichever
- * phase ran first used to pay for it. Each result merges its two halves.
+ * Phases compared with each other, interleaved over COMPARED_PASSES passes.
+ * Each result merges its passes, and keeps each pass's CPU per call.
  */
 async function interleavedPhases(
   server: BenchServer,
@@ -340,11 +354,17 @@ async function interleavedPhases(
     .filter(([name]) => wanted(name))
     .map(
       ([name, spec]) =>
-        [name, { ...spec, durationMs: ((spec.durationMs ?? phaseMs) * COMPARED_PHASE_LENGTHS) / 2 }] as const,
+        [
+          name,
+          { ...spec, durationMs: ((spec.durationMs ?? phaseMs) * COMPARED_PHASE_LENGTHS) / COMPARED_PASSES },
+        ] as const,
     );
   const measured = new Map<string, Measurement[]>(chosen.map(([name]) => [name, []]));
-  for (const [name, spec] of [...chosen, ...[...chosen].reverse()])
-    measured.get(name)!.push(await measure(server, spec));
+  for (let pass = 0; pass < COMPARED_PASSES; pass += 1) {
+    for (const [name, spec] of pass % 2 === 0 ? chosen : [...chosen].reverse()) {
+      measured.get(name)!.push(await measure(server, spec));
+    }
+  }
   return new Map(chosen.map(([name, spec]) => [name, outcomeOf(name, spec, measured.get(name)!)]));
 }
 
