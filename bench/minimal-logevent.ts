@@ -29,6 +29,7 @@ import {
 import { HealthImplementation } from "grpc-health-check";
 import pg from "pg";
 import { pino } from "pino";
+import { stdoutInBatches } from "../src/log.js";
 import { Counter, Histogram, Registry } from "prom-client";
 import { AuthServiceService, type LogEventRequest, type LogEventResponse } from "../src/gen/warden/v1/auth_service.js";
 import {
@@ -58,7 +59,8 @@ const reporters = new Map([
   [process.env.MINIMAL_REPORTER_SHA256 ?? "", { name: "bench-reporter", scopes: ["events:write"] }],
 ]);
 
-const log = pino({ base: { service: "minimal" } }, pino.destination({ dest: 1, sync: false }));
+// Written as Warden writes its lines: asynchronously, in batches.
+const log = pino({ base: { service: "minimal" } }, stdoutInBatches());
 const registry = new Registry();
 const callCounter = new Counter({ name: "calls", help: "calls", labelNames: ["code"], registers: [registry] });
 const callSeconds = new Histogram({ name: "seconds", help: "seconds", labelNames: ["code"], registers: [registry] });

@@ -20,6 +20,7 @@ import { HealthImplementation } from "grpc-health-check";
 import { createServer, ServerError, Status } from "nice-grpc";
 import pg from "pg";
 import { pino } from "pino";
+import { stdoutInBatches } from "../src/log.js";
 import { Counter, Histogram, Registry } from "prom-client";
 import {
   AuthServiceService,
@@ -31,11 +32,8 @@ import { FailureReason, PrincipalKind } from "../src/gen/warden/v1/event.js";
 const mode = process.env.MINIMAL_MODE ?? "duties";
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
 await pool.query("CREATE TABLE IF NOT EXISTS minimal_events (id uuid, subject text, at timestamptz)");
-// Written as Warden writes its lines: asynchronously, in writes of at least 8 KiB.
-const log = pino(
-  { base: { service: "minimal" } },
-  pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: 100 }),
-);
+// Written as Warden writes its lines: asynchronously, in batches.
+const log = pino({ base: { service: "minimal" } }, stdoutInBatches());
 const registry = new Registry();
 const callCounter = new Counter({ name: "calls", help: "calls", labelNames: ["code"], registers: [registry] });
 const callSeconds = new Histogram({ name: "seconds", help: "seconds", labelNames: ["code"], registers: [registry] });

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
@@ -37,6 +38,32 @@ describe("log lines", () => {
       method: "Authenticate",
       msg: "rpc",
     });
+  });
+
+  it("writes what is still batched when the process exits", async () => {
+    // A process that logs and exits at once: its lines are in no write yet, only batched.
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `const { createLogger } = await import(${JSON.stringify(new URL("../src/log.ts", import.meta.url).href)});
+         const log = createLogger("info");
+         for (let line = 0; line < 3; line++) log.info({ line }, "before exit");
+         process.exit(0);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    await once(child, "exit");
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { line: number });
+    expect(lines.map((line) => line.line)).toEqual([0, 1, 2]);
   });
 
   describe("from a running server", () => {
