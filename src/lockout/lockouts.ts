@@ -163,6 +163,8 @@ export class Lockouts {
   private successes: { subject: string; ip: string }[] = [];
   /** Successful logins' keys whose failures are still to be forgotten, in arrival order. */
   private readonly queuedForgets: { keys: LockoutKey[]; forgotten: () => void }[] = [];
+  /** Each key with a forget not yet written, and the latest such forget, which later counts and admissions wait for. */
+  private readonly forgetsOf = new Map<string, Promise<void>>();
   private forgetting: Promise<void> | undefined;
   private remembering: Promise<void> | undefined;
   private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
@@ -310,6 +312,7 @@ export class Lockouts {
    * counters' rows, so exactly max_failures are admitted, on any replica.
    */
   async admit(keys: LockoutKey[]): Promise<Refusal | null> {
+    await this.forgotten(keys);
     const [row] = await admitAttempt.run(
       { ...this.columns(keys), now: this.now(), familiarSince: this.familiarSince() },
       this.db,
@@ -331,11 +334,26 @@ export class Lockouts {
       this.log.warn({ waiting: this.queuedKeys }, "lockout: too many failures waiting; one not counted");
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      this.queuedCounts.push({ keys, settles, attempts: 0, counted: resolve });
-      this.queuedKeys += keys.length;
-      this.startCounting();
-    });
+    const queue = () =>
+      new Promise<void>((resolve) => {
+        this.queuedCounts.push({ keys, settles, attempts: 0, counted: resolve });
+        this.queuedKeys += keys.length;
+        this.startCounting();
+      });
+    // A failure reported after a success on the same key counts after that success's forget, not before it.
+    const forgotten = this.forgotten(keys);
+    return forgotten === undefined ? queue() : forgotten.then(queue);
+  }
+
+  /** Resolves once every forget queued so far on any of `keys` is written; undefined when none is waiting. */
+  private forgotten(keys: LockoutKey[]): Promise<void> | undefined {
+    if (this.forgetsOf.size === 0) return undefined;
+    const waits = new Set<Promise<void>>();
+    for (const { kind, key } of keys) {
+      const forget = this.forgetsOf.get(mapKey(kind, key));
+      if (forget !== undefined) waits.add(forget);
+    }
+    return waits.size === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
   private startCounting(): void {
@@ -351,7 +369,12 @@ export class Lockouts {
   /**
    * Counts what other services report through LogEvent about their own
    * password checks: failed logins count against their keys, and a
-   * successful login forgets the subject's failures. Resolves once counted.
+   * successful login forgets the subject's failures. Resolves once the
+   * failures are counted, so a reported failure is enforced before its
+   * answer. A success's forget is written after the answer: its event is
+   * committed either way, and a forget lost in a crash leaves failures
+   * counted (a lockout sooner, never later) and an admission pending until it
+   * lapses. This replica's counts and admissions of the same keys wait for it.
    */
   async countReported(events: ReportedEvent[]): Promise<void> {
     const keysOf = (e: ReportedEvent) => lockoutKeys(e.subject ?? undefined, e.clientIp ?? undefined);
@@ -361,22 +384,25 @@ export class Lockouts {
     const successes = events.filter((e) => e.type === "LOGIN_SUCCESS" && e.outcome === "SUCCESS");
     for (const e of successes) this.rememberSuccess(e.subject ?? "", e.clientIp ?? undefined);
     const succeeded = successes.flatMap(keysOf);
-    await Promise.all([
-      ...failed.map((event) => this.countFailure(keysOf(event), true)),
-      succeeded.length === 0 ? undefined : this.forget(succeeded),
-    ]);
+    if (succeeded.length > 0) this.forget(succeeded);
+    await Promise.all(failed.map((event) => this.countFailure(keysOf(event), true)));
   }
 
   /**
    * Forgets the failures of successful logins' keys. Logins reported while a
    * statement is in flight go out together in the next, so concurrent
-   * LogEvent calls share one; resolves (never rejects) once written.
+   * LogEvent calls share one.
    */
-  private forget(keys: LockoutKey[]): Promise<void> {
-    return new Promise((resolve) => {
+  private forget(keys: LockoutKey[]): void {
+    const written = new Promise<void>((resolve) => {
       this.queuedForgets.push({ keys, forgotten: resolve });
-      this.startForgetting();
     });
+    const mapped = keys.map(({ kind, key }) => mapKey(kind, key));
+    for (const key of mapped) this.forgetsOf.set(key, written);
+    void written.then(() => {
+      for (const key of mapped) if (this.forgetsOf.get(key) === written) this.forgetsOf.delete(key);
+    });
+    this.startForgetting();
   }
 
   private startForgetting(): void {
