@@ -113,31 +113,40 @@ const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":tru
 export const countFailures = new PreparedQuery<ICountFailuresParams,ICountFailuresResult>(countFailuresIR);
 
 
-/** 'ForgetFailures' parameters type */
-export interface IForgetFailuresParams {
+/** 'WriteSuccesses' parameters type */
+export interface IWriteSuccessesParams {
+  ips: stringArray;
   keys: stringArray;
   kinds: lockout_key_kindArray;
+  now: DateOrString;
+  subjects: stringArray;
 }
 
-/** 'ForgetFailures' return type */
-export type IForgetFailuresResult = void;
-
-/** 'ForgetFailures' query type */
-export interface IForgetFailuresQuery {
-  params: IForgetFailuresParams;
-  result: IForgetFailuresResult;
+/** 'WriteSuccesses' return type */
+export interface IWriteSuccessesResult {
+  forgotten: number;
+  remembered: number;
 }
 
-const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":524,"b":530}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":553,"b":558}]}],"statement":"-- Successful logins: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\n-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.\n-- A row with nothing to forget or release is left alone: most logins have no failures\n-- counted, and rewriting their rows changed nothing but cost a new row version each.\nWITH reported AS (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n), locked AS (\n  SELECT c.key_kind, c.key, r.n\n  FROM lockout_counters c\n  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key\n  WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')\n  ORDER BY c.key_kind, c.key\n  FOR UPDATE OF c\n)\nUPDATE lockout_counters c\nSET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n  pending = greatest(c.pending - l.n, 0)\nFROM locked l\nWHERE c.key_kind = l.key_kind AND c.key = l.key"};
+/** 'WriteSuccesses' query type */
+export interface IWriteSuccessesQuery {
+  params: IWriteSuccessesParams;
+  result: IWriteSuccessesResult;
+}
+
+const writeSuccessesIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"subjects":true,"ips":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":732,"b":738}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":761,"b":766}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":1538,"b":1542}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":1571,"b":1580}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":1591,"b":1595}]}],"statement":"-- Successful logins, in one statement: the failures of their keys are forgotten, and\n-- their subjects' networks become familiar.\n-- Forgetting: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\n-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.\n-- A row with nothing to forget or release is left alone: most logins have no failures\n-- counted, and rewriting their rows changed nothing but cost a new row version each.\n-- Remembering: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.\nWITH reported AS (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n), locked AS (\n  SELECT c.key_kind, c.key, r.n\n  FROM lockout_counters c\n  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key\n  WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')\n  ORDER BY c.key_kind, c.key\n  FOR UPDATE OF c\n), forgotten AS (\n  UPDATE lockout_counters c\n  SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n    pending = greatest(c.pending - l.n, 0)\n  FROM locked l\n  WHERE c.key_kind = l.key_kind AND c.key = l.key\n  RETURNING 1\n), remembered AS (\n  INSERT INTO lockout_familiar_networks (subject, network, last_success_at)\n  SELECT DISTINCT ON (1, 2) s.subject,\n    network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,\n    :now!::timestamptz\n  FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)\n  ORDER BY 1, 2\n  ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at\n  RETURNING 1\n)\nSELECT (SELECT count(*) FROM forgotten)::integer AS \"forgotten!\", (SELECT count(*) FROM remembered)::integer AS \"remembered!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Successful logins: the subject's counted failures are forgotten, an address's are not,
+ * -- Successful logins, in one statement: the failures of their keys are forgotten, and
+ * -- their subjects' networks become familiar.
+ * -- Forgetting: the subject's counted failures are forgotten, an address's are not,
  * -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
  * -- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
  * -- A row with nothing to forget or release is left alone: most logins have no failures
  * -- counted, and rewriting their rows changed nothing but cost a new row version each.
+ * -- Remembering: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
  * WITH reported AS (
  *   SELECT r.kind, r.key, count(*)::integer AS n
  *   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
@@ -149,15 +158,27 @@ const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params
  *   WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')
  *   ORDER BY c.key_kind, c.key
  *   FOR UPDATE OF c
+ * ), forgotten AS (
+ *   UPDATE lockout_counters c
+ *   SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
+ *     pending = greatest(c.pending - l.n, 0)
+ *   FROM locked l
+ *   WHERE c.key_kind = l.key_kind AND c.key = l.key
+ *   RETURNING 1
+ * ), remembered AS (
+ *   INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
+ *   SELECT DISTINCT ON (1, 2) s.subject,
+ *     network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
+ *     :now!::timestamptz
+ *   FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
+ *   ORDER BY 1, 2
+ *   ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at
+ *   RETURNING 1
  * )
- * UPDATE lockout_counters c
- * SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
- *   pending = greatest(c.pending - l.n, 0)
- * FROM locked l
- * WHERE c.key_kind = l.key_kind AND c.key = l.key
+ * SELECT (SELECT count(*) FROM forgotten)::integer AS "forgotten!", (SELECT count(*) FROM remembered)::integer AS "remembered!"
  * ```
  */
-export const forgetFailures = new PreparedQuery<IForgetFailuresParams,IForgetFailuresResult>(forgetFailuresIR);
+export const writeSuccesses = new PreparedQuery<IWriteSuccessesParams,IWriteSuccessesResult>(writeSuccessesIR);
 
 
 /** 'AdmitAttempt' parameters type */
@@ -412,40 +433,6 @@ const detectStuffingIR: any = {"usedParamSet":{"ips":true,"subjects":true,"now":
  * ```
  */
 export const detectStuffing = new PreparedQuery<IDetectStuffingParams,IDetectStuffingResult>(detectStuffingIR);
-
-
-/** 'RememberNetworks' parameters type */
-export interface IRememberNetworksParams {
-  ips: stringArray;
-  now: DateOrString;
-  subjects: stringArray;
-}
-
-/** 'RememberNetworks' return type */
-export type IRememberNetworksResult = void;
-
-/** 'RememberNetworks' query type */
-export interface IRememberNetworksQuery {
-  params: IRememberNetworksParams;
-  result: IRememberNetworksResult;
-}
-
-const rememberNetworksIR: any = {"usedParamSet":{"now":true,"subjects":true,"ips":true},"params":[{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":297,"b":301}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":328,"b":337}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":348,"b":352}]}],"statement":"-- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.\nINSERT INTO lockout_familiar_networks (subject, network, last_success_at)\nSELECT DISTINCT ON (1, 2) s.subject,\n  network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,\n  :now!::timestamptz\nFROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)\nORDER BY 1, 2\nON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at"};
-
-/**
- * Query generated from SQL:
- * ```
- * -- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
- * INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
- * SELECT DISTINCT ON (1, 2) s.subject,
- *   network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
- *   :now!::timestamptz
- * FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
- * ORDER BY 1, 2
- * ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at
- * ```
- */
-export const rememberNetworks = new PreparedQuery<IRememberNetworksParams,IRememberNetworksResult>(rememberNetworksIR);
 
 
 /** 'IsFamiliar' parameters type */

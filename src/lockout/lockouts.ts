@@ -3,14 +3,13 @@ import {
   countFailures,
   detectStuffing,
   findLockouts,
-  forgetFailures,
   isFamiliar,
-  rememberNetworks,
   listActiveLockouts,
   listLockouts,
   notifyLockoutsChanged,
   unlock,
   writeLockoutPolicy,
+  writeSuccesses,
   type ICountFailuresResult,
   type IListActiveLockoutsResult,
 } from "../../sql/queries/lockouts.queries.js";
@@ -62,6 +61,13 @@ export interface ReportedEvent {
   outcome: string;
   subject: string | null;
   clientIp: string | null;
+}
+
+/** A successful login's part to write: keys whose failures it forgets, a network it makes familiar, or both. */
+interface QueuedSuccess {
+  keys: LockoutKey[];
+  network: { subject: string; ip: string } | undefined;
+  written: () => void;
 }
 
 interface QueuedCount {
@@ -159,14 +165,12 @@ export class Lockouts {
   private readonly queuedCounts: QueuedCount[] = [];
   private queuedKeys = 0;
   private counting: Promise<void> | undefined;
-  /** Successful logins whose networks are still to be remembered, and those remembered lately. */
-  private successes: { subject: string; ip: string }[] = [];
-  /** Successful logins' keys whose failures are still to be forgotten, in arrival order. */
-  private readonly queuedForgets: { keys: LockoutKey[]; forgotten: () => void }[] = [];
+  /** Successful logins' forgets and networks still to be written, in arrival order. */
+  private readonly queuedSuccesses: QueuedSuccess[] = [];
   /** Each key with a forget not yet written, and the latest such forget, which later counts and admissions wait for. */
   private readonly forgetsOf = new Map<string, Promise<void>>();
-  private forgetting: Promise<void> | undefined;
-  private remembering: Promise<void> | undefined;
+  private writingSuccesses: Promise<void> | undefined;
+  /** Networks remembered lately, not written again for an hour. */
   private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
   /** Spaces out the retries of counts the database could not serve. */
   private readonly backoff = new Backoff();
@@ -394,38 +398,76 @@ export class Lockouts {
    * LogEvent calls share one.
    */
   private forget(keys: LockoutKey[]): void {
-    const written = new Promise<void>((resolve) => {
-      this.queuedForgets.push({ keys, forgotten: resolve });
-    });
+    const written = this.queueSuccess(keys, undefined);
     const mapped = keys.map(({ kind, key }) => mapKey(kind, key));
     for (const key of mapped) this.forgetsOf.set(key, written);
     void written.then(() => {
       for (const key of mapped) if (this.forgetsOf.get(key) === written) this.forgetsOf.delete(key);
     });
-    this.startForgetting();
   }
 
-  private startForgetting(): void {
-    this.forgetting ??= this.track(
-      this.forgetQueued().finally(() => {
-        this.forgetting = undefined;
+  /** Resolves (never rejects) once the statement carrying it is written or has failed. */
+  private queueSuccess(keys: LockoutKey[], network: QueuedSuccess["network"]): Promise<void> {
+    const written = new Promise<void>((resolve) => {
+      this.queuedSuccesses.push({ keys, network, written: resolve });
+    });
+    this.startWritingSuccesses();
+    return written;
+  }
+
+  private startWritingSuccesses(): void {
+    this.writingSuccesses ??= this.track(
+      this.writeQueuedSuccesses().finally(() => {
+        this.writingSuccesses = undefined;
         // Logins queued after the last statement, before this run ended.
-        if (this.queuedForgets.length > 0) this.startForgetting();
+        if (this.queuedSuccesses.length > 0) this.startWritingSuccesses();
       }),
     );
   }
 
-  private async forgetQueued(): Promise<void> {
+  /**
+   * Forgets and networks go out in one statement per batch: a login reported
+   * through LogEvent needs both, and one round trip costs this replica about
+   * as much CPU as the rest of the report.
+   */
+  private async writeQueuedSuccesses(): Promise<void> {
     // Logins reported in the same tick join the first statement.
     await Promise.resolve();
-    while (this.queuedForgets.length > 0) {
-      const batch = this.queuedForgets.splice(0, FAILURES_PER_STATEMENT);
-      try {
-        await forgetFailures.run(this.columns(batch.flatMap((queued) => queued.keys)), this.db);
-      } catch (error) {
-        this.log.warn({ err: error }, "lockout: could not forget failures after successful logins");
+    while (this.queuedSuccesses.length > 0) {
+      const batch = this.queuedSuccesses.splice(0, FAILURES_PER_STATEMENT);
+      const written = await writeIsolatingRefusals(
+        batch,
+        async (rows) => {
+          const networks = rows.flatMap((row) => (row.network === undefined ? [] : [row.network]));
+          await writeSuccesses.run(
+            {
+              ...this.columns(rows.flatMap((row) => row.keys)),
+              subjects: networks.map((n) => n.subject),
+              ips: networks.map((n) => n.ip),
+              now: this.now(),
+            },
+            this.db,
+          );
+        },
+        {
+          writer: "familiar_networks",
+          keyOf: ({ keys, network }) =>
+            network === undefined
+              ? keys.map((k) => `${k.kind}:${k.key}`).join(",")
+              : `${network.subject}|${network.ip}`,
+          rejected: this.rejected,
+          log: this.log,
+        },
+      );
+      if (written.deferred.length > 0) {
+        // Networks forgotten, so the next login from them remembers them again; forgets are not retried
+        // (the failures stay counted, the admissions lapse).
+        for (const { network } of written.deferred) {
+          if (network !== undefined) this.rememberedLately.delete(`${network.subject}|${network.ip}`);
+        }
+        this.log.warn({ err: written.error }, "lockout: could not write successful logins' forgets and networks");
       }
-      for (const queued of batch) queued.forgotten();
+      for (const queued of batch) queued.written();
     }
   }
 
@@ -490,45 +532,14 @@ export class Lockouts {
   rememberSuccess(subject: string, ip: string | undefined): void {
     if (this.settings.familiarDays === 0 || ip === undefined || ip === "" || subject === "") return;
     const key = `${subject}|${ip}`;
-    if (this.rememberedLately.has(key) || this.successes.length >= MAX_PENDING_FAILURES) return;
+    if (this.rememberedLately.has(key) || this.queuedSuccesses.length >= MAX_PENDING_FAILURES) return;
     this.rememberedLately.set(key, true);
-    this.successes.push({ subject, ip });
-    this.remembering ??= this.track(
-      this.rememberQueued().finally(() => {
-        this.remembering = undefined;
-      }),
-    );
+    void this.queueSuccess([], { subject, ip });
   }
 
   /** Resolves once every count started so far is written (or has failed). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
-
-  private async rememberQueued(): Promise<void> {
-    await Promise.resolve();
-    while (this.successes.length > 0) {
-      const written = await writeIsolatingRefusals(
-        this.successes.splice(0, FAILURES_PER_STATEMENT),
-        async (batch) => {
-          await rememberNetworks.run(
-            { subjects: batch.map((s) => s.subject), ips: batch.map((s) => s.ip), now: this.now() },
-            this.db,
-          );
-        },
-        {
-          writer: "familiar_networks",
-          keyOf: ({ subject, ip }) => `${subject}|${ip}`,
-          rejected: this.rejected,
-          log: this.log,
-        },
-      );
-      if (written.deferred.length > 0) {
-        // Forgotten, so the next login from the network remembers it again.
-        for (const { subject, ip } of written.deferred) this.rememberedLately.delete(`${subject}|${ip}`);
-        this.log.warn({ err: written.error }, "lockout: could not remember the networks of successful logins");
-      }
-    }
   }
 
   private familiarSince(): Date | null {
