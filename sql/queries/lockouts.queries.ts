@@ -76,10 +76,15 @@ export const writeLockoutPolicy = new PreparedQuery<IWriteLockoutPolicyParams,IW
 
 /** 'CountFailures' parameters type */
 export interface ICountFailuresParams {
+  ips: stringArray;
   keys: stringArray;
   kinds: lockout_key_kindArray;
   now: DateOrString;
   settles: boolean;
+  subjects: stringArray;
+  threshold: number;
+  waitSeconds: number;
+  windowSeconds: number;
 }
 
 /** 'CountFailures' return type */
@@ -91,6 +96,8 @@ export interface ICountFailuresResult {
   lockouts: number;
   newlyLocked: boolean;
   permanent: boolean;
+  stuffing: boolean;
+  subjects: number | null;
 }
 
 /** 'CountFailures' query type */
@@ -99,15 +106,32 @@ export interface ICountFailuresQuery {
   result: ICountFailuresResult;
 }
 
-const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"settles":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":288}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":311,"b":316}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":331}]},{"name":"settles","required":true,"transform":{"type":"scalar"},"locs":[{"a":347,"b":355}]}],"statement":"-- See lockout_count_failures in sql/migrations/0003_lockouts.sql.\nSELECT key_kind AS \"keyKind!\", key AS \"key!\", failures AS \"failures!\", lockouts AS \"lockouts!\",\n  locked_until AS \"lockedUntil\", permanent AS \"permanent!\", newly_locked AS \"newlyLocked!\"\nFROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)"};
+const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"settles":true,"ips":true,"subjects":true,"windowSeconds":true,"threshold":true,"waitSeconds":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":532,"b":538}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":561,"b":566}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":577,"b":581},{"a":813,"b":817}]},{"name":"settles","required":true,"transform":{"type":"scalar"},"locs":[{"a":597,"b":605}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":774,"b":778}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":793,"b":802}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":861,"b":875}]},{"name":"threshold","required":true,"transform":{"type":"scalar"},"locs":[{"a":879,"b":889}]},{"name":"waitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":923,"b":935}]}],"statement":"-- Failed attempts, in one statement: their keys are counted (see lockout_count_failures\n-- in sql/migrations/0003_lockouts.sql), then their (address, subject) pairs are checked for\n-- credential stuffing (lockout_detect_stuffing; empty arrays when detection is off). The\n-- detection's arguments depend on the count's result, so it runs after it, and sees it.\n-- stuffing: a row of an address the detection locked out, with the distinct subjects it failed for.\nWITH counted AS MATERIALIZED (\n  SELECT * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)\n), stuffing AS MATERIALIZED (\n  SELECT d.*\n  FROM (SELECT count(*) AS n FROM counted) AS done,\n    lockout_detect_stuffing(\n      CASE WHEN done.n >= 0 THEN :ips!::text[] END, :subjects!::text[], :now!::timestamptz,\n      make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)\n    ) AS d\n)\nSELECT false AS \"stuffing!\", key_kind AS \"keyKind!\", key AS \"key!\", failures AS \"failures!\", lockouts AS \"lockouts!\",\n  locked_until AS \"lockedUntil\", permanent AS \"permanent!\", newly_locked AS \"newlyLocked!\", NULL::integer AS \"subjects\"\nFROM counted\nUNION ALL\nSELECT true, 'IP'::lockout_key_kind, ip, 0, lockouts, locked_until, false, true, subjects\nFROM stuffing"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
- * SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
- *   locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
- * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)
+ * -- Failed attempts, in one statement: their keys are counted (see lockout_count_failures
+ * -- in sql/migrations/0003_lockouts.sql), then their (address, subject) pairs are checked for
+ * -- credential stuffing (lockout_detect_stuffing; empty arrays when detection is off). The
+ * -- detection's arguments depend on the count's result, so it runs after it, and sees it.
+ * -- stuffing: a row of an address the detection locked out, with the distinct subjects it failed for.
+ * WITH counted AS MATERIALIZED (
+ *   SELECT * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)
+ * ), stuffing AS MATERIALIZED (
+ *   SELECT d.*
+ *   FROM (SELECT count(*) AS n FROM counted) AS done,
+ *     lockout_detect_stuffing(
+ *       CASE WHEN done.n >= 0 THEN :ips!::text[] END, :subjects!::text[], :now!::timestamptz,
+ *       make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
+ *     ) AS d
+ * )
+ * SELECT false AS "stuffing!", key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
+ *   locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!", NULL::integer AS "subjects"
+ * FROM counted
+ * UNION ALL
+ * SELECT true, 'IP'::lockout_key_kind, ip, 0, lockouts, locked_until, false, true, subjects
+ * FROM stuffing
  * ```
  */
 export const countFailures = new PreparedQuery<ICountFailuresParams,ICountFailuresResult>(countFailuresIR);
@@ -393,46 +417,6 @@ const unlockIR: any = {"usedParamSet":{"kind":true,"key":true,"now":true},"param
  * ```
  */
 export const unlock = new PreparedQuery<IUnlockParams,IUnlockResult>(unlockIR);
-
-
-/** 'DetectStuffing' parameters type */
-export interface IDetectStuffingParams {
-  ips: stringArray;
-  now: DateOrString;
-  subjects: stringArray;
-  threshold: number;
-  waitSeconds: number;
-  windowSeconds: number;
-}
-
-/** 'DetectStuffing' return type */
-export interface IDetectStuffingResult {
-  ip: string;
-  lockedUntil: Date;
-  lockouts: number;
-  subjects: number;
-}
-
-/** 'DetectStuffing' query type */
-export interface IDetectStuffingQuery {
-  params: IDetectStuffingParams;
-  result: IDetectStuffingResult;
-}
-
-const detectStuffingIR: any = {"usedParamSet":{"ips":true,"subjects":true,"now":true,"windowSeconds":true,"threshold":true,"waitSeconds":true},"params":[{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":201,"b":205}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":216,"b":225}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":236,"b":240}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":294}]},{"name":"threshold","required":true,"transform":{"type":"scalar"},"locs":[{"a":298,"b":308}]},{"name":"waitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":342,"b":354}]}],"statement":"-- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.\nSELECT ip AS \"ip!\", subjects AS \"subjects!\", lockouts AS \"lockouts!\", locked_until AS \"lockedUntil!\"\nFROM lockout_detect_stuffing(\n  :ips!::text[], :subjects!::text[], :now!::timestamptz,\n  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)\n)"};
-
-/**
- * Query generated from SQL:
- * ```
- * -- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.
- * SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
- * FROM lockout_detect_stuffing(
- *   :ips!::text[], :subjects!::text[], :now!::timestamptz,
- *   make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
- * )
- * ```
- */
-export const detectStuffing = new PreparedQuery<IDetectStuffingParams,IDetectStuffingResult>(detectStuffingIR);
 
 
 /** 'IsFamiliar' parameters type */

@@ -25,10 +25,27 @@ SELECT (SELECT to_jsonb(p) FROM previous p) AS before, to_jsonb(w) AS "after!"
 FROM written w;
 
 /* @name CountFailures */
--- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
-SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
-  locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
-FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean);
+-- Failed attempts, in one statement: their keys are counted (see lockout_count_failures
+-- in sql/migrations/0003_lockouts.sql), then their (address, subject) pairs are checked for
+-- credential stuffing (lockout_detect_stuffing; empty arrays when detection is off). The
+-- detection's arguments depend on the count's result, so it runs after it, and sees it.
+-- stuffing: a row of an address the detection locked out, with the distinct subjects it failed for.
+WITH counted AS MATERIALIZED (
+  SELECT * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)
+), stuffing AS MATERIALIZED (
+  SELECT d.*
+  FROM (SELECT count(*) AS n FROM counted) AS done,
+    lockout_detect_stuffing(
+      CASE WHEN done.n >= 0 THEN :ips!::text[] END, :subjects!::text[], :now!::timestamptz,
+      make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
+    ) AS d
+)
+SELECT false AS "stuffing!", key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
+  locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!", NULL::integer AS "subjects"
+FROM counted
+UNION ALL
+SELECT true, 'IP'::lockout_key_kind, ip, 0, lockouts, locked_until, false, true, subjects
+FROM stuffing;
 
 /* @name WriteSuccesses */
 -- Successful logins, in one statement: the failures of their keys are forgotten, and
@@ -111,14 +128,6 @@ FROM (
 ) AS before
 WHERE c.key_kind = before.key_kind AND c.key = before.key
 RETURNING c.key_kind, c.key, before.locked_until, before.permanent, c.lockouts;
-
-/* @name DetectStuffing */
--- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.
-SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
-FROM lockout_detect_stuffing(
-  :ips!::text[], :subjects!::text[], :now!::timestamptz,
-  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
-);
 
 /* @name IsFamiliar */
 SELECT EXISTS (

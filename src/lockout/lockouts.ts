@@ -1,7 +1,6 @@
 import {
   admitAttempt,
   countFailures,
-  detectStuffing,
   findLockouts,
   isFamiliar,
   listActiveLockouts,
@@ -583,7 +582,8 @@ export class Lockouts {
   }
 
   /**
-   * Counts a batch of failures; a key the database refuses costs only itself.
+   * Counts a batch of failures and checks their addresses for credential
+   * stuffing, in one statement; a key the database refuses costs only itself.
    * Keys it could not serve now are queued again, a few times, with back-off.
    */
   private async count(batch: QueuedCount[], settles: boolean): Promise<void> {
@@ -592,7 +592,12 @@ export class Lockouts {
       batch.flatMap((queued) => queued.keys.map((key) => ({ key, attempts: queued.attempts }))),
       async (rows) => {
         const keys = rows.map((row) => row.key);
-        counted.push(...(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db)));
+        counted.push(
+          ...(await countFailures.run(
+            { ...this.columns(keys), ...this.stuffingColumns(keys), now: this.now(), settles },
+            this.db,
+          )),
+        );
       },
       {
         writer: "lockout_failures",
@@ -619,56 +624,36 @@ export class Lockouts {
         this.queuedKeys += retry.length;
       }
     }
-    try {
-      await this.announce(counted);
-      const unwritten = new Set(
-        [...written.deferred, ...written.refused.map((refused) => refused.row)].map((row) => row.key),
-      );
-      await this.detectStuffing(batch.flatMap((queued) => queued.keys).filter((key) => !unwritten.has(key)));
-    } catch (error) {
-      this.log.warn({ err: error }, "lockout: could not announce lockouts or check for credential stuffing");
-    }
-  }
-
-  /**
-   * Credential stuffing: an address failing for many different subjects
-   * within the window is locked out, and BRUTE_FORCE_DETECTED recorded.
-   */
-  private async detectStuffing(keys: LockoutKey[]): Promise<void> {
-    const { distinctSubjects, windowSeconds, waitSeconds } = this.settings.stuffing;
-    const pairs = keys.filter((k) => k.kind === "SUBJECT_IP").map((k) => splitSubjectIp(k.key));
-    if (distinctSubjects === 0 || pairs.length === 0) return;
-    const rows = await detectStuffing.run(
-      {
-        ips: pairs.map(([, ip]) => ip),
-        subjects: pairs.map(([subject]) => subject),
-        now: this.now(),
-        windowSeconds,
-        threshold: distinctSubjects,
-        waitSeconds,
-      },
-      this.db,
-    );
-    for (const row of rows) {
+    // Credential stuffing: an address failing for many different subjects within the window is locked out.
+    for (const row of counted) {
+      if (!row.stuffing) continue;
       this.events.record(
-        lockoutEvent(EventType.BRUTE_FORCE_DETECTED, "IP", row.ip, this.now(), {
+        lockoutEvent(EventType.BRUTE_FORCE_DETECTED, "IP", row.key, this.now(), {
           distinct_subjects: String(row.subjects),
-          window_seconds: String(windowSeconds),
-          locked_until: row.lockedUntil.toISOString(),
+          window_seconds: String(this.settings.stuffing.windowSeconds),
+          locked_until: row.lockedUntil?.toISOString() ?? "",
         }),
       );
     }
-    await this.announce(
-      rows.map((row) => ({
-        keyKind: "IP" as const,
-        key: row.ip,
-        failures: 0,
-        lockouts: row.lockouts,
-        lockedUntil: row.lockedUntil,
-        permanent: false,
-        newlyLocked: true,
-      })),
-    );
+    try {
+      await this.announce(counted);
+    } catch (error) {
+      this.log.warn({ err: error }, "lockout: could not announce lockouts");
+    }
+  }
+
+  /** The (address, subject) pairs stuffing detection records, none when it is off. */
+  private stuffingColumns(keys: LockoutKey[]) {
+    const { distinctSubjects, windowSeconds, waitSeconds } = this.settings.stuffing;
+    const pairs =
+      distinctSubjects === 0 ? [] : keys.filter((k) => k.kind === "SUBJECT_IP").map((k) => splitSubjectIp(k.key));
+    return {
+      ips: pairs.map(([, ip]) => ip),
+      subjects: pairs.map(([subject]) => subject),
+      windowSeconds,
+      threshold: distinctSubjects,
+      waitSeconds,
+    };
   }
 
   /** Records ACCOUNT_LOCKED and tells every replica, this one first, about the keys just locked out. */
