@@ -65,8 +65,15 @@ export async function runHttp2Load(spec: Omit<LoadSpec, "workers">): Promise<Htt
     }
   };
   const send = (body: Buffer, from: number, done: () => void) => {
+    const session = sessions[next % SESSIONS]!;
+    // A session the server ended cannot take a stream (request() throws): counted apart, and the run goes on.
+    if (session.destroyed || session.closed) {
+      errors.SESSION_ENDED = (errors.SESSION_ENDED ?? 0) + 1;
+      setImmediate(done);
+      return;
+    }
     inFlight += 1;
-    const stream = sessions[next % SESSIONS]!.request(headers);
+    const stream = session.request(headers);
     let code: number | undefined;
     // Trailers-only answers (most errors) put grpc-status in the headers.
     stream.on("response", (head) => {

@@ -534,8 +534,9 @@ async function main(): Promise<void> {
       WARDEN_EXCHANGE_ISSUER: "https://warden.bench.test",
       WARDEN_EXCHANGE_KEY: randomBytes(32).toString("base64"),
       WARDEN_EXCHANGE_TOKEN_LIFETIME_SECONDS: "86400",
-      // Overload is answered RESOURCE_EXHAUSTED once an admitted report has waited this long for its answer,
-      WARDEN_EVENT_ADMIT_WAIT_MS: "50",
+      // Overload is answered RESOURCE_EXHAUSTED once an admitted report has waited this long for its answer
+      // (100 ms: at 50 a report's two or three commits in a row tripped it below capacity; bench/steps.md),
+      WARDEN_EVENT_ADMIT_WAIT_MS: "100",
       // ... and while the event loop runs this late: calls have waited that long before their handler.
       WARDEN_EVENT_ADMIT_LAG_MS: "100",
     };

@@ -401,6 +401,41 @@ describe("dedup and cooldown", () => {
     expect(both[0]!.fingerprint).toBe(both[1]!.fingerprint);
   });
 
+  it("decides raises and repeats in event order when one run fires many, an alert raised in the run repeating too", async () => {
+    const [x, y] = ["203.0.113.51", "203.0.113.52"];
+    // One batch, so one run: x raises, repeats, raises again past the cooldown and repeats that; y raises between.
+    await report([
+      { type: EventType.BRUTE_FORCE_DETECTED, ip: x, ago: 30 },
+      { type: EventType.BRUTE_FORCE_DETECTED, ip: x, ago: 60 },
+      { type: EventType.BRUTE_FORCE_DETECTED, ip: y, ago: 40 },
+      { type: EventType.BRUTE_FORCE_DETECTED, ip: x, ago: 34 },
+      { type: EventType.BRUTE_FORCE_DETECTED, ip: x, ago: 50 },
+    ]);
+    await evaluated();
+    // Both raised by one run: equal created_at, so listed in no particular order.
+    const ofX = (await alertsOf("brute-force", `ip:${x}`)).sort(
+      (a, b) => a.firstSeenAt!.getTime() - b.firstSeenAt!.getTime(),
+    );
+    const minutesAgo = (at: Date | undefined) => Math.round((Date.now() - at!.getTime()) / MINUTE);
+    expect(ofX.map((alert) => [alert.count, minutesAgo(alert.firstSeenAt), minutesAgo(alert.lastSeenAt)])).toEqual([
+      [2, 60, 50],
+      [2, 34, 30],
+    ]);
+    expect((await alertsOf("brute-force", `ip:${y}`)).map((alert) => alert.count)).toEqual([1]);
+    const changes = await t.db.query<{ group_key: string; kind: string }>(
+      `SELECT a.group_key, c.kind FROM alert_changes c JOIN alerts a USING (alert_id)
+       WHERE a.group_key = ANY ($1) ORDER BY c.seq`,
+      [[`ip:${x}`, `ip:${y}`]],
+    );
+    expect(changes.map((c) => `${c.group_key.slice(-2)} ${c.kind}`)).toEqual([
+      "51 RAISED",
+      "51 REPEATED",
+      "52 RAISED",
+      "51 RAISED",
+      "51 REPEATED",
+    ]);
+  });
+
   it("counts threshold rules within their window only", async () => {
     const stale = repeat(6, { type: EventType.SYSTEM_ERROR, source: "slow-api", ago: 20 });
     const fresh = repeat(4, { type: EventType.SYSTEM_ERROR, source: "slow-api" });

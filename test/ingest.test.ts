@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getRiskProfiles } from "../sql/queries/risk.queries.js";
 import {
   AuthenticateRequest,
+  CheckLockoutRequest,
   ListEventsRequest,
   LogEventRequest,
   LogEventsRequest,
@@ -88,8 +89,8 @@ describe("a reported success forgets lockout failures", () => {
       client: { ipAddress: ip },
     });
   const counters = (subject: string) =>
-    t.db.query<{ key_kind: string; failures: number; version: string }>(
-      "SELECT key_kind, failures, xmin::text AS version FROM lockout_counters WHERE key = $1 OR key LIKE $2 ORDER BY key_kind",
+    t.db.query<{ key_kind: string; key: string; failures: number; version: string }>(
+      "SELECT key_kind, key, failures, xmin::text AS version FROM lockout_counters WHERE key = $1 OR key LIKE $2 ORDER BY key_kind, key",
       [subject, `${subject}|%`],
     );
 
@@ -107,16 +108,62 @@ describe("a reported success forgets lockout failures", () => {
     await t.client.logEvents(
       LogEventsRequest.fromPartial({ events: [login(EventType.LOGIN_SUCCESS, subject, "198.51.100.5")] }),
     );
-    const forgotten = await counters(subject);
+    // The forget is written after the answer.
+    const forgotten = await eventually(async () => {
+      const rows = await counters(subject);
+      return rows.every((c) => c.failures === 0) ? rows : undefined;
+    });
     expect(forgotten.map((c) => [c.key_kind, c.failures])).toEqual([
       ["SUBJECT", 0],
       ["SUBJECT_IP", 0],
     ]);
-    // Another success finds nothing to forget: the rows keep their version.
+    // Another success finds nothing to forget: the rows keep their version. An admission of the
+    // subject from elsewhere waits for that forget to be written, and writes the SUBJECT row only.
     await t.client.logEvents(
       LogEventsRequest.fromPartial({ events: [login(EventType.LOGIN_SUCCESS, subject, "198.51.100.5")] }),
     );
-    expect(await counters(subject)).toEqual(forgotten);
+    await t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp: "192.0.2.5" }));
+    const pair = (rows: { key: string }[]) => rows.find((c) => c.key === `${subject}|198.51.100.5`);
+    expect(pair(await counters(subject))).toEqual(pair(forgotten));
+  });
+
+  it("answers before the forget is written; this replica's admissions and counts of the key come after it", async () => {
+    const subject = `forget-later-${randomUUID()}`;
+    const ip = "198.51.100.6";
+    await t.client.logEvent(LogEventRequest.fromPartial({ event: login(EventType.LOGIN_FAILURE, subject, ip) }));
+    // The forget needs the subject's counter row: held here, it cannot be written until released.
+    const holder = new pg.Client({ connectionString: t.db.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM lockout_counters WHERE key_kind = 'SUBJECT' AND key = $1 FOR UPDATE", [
+        subject,
+      ]);
+      const answered = await Promise.race([
+        t.client.logEvent(LogEventRequest.fromPartial({ event: login(EventType.LOGIN_SUCCESS, subject, ip) })),
+        new Promise((resolve) => setTimeout(() => resolve("still waiting"), 3000)),
+      ]);
+      expect(answered).toMatchObject({ duplicate: false });
+      const admitted = t.client.checkLockout(CheckLockoutRequest.fromPartial({ subject, clientIp: ip }));
+      const failed = t.client.logEvent(
+        LogEventRequest.fromPartial({ event: login(EventType.LOGIN_FAILURE, subject, ip) }),
+      );
+      await holder.query("COMMIT");
+      expect((await admitted).allowed).toBe(true);
+      await failed;
+    } finally {
+      await holder.end();
+    }
+    // The success's forget came first: the later failure is the only one counted, and it settled the admission.
+    expect(
+      await t.db.query<{ key_kind: string; failures: number; pending: number }>(
+        "SELECT key_kind, failures, pending FROM lockout_counters WHERE key = $1 OR key = $2 ORDER BY key_kind",
+        [subject, `${subject}|${ip}`],
+      ),
+    ).toEqual([
+      { key_kind: "SUBJECT", failures: 1, pending: 0 },
+      { key_kind: "SUBJECT_IP", failures: 1, pending: 0 },
+    ]);
   });
 });
 

@@ -27,7 +27,13 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type NumberOrString = number | string;
 
+export type alert_change_kindArray = (alert_change_kind)[];
+
+export type alert_severityArray = (alert_severity)[];
+
 export type event_typeArray = (event_type)[];
+
+export type numberArray = (number)[];
 
 export type stringArray = (string)[];
 
@@ -262,99 +268,109 @@ const lockAlertChangesIR: any = {"usedParamSet":{},"params":[],"statement":"-- S
 export const lockAlertChanges = new PreparedQuery<ILockAlertChangesParams,ILockAlertChangesResult>(lockAlertChangesIR);
 
 
-/** 'LatestOpenAlert' parameters type */
-export interface ILatestOpenAlertParams {
-  fingerprint: string;
+/** 'LatestOpenAlerts' parameters type */
+export interface ILatestOpenAlertsParams {
+  fingerprints: stringArray;
 }
 
-/** 'LatestOpenAlert' return type */
-export interface ILatestOpenAlertResult {
+/** 'LatestOpenAlerts' return type */
+export interface ILatestOpenAlertsResult {
   alert_id: string;
-  count: number;
+  fingerprint: string;
   last_seen_at: Date;
 }
 
-/** 'LatestOpenAlert' query type */
-export interface ILatestOpenAlertQuery {
-  params: ILatestOpenAlertParams;
-  result: ILatestOpenAlertResult;
+/** 'LatestOpenAlerts' query type */
+export interface ILatestOpenAlertsQuery {
+  params: ILatestOpenAlertsParams;
+  result: ILatestOpenAlertsResult;
 }
 
-const latestOpenAlertIR: any = {"usedParamSet":{"fingerprint":true},"params":[{"name":"fingerprint","required":true,"transform":{"type":"scalar"},"locs":[{"a":69,"b":81}]}],"statement":"SELECT alert_id, last_seen_at, count\nFROM alerts\nWHERE fingerprint = :fingerprint! AND state <> 'RESOLVED'\nORDER BY last_seen_at DESC\nLIMIT 1"};
+const latestOpenAlertsIR: any = {"usedParamSet":{"fingerprints":true},"params":[{"name":"fingerprints","required":true,"transform":{"type":"scalar"},"locs":[{"a":196,"b":209}]}],"statement":"-- Each fingerprint's latest open (or acknowledged) alert, for a run's firings to repeat.\nSELECT DISTINCT ON (fingerprint) fingerprint, alert_id, last_seen_at\nFROM alerts\nWHERE fingerprint = ANY (:fingerprints!::text[]) AND state <> 'RESOLVED'\nORDER BY fingerprint, last_seen_at DESC"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT alert_id, last_seen_at, count
+ * -- Each fingerprint's latest open (or acknowledged) alert, for a run's firings to repeat.
+ * SELECT DISTINCT ON (fingerprint) fingerprint, alert_id, last_seen_at
  * FROM alerts
- * WHERE fingerprint = :fingerprint! AND state <> 'RESOLVED'
- * ORDER BY last_seen_at DESC
- * LIMIT 1
+ * WHERE fingerprint = ANY (:fingerprints!::text[]) AND state <> 'RESOLVED'
+ * ORDER BY fingerprint, last_seen_at DESC
  * ```
  */
-export const latestOpenAlert = new PreparedQuery<ILatestOpenAlertParams,ILatestOpenAlertResult>(latestOpenAlertIR);
+export const latestOpenAlerts = new PreparedQuery<ILatestOpenAlertsParams,ILatestOpenAlertsResult>(latestOpenAlertsIR);
 
 
-/** 'RaiseAlert' parameters type */
-export interface IRaiseAlertParams {
-  alertId: string;
-  eventId?: string | null | void;
-  fingerprint: string;
-  groupKey: string;
-  rule: string;
-  seenAt: DateOrString;
-  severity: alert_severity;
-  summary: string;
+/** 'WriteAlertFirings' parameters type */
+export interface IWriteAlertFiringsParams {
+  changeIds: stringArray;
+  changeKinds: alert_change_kindArray;
+  raisedCounts: numberArray;
+  raisedEventIds: stringArray;
+  raisedFingerprints: stringArray;
+  raisedFirstSeenAts: DateOrStringArray;
+  raisedGroupKeys: stringArray;
+  raisedIds: stringArray;
+  raisedLastSeenAts: DateOrStringArray;
+  raisedRules: stringArray;
+  raisedSeverities: alert_severityArray;
+  raisedSummaries: stringArray;
+  repeatedCounts: numberArray;
+  repeatedEventIds: stringArray;
+  repeatedIds: stringArray;
+  repeatedSeenAts: DateOrStringArray;
+  sinks: stringArray;
 }
 
-/** 'RaiseAlert' return type */
-export type IRaiseAlertResult = void;
-
-/** 'RaiseAlert' query type */
-export interface IRaiseAlertQuery {
-  params: IRaiseAlertParams;
-  result: IRaiseAlertResult;
+/** 'WriteAlertFirings' return type */
+export interface IWriteAlertFiringsResult {
+  changes: number;
 }
 
-const raiseAlertIR: any = {"usedParamSet":{"alertId":true,"rule":true,"fingerprint":true,"groupKey":true,"severity":true,"summary":true,"seenAt":true,"eventId":true},"params":[{"name":"alertId","required":true,"transform":{"type":"scalar"},"locs":[{"a":131,"b":139}]},{"name":"rule","required":true,"transform":{"type":"scalar"},"locs":[{"a":142,"b":147}]},{"name":"fingerprint","required":true,"transform":{"type":"scalar"},"locs":[{"a":150,"b":162}]},{"name":"groupKey","required":true,"transform":{"type":"scalar"},"locs":[{"a":165,"b":174}]},{"name":"severity","required":true,"transform":{"type":"scalar"},"locs":[{"a":177,"b":186}]},{"name":"summary","required":true,"transform":{"type":"scalar"},"locs":[{"a":189,"b":197}]},{"name":"seenAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":200,"b":207},{"a":210,"b":217}]},{"name":"eventId","required":false,"transform":{"type":"scalar"},"locs":[{"a":220,"b":227}]}],"statement":"INSERT INTO alerts (alert_id, rule, fingerprint, group_key, severity, summary, first_seen_at, last_seen_at, last_event_id)\nVALUES (:alertId!, :rule!, :fingerprint!, :groupKey!, :severity!, :summary!, :seenAt!, :seenAt!, :eventId)"};
+/** 'WriteAlertFirings' query type */
+export interface IWriteAlertFiringsQuery {
+  params: IWriteAlertFiringsParams;
+  result: IWriteAlertFiringsResult;
+}
+
+const writeAlertFiringsIR: any = {"usedParamSet":{"raisedIds":true,"raisedRules":true,"raisedFingerprints":true,"raisedGroupKeys":true,"raisedSeverities":true,"raisedSummaries":true,"raisedCounts":true,"raisedFirstSeenAts":true,"raisedLastSeenAts":true,"raisedEventIds":true,"repeatedIds":true,"repeatedCounts":true,"repeatedSeenAts":true,"repeatedEventIds":true,"changeIds":true,"changeKinds":true,"sinks":true},"params":[{"name":"raisedIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":525,"b":535}]},{"name":"raisedRules","required":true,"transform":{"type":"scalar"},"locs":[{"a":546,"b":558}]},{"name":"raisedFingerprints","required":true,"transform":{"type":"scalar"},"locs":[{"a":569,"b":588}]},{"name":"raisedGroupKeys","required":true,"transform":{"type":"scalar"},"locs":[{"a":599,"b":615}]},{"name":"raisedSeverities","required":true,"transform":{"type":"scalar"},"locs":[{"a":630,"b":647}]},{"name":"raisedSummaries","required":true,"transform":{"type":"scalar"},"locs":[{"a":668,"b":684}]},{"name":"raisedCounts","required":true,"transform":{"type":"scalar"},"locs":[{"a":695,"b":708}]},{"name":"raisedFirstSeenAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":726,"b":745}]},{"name":"raisedLastSeenAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":763,"b":781}]},{"name":"raisedEventIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":799,"b":814}]},{"name":"repeatedIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":985,"b":997}]},{"name":"repeatedCounts","required":true,"transform":{"type":"scalar"},"locs":[{"a":1008,"b":1023}]},{"name":"repeatedSeenAts","required":true,"transform":{"type":"scalar"},"locs":[{"a":1037,"b":1053}]},{"name":"repeatedEventIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":1071,"b":1088}]},{"name":"changeIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":1274,"b":1284}]},{"name":"changeKinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":1295,"b":1307}]},{"name":"sinks","required":true,"transform":{"type":"scalar"},"locs":[{"a":1594,"b":1600}]}],"statement":"-- A run's firings in one statement: the alerts it raised (with their repeats in the same\n-- run folded in), the repeats of alerts raised before, and one change per firing in firing\n-- order (seq order), each raise queued for every sink (the outbox). Changes reference\n-- alerts inserted by the same statement: foreign keys are checked at its end.\nWITH raised AS (\n  INSERT INTO alerts (alert_id, rule, fingerprint, group_key, severity, summary, count, first_seen_at, last_seen_at, last_event_id)\n  SELECT * FROM unnest(\n    :raisedIds!::uuid[], :raisedRules!::text[], :raisedFingerprints!::text[], :raisedGroupKeys!::text[],\n    :raisedSeverities!::alert_severity[], :raisedSummaries!::text[], :raisedCounts!::integer[],\n    :raisedFirstSeenAts!::timestamptz[], :raisedLastSeenAts!::timestamptz[], :raisedEventIds!::uuid[]\n  )\n), repeated AS (\n  UPDATE alerts a\n  SET count = a.count + r.n, last_seen_at = greatest(a.last_seen_at, r.seen_at), last_event_id = r.event_id\n  FROM unnest(:repeatedIds!::uuid[], :repeatedCounts!::integer[], :repeatedSeenAts!::timestamptz[], :repeatedEventIds!::uuid[])\n    AS r(alert_id, n, seen_at, event_id)\n  WHERE a.alert_id = r.alert_id\n), change AS (\n  INSERT INTO alert_changes (alert_id, kind)\n  SELECT c.alert_id, c.kind\n  FROM unnest(:changeIds!::uuid[], :changeKinds!::alert_change_kind[]) WITH ORDINALITY AS c(alert_id, kind, ord)\n  ORDER BY c.ord\n  RETURNING seq, alert_id, kind\n), outbox AS (\n  INSERT INTO alert_deliveries (delivery_id, alert_id, change_seq, sink)\n  SELECT gen_random_uuid(), change.alert_id, change.seq, sink\n  FROM change, unnest(:sinks!::text[]) AS sink\n  WHERE change.kind = 'RAISED'\n)\nSELECT count(*)::integer AS \"changes!\" FROM change"};
 
 /**
  * Query generated from SQL:
  * ```
- * INSERT INTO alerts (alert_id, rule, fingerprint, group_key, severity, summary, first_seen_at, last_seen_at, last_event_id)
- * VALUES (:alertId!, :rule!, :fingerprint!, :groupKey!, :severity!, :summary!, :seenAt!, :seenAt!, :eventId)
+ * -- A run's firings in one statement: the alerts it raised (with their repeats in the same
+ * -- run folded in), the repeats of alerts raised before, and one change per firing in firing
+ * -- order (seq order), each raise queued for every sink (the outbox). Changes reference
+ * -- alerts inserted by the same statement: foreign keys are checked at its end.
+ * WITH raised AS (
+ *   INSERT INTO alerts (alert_id, rule, fingerprint, group_key, severity, summary, count, first_seen_at, last_seen_at, last_event_id)
+ *   SELECT * FROM unnest(
+ *     :raisedIds!::uuid[], :raisedRules!::text[], :raisedFingerprints!::text[], :raisedGroupKeys!::text[],
+ *     :raisedSeverities!::alert_severity[], :raisedSummaries!::text[], :raisedCounts!::integer[],
+ *     :raisedFirstSeenAts!::timestamptz[], :raisedLastSeenAts!::timestamptz[], :raisedEventIds!::uuid[]
+ *   )
+ * ), repeated AS (
+ *   UPDATE alerts a
+ *   SET count = a.count + r.n, last_seen_at = greatest(a.last_seen_at, r.seen_at), last_event_id = r.event_id
+ *   FROM unnest(:repeatedIds!::uuid[], :repeatedCounts!::integer[], :repeatedSeenAts!::timestamptz[], :repeatedEventIds!::uuid[])
+ *     AS r(alert_id, n, seen_at, event_id)
+ *   WHERE a.alert_id = r.alert_id
+ * ), change AS (
+ *   INSERT INTO alert_changes (alert_id, kind)
+ *   SELECT c.alert_id, c.kind
+ *   FROM unnest(:changeIds!::uuid[], :changeKinds!::alert_change_kind[]) WITH ORDINALITY AS c(alert_id, kind, ord)
+ *   ORDER BY c.ord
+ *   RETURNING seq, alert_id, kind
+ * ), outbox AS (
+ *   INSERT INTO alert_deliveries (delivery_id, alert_id, change_seq, sink)
+ *   SELECT gen_random_uuid(), change.alert_id, change.seq, sink
+ *   FROM change, unnest(:sinks!::text[]) AS sink
+ *   WHERE change.kind = 'RAISED'
+ * )
+ * SELECT count(*)::integer AS "changes!" FROM change
  * ```
  */
-export const raiseAlert = new PreparedQuery<IRaiseAlertParams,IRaiseAlertResult>(raiseAlertIR);
-
-
-/** 'RepeatAlert' parameters type */
-export interface IRepeatAlertParams {
-  alertId: string;
-  eventId?: string | null | void;
-  seenAt: DateOrString;
-}
-
-/** 'RepeatAlert' return type */
-export type IRepeatAlertResult = void;
-
-/** 'RepeatAlert' query type */
-export interface IRepeatAlertQuery {
-  params: IRepeatAlertParams;
-  result: IRepeatAlertResult;
-}
-
-const repeatAlertIR: any = {"usedParamSet":{"seenAt":true,"eventId":true,"alertId":true},"params":[{"name":"seenAt","required":true,"transform":{"type":"scalar"},"locs":[{"a":75,"b":82}]},{"name":"eventId","required":false,"transform":{"type":"scalar"},"locs":[{"a":102,"b":109}]},{"name":"alertId","required":true,"transform":{"type":"scalar"},"locs":[{"a":128,"b":136}]}],"statement":"UPDATE alerts\nSET count = count + 1, last_seen_at = greatest(last_seen_at, :seenAt!), last_event_id = :eventId\nWHERE alert_id = :alertId!"};
-
-/**
- * Query generated from SQL:
- * ```
- * UPDATE alerts
- * SET count = count + 1, last_seen_at = greatest(last_seen_at, :seenAt!), last_event_id = :eventId
- * WHERE alert_id = :alertId!
- * ```
- */
-export const repeatAlert = new PreparedQuery<IRepeatAlertParams,IRepeatAlertResult>(repeatAlertIR);
+export const writeAlertFirings = new PreparedQuery<IWriteAlertFiringsParams,IWriteAlertFiringsResult>(writeAlertFiringsIR);
 
 
 /** 'RecordAlertChange' parameters type */

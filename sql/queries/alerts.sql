@@ -42,21 +42,44 @@ DELETE FROM alert_hits WHERE occurred_at < :before!;
 -- Serialises writers of alert_changes so that seq order is commit order.
 SELECT pg_advisory_xact_lock(hashtext('warden_alert_changes'));
 
-/* @name LatestOpenAlert */
-SELECT alert_id, last_seen_at, count
+/* @name LatestOpenAlerts */
+-- Each fingerprint's latest open (or acknowledged) alert, for a run's firings to repeat.
+SELECT DISTINCT ON (fingerprint) fingerprint, alert_id, last_seen_at
 FROM alerts
-WHERE fingerprint = :fingerprint! AND state <> 'RESOLVED'
-ORDER BY last_seen_at DESC
-LIMIT 1;
+WHERE fingerprint = ANY (:fingerprints!::text[]) AND state <> 'RESOLVED'
+ORDER BY fingerprint, last_seen_at DESC;
 
-/* @name RaiseAlert */
-INSERT INTO alerts (alert_id, rule, fingerprint, group_key, severity, summary, first_seen_at, last_seen_at, last_event_id)
-VALUES (:alertId!, :rule!, :fingerprint!, :groupKey!, :severity!, :summary!, :seenAt!, :seenAt!, :eventId);
-
-/* @name RepeatAlert */
-UPDATE alerts
-SET count = count + 1, last_seen_at = greatest(last_seen_at, :seenAt!), last_event_id = :eventId
-WHERE alert_id = :alertId!;
+/* @name WriteAlertFirings */
+-- A run's firings in one statement: the alerts it raised (with their repeats in the same
+-- run folded in), the repeats of alerts raised before, and one change per firing in firing
+-- order (seq order), each raise queued for every sink (the outbox). Changes reference
+-- alerts inserted by the same statement: foreign keys are checked at its end.
+WITH raised AS (
+  INSERT INTO alerts (alert_id, rule, fingerprint, group_key, severity, summary, count, first_seen_at, last_seen_at, last_event_id)
+  SELECT * FROM unnest(
+    :raisedIds!::uuid[], :raisedRules!::text[], :raisedFingerprints!::text[], :raisedGroupKeys!::text[],
+    :raisedSeverities!::alert_severity[], :raisedSummaries!::text[], :raisedCounts!::integer[],
+    :raisedFirstSeenAts!::timestamptz[], :raisedLastSeenAts!::timestamptz[], :raisedEventIds!::uuid[]
+  )
+), repeated AS (
+  UPDATE alerts a
+  SET count = a.count + r.n, last_seen_at = greatest(a.last_seen_at, r.seen_at), last_event_id = r.event_id
+  FROM unnest(:repeatedIds!::uuid[], :repeatedCounts!::integer[], :repeatedSeenAts!::timestamptz[], :repeatedEventIds!::uuid[])
+    AS r(alert_id, n, seen_at, event_id)
+  WHERE a.alert_id = r.alert_id
+), change AS (
+  INSERT INTO alert_changes (alert_id, kind)
+  SELECT c.alert_id, c.kind
+  FROM unnest(:changeIds!::uuid[], :changeKinds!::alert_change_kind[]) WITH ORDINALITY AS c(alert_id, kind, ord)
+  ORDER BY c.ord
+  RETURNING seq, alert_id, kind
+), outbox AS (
+  INSERT INTO alert_deliveries (delivery_id, alert_id, change_seq, sink)
+  SELECT gen_random_uuid(), change.alert_id, change.seq, sink
+  FROM change, unnest(:sinks!::text[]) AS sink
+  WHERE change.kind = 'RAISED'
+)
+SELECT count(*)::integer AS "changes!" FROM change;
 
 /* @name RecordAlertChange */
 WITH change AS (

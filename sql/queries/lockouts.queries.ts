@@ -76,10 +76,15 @@ export const writeLockoutPolicy = new PreparedQuery<IWriteLockoutPolicyParams,IW
 
 /** 'CountFailures' parameters type */
 export interface ICountFailuresParams {
+  ips: stringArray;
   keys: stringArray;
   kinds: lockout_key_kindArray;
   now: DateOrString;
   settles: boolean;
+  subjects: stringArray;
+  threshold: number;
+  waitSeconds: number;
+  windowSeconds: number;
 }
 
 /** 'CountFailures' return type */
@@ -91,6 +96,8 @@ export interface ICountFailuresResult {
   lockouts: number;
   newlyLocked: boolean;
   permanent: boolean;
+  stuffing: boolean;
+  subjects: number | null;
 }
 
 /** 'CountFailures' query type */
@@ -99,45 +106,71 @@ export interface ICountFailuresQuery {
   result: ICountFailuresResult;
 }
 
-const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"settles":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":288}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":311,"b":316}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":327,"b":331}]},{"name":"settles","required":true,"transform":{"type":"scalar"},"locs":[{"a":347,"b":355}]}],"statement":"-- See lockout_count_failures in sql/migrations/0003_lockouts.sql.\nSELECT key_kind AS \"keyKind!\", key AS \"key!\", failures AS \"failures!\", lockouts AS \"lockouts!\",\n  locked_until AS \"lockedUntil\", permanent AS \"permanent!\", newly_locked AS \"newlyLocked!\"\nFROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)"};
+const countFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"settles":true,"ips":true,"subjects":true,"windowSeconds":true,"threshold":true,"waitSeconds":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":532,"b":538}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":561,"b":566}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":577,"b":581},{"a":813,"b":817}]},{"name":"settles","required":true,"transform":{"type":"scalar"},"locs":[{"a":597,"b":605}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":774,"b":778}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":793,"b":802}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":861,"b":875}]},{"name":"threshold","required":true,"transform":{"type":"scalar"},"locs":[{"a":879,"b":889}]},{"name":"waitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":923,"b":935}]}],"statement":"-- Failed attempts, in one statement: their keys are counted (see lockout_count_failures\n-- in sql/migrations/0003_lockouts.sql), then their (address, subject) pairs are checked for\n-- credential stuffing (lockout_detect_stuffing; empty arrays when detection is off). The\n-- detection's arguments depend on the count's result, so it runs after it, and sees it.\n-- stuffing: a row of an address the detection locked out, with the distinct subjects it failed for.\nWITH counted AS MATERIALIZED (\n  SELECT * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)\n), stuffing AS MATERIALIZED (\n  SELECT d.*\n  FROM (SELECT count(*) AS n FROM counted) AS done,\n    lockout_detect_stuffing(\n      CASE WHEN done.n >= 0 THEN :ips!::text[] END, :subjects!::text[], :now!::timestamptz,\n      make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)\n    ) AS d\n)\nSELECT false AS \"stuffing!\", key_kind AS \"keyKind!\", key AS \"key!\", failures AS \"failures!\", lockouts AS \"lockouts!\",\n  locked_until AS \"lockedUntil\", permanent AS \"permanent!\", newly_locked AS \"newlyLocked!\", NULL::integer AS \"subjects\"\nFROM counted\nUNION ALL\nSELECT true, 'IP'::lockout_key_kind, ip, 0, lockouts, locked_until, false, true, subjects\nFROM stuffing"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
- * SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
- *   locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
- * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)
+ * -- Failed attempts, in one statement: their keys are counted (see lockout_count_failures
+ * -- in sql/migrations/0003_lockouts.sql), then their (address, subject) pairs are checked for
+ * -- credential stuffing (lockout_detect_stuffing; empty arrays when detection is off). The
+ * -- detection's arguments depend on the count's result, so it runs after it, and sees it.
+ * -- stuffing: a row of an address the detection locked out, with the distinct subjects it failed for.
+ * WITH counted AS MATERIALIZED (
+ *   SELECT * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)
+ * ), stuffing AS MATERIALIZED (
+ *   SELECT d.*
+ *   FROM (SELECT count(*) AS n FROM counted) AS done,
+ *     lockout_detect_stuffing(
+ *       CASE WHEN done.n >= 0 THEN :ips!::text[] END, :subjects!::text[], :now!::timestamptz,
+ *       make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
+ *     ) AS d
+ * )
+ * SELECT false AS "stuffing!", key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
+ *   locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!", NULL::integer AS "subjects"
+ * FROM counted
+ * UNION ALL
+ * SELECT true, 'IP'::lockout_key_kind, ip, 0, lockouts, locked_until, false, true, subjects
+ * FROM stuffing
  * ```
  */
 export const countFailures = new PreparedQuery<ICountFailuresParams,ICountFailuresResult>(countFailuresIR);
 
 
-/** 'ForgetFailures' parameters type */
-export interface IForgetFailuresParams {
+/** 'WriteSuccesses' parameters type */
+export interface IWriteSuccessesParams {
+  ips: stringArray;
   keys: stringArray;
   kinds: lockout_key_kindArray;
+  now: DateOrString;
+  subjects: stringArray;
 }
 
-/** 'ForgetFailures' return type */
-export type IForgetFailuresResult = void;
-
-/** 'ForgetFailures' query type */
-export interface IForgetFailuresQuery {
-  params: IForgetFailuresParams;
-  result: IForgetFailuresResult;
+/** 'WriteSuccesses' return type */
+export interface IWriteSuccessesResult {
+  forgotten: number;
+  remembered: number;
 }
 
-const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":524,"b":530}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":553,"b":558}]}],"statement":"-- Successful logins: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\n-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.\n-- A row with nothing to forget or release is left alone: most logins have no failures\n-- counted, and rewriting their rows changed nothing but cost a new row version each.\nWITH reported AS (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n), locked AS (\n  SELECT c.key_kind, c.key, r.n\n  FROM lockout_counters c\n  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key\n  WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')\n  ORDER BY c.key_kind, c.key\n  FOR UPDATE OF c\n)\nUPDATE lockout_counters c\nSET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n  pending = greatest(c.pending - l.n, 0)\nFROM locked l\nWHERE c.key_kind = l.key_kind AND c.key = l.key"};
+/** 'WriteSuccesses' query type */
+export interface IWriteSuccessesQuery {
+  params: IWriteSuccessesParams;
+  result: IWriteSuccessesResult;
+}
+
+const writeSuccessesIR: any = {"usedParamSet":{"kinds":true,"keys":true,"now":true,"subjects":true,"ips":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":732,"b":738}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":761,"b":766}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":1538,"b":1542}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":1571,"b":1580}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":1591,"b":1595}]}],"statement":"-- Successful logins, in one statement: the failures of their keys are forgotten, and\n-- their subjects' networks become familiar.\n-- Forgetting: the subject's counted failures are forgotten, an address's are not,\n-- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).\n-- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.\n-- A row with nothing to forget or release is left alone: most logins have no failures\n-- counted, and rewriting their rows changed nothing but cost a new row version each.\n-- Remembering: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.\nWITH reported AS (\n  SELECT r.kind, r.key, count(*)::integer AS n\n  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)\n  GROUP BY r.kind, r.key\n), locked AS (\n  SELECT c.key_kind, c.key, r.n\n  FROM lockout_counters c\n  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key\n  WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')\n  ORDER BY c.key_kind, c.key\n  FOR UPDATE OF c\n), forgotten AS (\n  UPDATE lockout_counters c\n  SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,\n    pending = greatest(c.pending - l.n, 0)\n  FROM locked l\n  WHERE c.key_kind = l.key_kind AND c.key = l.key\n  RETURNING 1\n), remembered AS (\n  INSERT INTO lockout_familiar_networks (subject, network, last_success_at)\n  SELECT DISTINCT ON (1, 2) s.subject,\n    network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,\n    :now!::timestamptz\n  FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)\n  ORDER BY 1, 2\n  ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at\n  RETURNING 1\n)\nSELECT (SELECT count(*) FROM forgotten)::integer AS \"forgotten!\", (SELECT count(*) FROM remembered)::integer AS \"remembered!\""};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Successful logins: the subject's counted failures are forgotten, an address's are not,
+ * -- Successful logins, in one statement: the failures of their keys are forgotten, and
+ * -- their subjects' networks become familiar.
+ * -- Forgetting: the subject's counted failures are forgotten, an address's are not,
  * -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
  * -- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
  * -- A row with nothing to forget or release is left alone: most logins have no failures
  * -- counted, and rewriting their rows changed nothing but cost a new row version each.
+ * -- Remembering: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
  * WITH reported AS (
  *   SELECT r.kind, r.key, count(*)::integer AS n
  *   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
@@ -149,15 +182,27 @@ const forgetFailuresIR: any = {"usedParamSet":{"kinds":true,"keys":true},"params
  *   WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')
  *   ORDER BY c.key_kind, c.key
  *   FOR UPDATE OF c
+ * ), forgotten AS (
+ *   UPDATE lockout_counters c
+ *   SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
+ *     pending = greatest(c.pending - l.n, 0)
+ *   FROM locked l
+ *   WHERE c.key_kind = l.key_kind AND c.key = l.key
+ *   RETURNING 1
+ * ), remembered AS (
+ *   INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
+ *   SELECT DISTINCT ON (1, 2) s.subject,
+ *     network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
+ *     :now!::timestamptz
+ *   FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
+ *   ORDER BY 1, 2
+ *   ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at
+ *   RETURNING 1
  * )
- * UPDATE lockout_counters c
- * SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
- *   pending = greatest(c.pending - l.n, 0)
- * FROM locked l
- * WHERE c.key_kind = l.key_kind AND c.key = l.key
+ * SELECT (SELECT count(*) FROM forgotten)::integer AS "forgotten!", (SELECT count(*) FROM remembered)::integer AS "remembered!"
  * ```
  */
-export const forgetFailures = new PreparedQuery<IForgetFailuresParams,IForgetFailuresResult>(forgetFailuresIR);
+export const writeSuccesses = new PreparedQuery<IWriteSuccessesParams,IWriteSuccessesResult>(writeSuccessesIR);
 
 
 /** 'AdmitAttempt' parameters type */
@@ -372,80 +417,6 @@ const unlockIR: any = {"usedParamSet":{"kind":true,"key":true,"now":true},"param
  * ```
  */
 export const unlock = new PreparedQuery<IUnlockParams,IUnlockResult>(unlockIR);
-
-
-/** 'DetectStuffing' parameters type */
-export interface IDetectStuffingParams {
-  ips: stringArray;
-  now: DateOrString;
-  subjects: stringArray;
-  threshold: number;
-  waitSeconds: number;
-  windowSeconds: number;
-}
-
-/** 'DetectStuffing' return type */
-export interface IDetectStuffingResult {
-  ip: string;
-  lockedUntil: Date;
-  lockouts: number;
-  subjects: number;
-}
-
-/** 'DetectStuffing' query type */
-export interface IDetectStuffingQuery {
-  params: IDetectStuffingParams;
-  result: IDetectStuffingResult;
-}
-
-const detectStuffingIR: any = {"usedParamSet":{"ips":true,"subjects":true,"now":true,"windowSeconds":true,"threshold":true,"waitSeconds":true},"params":[{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":201,"b":205}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":216,"b":225}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":236,"b":240}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":280,"b":294}]},{"name":"threshold","required":true,"transform":{"type":"scalar"},"locs":[{"a":298,"b":308}]},{"name":"waitSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":342,"b":354}]}],"statement":"-- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.\nSELECT ip AS \"ip!\", subjects AS \"subjects!\", lockouts AS \"lockouts!\", locked_until AS \"lockedUntil!\"\nFROM lockout_detect_stuffing(\n  :ips!::text[], :subjects!::text[], :now!::timestamptz,\n  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)\n)"};
-
-/**
- * Query generated from SQL:
- * ```
- * -- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.
- * SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
- * FROM lockout_detect_stuffing(
- *   :ips!::text[], :subjects!::text[], :now!::timestamptz,
- *   make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
- * )
- * ```
- */
-export const detectStuffing = new PreparedQuery<IDetectStuffingParams,IDetectStuffingResult>(detectStuffingIR);
-
-
-/** 'RememberNetworks' parameters type */
-export interface IRememberNetworksParams {
-  ips: stringArray;
-  now: DateOrString;
-  subjects: stringArray;
-}
-
-/** 'RememberNetworks' return type */
-export type IRememberNetworksResult = void;
-
-/** 'RememberNetworks' query type */
-export interface IRememberNetworksQuery {
-  params: IRememberNetworksParams;
-  result: IRememberNetworksResult;
-}
-
-const rememberNetworksIR: any = {"usedParamSet":{"now":true,"subjects":true,"ips":true},"params":[{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":297,"b":301}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":328,"b":337}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":348,"b":352}]}],"statement":"-- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.\nINSERT INTO lockout_familiar_networks (subject, network, last_success_at)\nSELECT DISTINCT ON (1, 2) s.subject,\n  network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,\n  :now!::timestamptz\nFROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)\nORDER BY 1, 2\nON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at"};
-
-/**
- * Query generated from SQL:
- * ```
- * -- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
- * INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
- * SELECT DISTINCT ON (1, 2) s.subject,
- *   network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
- *   :now!::timestamptz
- * FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
- * ORDER BY 1, 2
- * ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at
- * ```
- */
-export const rememberNetworks = new PreparedQuery<IRememberNetworksParams,IRememberNetworksResult>(rememberNetworksIR);
 
 
 /** 'IsFamiliar' parameters type */

@@ -25,17 +25,37 @@ SELECT (SELECT to_jsonb(p) FROM previous p) AS before, to_jsonb(w) AS "after!"
 FROM written w;
 
 /* @name CountFailures */
--- See lockout_count_failures in sql/migrations/0003_lockouts.sql.
-SELECT key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
-  locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!"
-FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean);
+-- Failed attempts, in one statement: their keys are counted (see lockout_count_failures
+-- in sql/migrations/0003_lockouts.sql), then their (address, subject) pairs are checked for
+-- credential stuffing (lockout_detect_stuffing; empty arrays when detection is off). The
+-- detection's arguments depend on the count's result, so it runs after it, and sees it.
+-- stuffing: a row of an address the detection locked out, with the distinct subjects it failed for.
+WITH counted AS MATERIALIZED (
+  SELECT * FROM lockout_count_failures(:kinds!::lockout_key_kind[], :keys!::text[], :now!::timestamptz, :settles!::boolean)
+), stuffing AS MATERIALIZED (
+  SELECT d.*
+  FROM (SELECT count(*) AS n FROM counted) AS done,
+    lockout_detect_stuffing(
+      CASE WHEN done.n >= 0 THEN :ips!::text[] END, :subjects!::text[], :now!::timestamptz,
+      make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
+    ) AS d
+)
+SELECT false AS "stuffing!", key_kind AS "keyKind!", key AS "key!", failures AS "failures!", lockouts AS "lockouts!",
+  locked_until AS "lockedUntil", permanent AS "permanent!", newly_locked AS "newlyLocked!", NULL::integer AS "subjects"
+FROM counted
+UNION ALL
+SELECT true, 'IP'::lockout_key_kind, ip, 0, lockouts, locked_until, false, true, subjects
+FROM stuffing;
 
-/* @name ForgetFailures */
--- Successful logins: the subject's counted failures are forgotten, an address's are not,
+/* @name WriteSuccesses */
+-- Successful logins, in one statement: the failures of their keys are forgotten, and
+-- their subjects' networks become familiar.
+-- Forgetting: the subject's counted failures are forgotten, an address's are not,
 -- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
 -- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
 -- A row with nothing to forget or release is left alone: most logins have no failures
 -- counted, and rewriting their rows changed nothing but cost a new row version each.
+-- Remembering: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
 WITH reported AS (
   SELECT r.kind, r.key, count(*)::integer AS n
   FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
@@ -47,12 +67,24 @@ WITH reported AS (
   WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')
   ORDER BY c.key_kind, c.key
   FOR UPDATE OF c
+), forgotten AS (
+  UPDATE lockout_counters c
+  SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
+    pending = greatest(c.pending - l.n, 0)
+  FROM locked l
+  WHERE c.key_kind = l.key_kind AND c.key = l.key
+  RETURNING 1
+), remembered AS (
+  INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
+  SELECT DISTINCT ON (1, 2) s.subject,
+    network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
+    :now!::timestamptz
+  FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
+  ORDER BY 1, 2
+  ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at
+  RETURNING 1
 )
-UPDATE lockout_counters c
-SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
-  pending = greatest(c.pending - l.n, 0)
-FROM locked l
-WHERE c.key_kind = l.key_kind AND c.key = l.key;
+SELECT (SELECT count(*) FROM forgotten)::integer AS "forgotten!", (SELECT count(*) FROM remembered)::integer AS "remembered!";
 
 /* @name AdmitAttempt */
 -- See lockout_admit in sql/migrations/0003_lockouts.sql.
@@ -96,24 +128,6 @@ FROM (
 ) AS before
 WHERE c.key_kind = before.key_kind AND c.key = before.key
 RETURNING c.key_kind, c.key, before.locked_until, before.permanent, c.lockouts;
-
-/* @name DetectStuffing */
--- See lockout_detect_stuffing in sql/migrations/0003_lockouts.sql.
-SELECT ip AS "ip!", subjects AS "subjects!", lockouts AS "lockouts!", locked_until AS "lockedUntil!"
-FROM lockout_detect_stuffing(
-  :ips!::text[], :subjects!::text[], :now!::timestamptz,
-  make_interval(secs => :windowSeconds!), :threshold!::integer, make_interval(secs => :waitSeconds!)
-);
-
-/* @name RememberNetworks */
--- Successful logins: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
-INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
-SELECT DISTINCT ON (1, 2) s.subject,
-  network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
-  :now!::timestamptz
-FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
-ORDER BY 1, 2
-ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at;
 
 /* @name IsFamiliar */
 SELECT EXISTS (

@@ -2,19 +2,18 @@ import { randomUUID } from "node:crypto";
 import {
   advanceAlertCursor,
   eventsForAlerts,
-  latestOpenAlert,
+  latestOpenAlerts,
   loadAlertHits,
   lockAlertChanges,
   lockAlertCursor,
   notifyAlertsChanged,
   pruneAlertHits,
-  raiseAlert,
-  recordAlertChange,
   replaceAlertHits,
-  repeatAlert,
+  writeAlertFirings,
   type alert_change_kind,
   type event_type,
 } from "../../sql/queries/alerts.queries.js";
+import { nullable } from "../db/arrays.js";
 import { withTransaction, type Pool, type PoolClient } from "../db/pool.js";
 import type { Logger } from "../log.js";
 import { PeriodicTask } from "../ops/periodic.js";
@@ -181,8 +180,6 @@ export class AlertEvaluator {
       });
     }
 
-    const raised: AlertRaised[] = [];
-    if (firings.length > 0) await lockAlertChanges.run(undefined, client);
     const escalation = this.rules.escalation;
     const escalated =
       escalation === undefined
@@ -191,8 +188,10 @@ export class AlertEvaluator {
             client,
             firings.filter((f) => f.aboutSubject).map((f) => [escalation.name, f.group]),
           );
+    // Escalations follow the firing that completes them, as they are raised.
+    const ordered: Firing[] = [];
     for (const firing of firings) {
-      raised.push(await this.fire(client, firing));
+      ordered.push(firing);
       if (escalation === undefined || !firing.aboutSubject) continue;
       const k = key(escalation.name, firing.group);
       const since = firing.at.getTime() - escalation.escalation.window_seconds * 1000;
@@ -202,19 +201,18 @@ export class AlertEvaluator {
       escalated.set(k, list);
       if (list.length < escalation.escalation.alerts) continue;
       escalated.set(k, []);
-      raised.push(
-        await this.fire(client, {
-          rule: escalation.name,
-          severity: escalation.severity,
-          cooldownSeconds: escalation.cooldown_seconds,
-          group: firing.group,
-          summary: `${list.length} alerts about ${firing.group} within ${escalation.escalation.window_seconds} s`,
-          at: firing.at,
-          eventId: firing.eventId,
-          aboutSubject: false,
-        }),
-      );
+      ordered.push({
+        rule: escalation.name,
+        severity: escalation.severity,
+        cooldownSeconds: escalation.cooldown_seconds,
+        group: firing.group,
+        summary: `${list.length} alerts about ${firing.group} within ${escalation.escalation.window_seconds} s`,
+        at: firing.at,
+        eventId: firing.eventId,
+        aboutSubject: false,
+      });
     }
+    const raised = await this.fire(client, ordered);
     await this.saveHits(client, new Map([...hits, ...escalated]));
 
     await this.advance(client, cursor.txid, cursor.horizon, full ? events.at(-1) : undefined);
@@ -240,42 +238,80 @@ export class AlertEvaluator {
     if (BigInt(below) >= BigInt(from)) await advanceAlertCursor.run({ txid: below, eventId: LAST_UUID }, client);
   }
 
-  /** Raises a new alert, or repeats the group's open one when it last fired within the cooldown. */
-  private async fire(client: PoolClient, firing: Firing): Promise<AlertRaised> {
-    const fingerprint = `${firing.rule}/${firing.group}`;
-    const [open] = await latestOpenAlert.run({ fingerprint }, client);
-    const repeat =
-      open !== undefined && firing.at.getTime() - open.last_seen_at.getTime() <= firing.cooldownSeconds * 1000;
-    let alertId: string;
-    if (repeat) {
-      alertId = open.alert_id;
-      await repeatAlert.run({ alertId, seenAt: firing.at, eventId: firing.eventId }, client);
-    } else {
-      alertId = randomUUID();
-      await raiseAlert.run(
-        {
-          alertId,
-          rule: firing.rule,
-          fingerprint,
-          groupKey: firing.group,
-          severity: firing.severity,
-          summary: firing.summary,
-          seenAt: firing.at,
-          eventId: firing.eventId,
-        },
-        client,
-      );
+  /**
+   * Raises a new alert for each firing, or repeats its group's open one when
+   * that last fired within the cooldown, in order: decided here from one read
+   * of the groups' open alerts, then written in one statement however many
+   * fire (a lockout wave fires thousands in a run).
+   */
+  private async fire(client: PoolClient, firings: Firing[]): Promise<AlertRaised[]> {
+    if (firings.length === 0) return [];
+    await lockAlertChanges.run(undefined, client);
+    const fingerprintOf = (firing: Firing) => `${firing.rule}/${firing.group}`;
+    const rows = await latestOpenAlerts.run({ fingerprints: [...new Set(firings.map(fingerprintOf))] }, client);
+    const open = new Map(rows.map((row) => [row.fingerprint, { alertId: row.alert_id, lastSeenAt: row.last_seen_at }]));
+    interface Written {
+      count: number;
+      lastSeenAt: Date;
+      eventId: string | null;
     }
-    const kind = repeat ? "REPEATED" : "RAISED";
-    await recordAlertChange.run({ alertId, kind, sinks: repeat ? [] : this.options.sinks }, client);
-    return {
-      alertId,
-      kind,
-      rule: firing.rule,
-      group: firing.group,
-      severity: firing.severity,
-      summary: firing.summary,
-    };
+    const raisedNow = new Map<string, Written & { firing: Firing; fingerprint: string }>();
+    const repeatedBefore = new Map<string, Written>();
+    const changes: AlertRaised[] = [];
+    for (const firing of firings) {
+      const fingerprint = fingerprintOf(firing);
+      const latest = open.get(fingerprint);
+      const repeat =
+        latest !== undefined && firing.at.getTime() - latest.lastSeenAt.getTime() <= firing.cooldownSeconds * 1000;
+      let alertId: string;
+      if (repeat) {
+        alertId = latest.alertId;
+        if (latest.lastSeenAt < firing.at) latest.lastSeenAt = firing.at;
+        const written = raisedNow.get(alertId) ?? repeatedBefore.get(alertId);
+        if (written === undefined)
+          repeatedBefore.set(alertId, { count: 1, lastSeenAt: latest.lastSeenAt, eventId: firing.eventId });
+        else
+          Object.assign(written, { count: written.count + 1, lastSeenAt: latest.lastSeenAt, eventId: firing.eventId });
+      } else {
+        alertId = randomUUID();
+        open.set(fingerprint, { alertId, lastSeenAt: firing.at });
+        raisedNow.set(alertId, { firing, fingerprint, count: 0, lastSeenAt: firing.at, eventId: firing.eventId });
+      }
+      changes.push({
+        alertId,
+        kind: repeat ? "REPEATED" : "RAISED",
+        rule: firing.rule,
+        group: firing.group,
+        severity: firing.severity,
+        summary: firing.summary,
+      });
+    }
+    const raised = [...raisedNow];
+    const repeated = [...repeatedBefore];
+    await writeAlertFirings.run(
+      {
+        raisedIds: raised.map(([alertId]) => alertId),
+        raisedRules: raised.map(([, r]) => r.firing.rule),
+        raisedFingerprints: raised.map(([, r]) => r.fingerprint),
+        raisedGroupKeys: raised.map(([, r]) => r.firing.group),
+        raisedSeverities: raised.map(([, r]) => r.firing.severity),
+        raisedSummaries: raised.map(([, r]) => r.firing.summary),
+        // The raise itself, and its repeats in this run.
+        raisedCounts: raised.map(([, r]) => 1 + r.count),
+        raisedFirstSeenAts: raised.map(([, r]) => r.firing.at),
+        raisedLastSeenAts: raised.map(([, r]) => r.lastSeenAt),
+        raisedEventIds: nullable(raised.map(([, r]) => r.eventId)),
+        repeatedIds: repeated.map(([alertId]) => alertId),
+        repeatedCounts: repeated.map(([, r]) => r.count),
+        repeatedSeenAts: repeated.map(([, r]) => r.lastSeenAt),
+        repeatedEventIds: nullable(repeated.map(([, r]) => r.eventId)),
+        changeIds: changes.map((change) => change.alertId),
+        changeKinds: changes.map((change) => change.kind),
+        sinks: this.options.sinks,
+      },
+      client,
+    );
+    return changes;
   }
 
   private async loadHits(client: PoolClient, groups: [string, string][]): Promise<Map<string, Hit[]>> {

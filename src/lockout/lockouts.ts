@@ -1,16 +1,14 @@
 import {
   admitAttempt,
   countFailures,
-  detectStuffing,
   findLockouts,
-  forgetFailures,
   isFamiliar,
-  rememberNetworks,
   listActiveLockouts,
   listLockouts,
   notifyLockoutsChanged,
   unlock,
   writeLockoutPolicy,
+  writeSuccesses,
   type ICountFailuresResult,
   type IListActiveLockoutsResult,
 } from "../../sql/queries/lockouts.queries.js";
@@ -62,6 +60,13 @@ export interface ReportedEvent {
   outcome: string;
   subject: string | null;
   clientIp: string | null;
+}
+
+/** A successful login's part to write: keys whose failures it forgets, a network it makes familiar, or both. */
+interface QueuedSuccess {
+  keys: LockoutKey[];
+  network: { subject: string; ip: string } | undefined;
+  written: () => void;
 }
 
 interface QueuedCount {
@@ -159,12 +164,12 @@ export class Lockouts {
   private readonly queuedCounts: QueuedCount[] = [];
   private queuedKeys = 0;
   private counting: Promise<void> | undefined;
-  /** Successful logins whose networks are still to be remembered, and those remembered lately. */
-  private successes: { subject: string; ip: string }[] = [];
-  /** Successful logins' keys whose failures are still to be forgotten, in arrival order. */
-  private readonly queuedForgets: { keys: LockoutKey[]; forgotten: () => void }[] = [];
-  private forgetting: Promise<void> | undefined;
-  private remembering: Promise<void> | undefined;
+  /** Successful logins' forgets and networks still to be written, in arrival order. */
+  private readonly queuedSuccesses: QueuedSuccess[] = [];
+  /** Each key with a forget not yet written, and the latest such forget, which later counts and admissions wait for. */
+  private readonly forgetsOf = new Map<string, Promise<void>>();
+  private writingSuccesses: Promise<void> | undefined;
+  /** Networks remembered lately, not written again for an hour. */
   private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
   /** Spaces out the retries of counts the database could not serve. */
   private readonly backoff = new Backoff();
@@ -310,6 +315,7 @@ export class Lockouts {
    * counters' rows, so exactly max_failures are admitted, on any replica.
    */
   async admit(keys: LockoutKey[]): Promise<Refusal | null> {
+    await this.forgotten(keys);
     const [row] = await admitAttempt.run(
       { ...this.columns(keys), now: this.now(), familiarSince: this.familiarSince() },
       this.db,
@@ -331,11 +337,26 @@ export class Lockouts {
       this.log.warn({ waiting: this.queuedKeys }, "lockout: too many failures waiting; one not counted");
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      this.queuedCounts.push({ keys, settles, attempts: 0, counted: resolve });
-      this.queuedKeys += keys.length;
-      this.startCounting();
-    });
+    const queue = () =>
+      new Promise<void>((resolve) => {
+        this.queuedCounts.push({ keys, settles, attempts: 0, counted: resolve });
+        this.queuedKeys += keys.length;
+        this.startCounting();
+      });
+    // A failure reported after a success on the same key counts after that success's forget, not before it.
+    const forgotten = this.forgotten(keys);
+    return forgotten === undefined ? queue() : forgotten.then(queue);
+  }
+
+  /** Resolves once every forget queued so far on any of `keys` is written; undefined when none is waiting. */
+  private forgotten(keys: LockoutKey[]): Promise<void> | undefined {
+    if (this.forgetsOf.size === 0) return undefined;
+    const waits = new Set<Promise<void>>();
+    for (const { kind, key } of keys) {
+      const forget = this.forgetsOf.get(mapKey(kind, key));
+      if (forget !== undefined) waits.add(forget);
+    }
+    return waits.size === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
   private startCounting(): void {
@@ -351,7 +372,12 @@ export class Lockouts {
   /**
    * Counts what other services report through LogEvent about their own
    * password checks: failed logins count against their keys, and a
-   * successful login forgets the subject's failures. Resolves once counted.
+   * successful login forgets the subject's failures. Resolves once the
+   * failures are counted, so a reported failure is enforced before its
+   * answer. A success's forget is written after the answer: its event is
+   * committed either way, and a forget lost in a crash leaves failures
+   * counted (a lockout sooner, never later) and an admission pending until it
+   * lapses. This replica's counts and admissions of the same keys wait for it.
    */
   async countReported(events: ReportedEvent[]): Promise<void> {
     const keysOf = (e: ReportedEvent) => lockoutKeys(e.subject ?? undefined, e.clientIp ?? undefined);
@@ -361,45 +387,86 @@ export class Lockouts {
     const successes = events.filter((e) => e.type === "LOGIN_SUCCESS" && e.outcome === "SUCCESS");
     for (const e of successes) this.rememberSuccess(e.subject ?? "", e.clientIp ?? undefined);
     const succeeded = successes.flatMap(keysOf);
-    await Promise.all([
-      ...failed.map((event) => this.countFailure(keysOf(event), true)),
-      succeeded.length === 0 ? undefined : this.forget(succeeded),
-    ]);
+    if (succeeded.length > 0) this.forget(succeeded);
+    await Promise.all(failed.map((event) => this.countFailure(keysOf(event), true)));
   }
 
   /**
    * Forgets the failures of successful logins' keys. Logins reported while a
    * statement is in flight go out together in the next, so concurrent
-   * LogEvent calls share one; resolves (never rejects) once written.
+   * LogEvent calls share one.
    */
-  private forget(keys: LockoutKey[]): Promise<void> {
-    return new Promise((resolve) => {
-      this.queuedForgets.push({ keys, forgotten: resolve });
-      this.startForgetting();
+  private forget(keys: LockoutKey[]): void {
+    const written = this.queueSuccess(keys, undefined);
+    const mapped = keys.map(({ kind, key }) => mapKey(kind, key));
+    for (const key of mapped) this.forgetsOf.set(key, written);
+    void written.then(() => {
+      for (const key of mapped) if (this.forgetsOf.get(key) === written) this.forgetsOf.delete(key);
     });
   }
 
-  private startForgetting(): void {
-    this.forgetting ??= this.track(
-      this.forgetQueued().finally(() => {
-        this.forgetting = undefined;
+  /** Resolves (never rejects) once the statement carrying it is written or has failed. */
+  private queueSuccess(keys: LockoutKey[], network: QueuedSuccess["network"]): Promise<void> {
+    const written = new Promise<void>((resolve) => {
+      this.queuedSuccesses.push({ keys, network, written: resolve });
+    });
+    this.startWritingSuccesses();
+    return written;
+  }
+
+  private startWritingSuccesses(): void {
+    this.writingSuccesses ??= this.track(
+      this.writeQueuedSuccesses().finally(() => {
+        this.writingSuccesses = undefined;
         // Logins queued after the last statement, before this run ended.
-        if (this.queuedForgets.length > 0) this.startForgetting();
+        if (this.queuedSuccesses.length > 0) this.startWritingSuccesses();
       }),
     );
   }
 
-  private async forgetQueued(): Promise<void> {
+  /**
+   * Forgets and networks go out in one statement per batch: a login reported
+   * through LogEvent needs both, and one round trip costs this replica about
+   * as much CPU as the rest of the report.
+   */
+  private async writeQueuedSuccesses(): Promise<void> {
     // Logins reported in the same tick join the first statement.
     await Promise.resolve();
-    while (this.queuedForgets.length > 0) {
-      const batch = this.queuedForgets.splice(0, FAILURES_PER_STATEMENT);
-      try {
-        await forgetFailures.run(this.columns(batch.flatMap((queued) => queued.keys)), this.db);
-      } catch (error) {
-        this.log.warn({ err: error }, "lockout: could not forget failures after successful logins");
+    while (this.queuedSuccesses.length > 0) {
+      const batch = this.queuedSuccesses.splice(0, FAILURES_PER_STATEMENT);
+      const written = await writeIsolatingRefusals(
+        batch,
+        async (rows) => {
+          const networks = rows.flatMap((row) => (row.network === undefined ? [] : [row.network]));
+          await writeSuccesses.run(
+            {
+              ...this.columns(rows.flatMap((row) => row.keys)),
+              subjects: networks.map((n) => n.subject),
+              ips: networks.map((n) => n.ip),
+              now: this.now(),
+            },
+            this.db,
+          );
+        },
+        {
+          writer: "familiar_networks",
+          keyOf: ({ keys, network }) =>
+            network === undefined
+              ? keys.map((k) => `${k.kind}:${k.key}`).join(",")
+              : `${network.subject}|${network.ip}`,
+          rejected: this.rejected,
+          log: this.log,
+        },
+      );
+      if (written.deferred.length > 0) {
+        // Networks forgotten, so the next login from them remembers them again; forgets are not retried
+        // (the failures stay counted, the admissions lapse).
+        for (const { network } of written.deferred) {
+          if (network !== undefined) this.rememberedLately.delete(`${network.subject}|${network.ip}`);
+        }
+        this.log.warn({ err: written.error }, "lockout: could not write successful logins' forgets and networks");
       }
-      for (const queued of batch) queued.forgotten();
+      for (const queued of batch) queued.written();
     }
   }
 
@@ -464,45 +531,14 @@ export class Lockouts {
   rememberSuccess(subject: string, ip: string | undefined): void {
     if (this.settings.familiarDays === 0 || ip === undefined || ip === "" || subject === "") return;
     const key = `${subject}|${ip}`;
-    if (this.rememberedLately.has(key) || this.successes.length >= MAX_PENDING_FAILURES) return;
+    if (this.rememberedLately.has(key) || this.queuedSuccesses.length >= MAX_PENDING_FAILURES) return;
     this.rememberedLately.set(key, true);
-    this.successes.push({ subject, ip });
-    this.remembering ??= this.track(
-      this.rememberQueued().finally(() => {
-        this.remembering = undefined;
-      }),
-    );
+    void this.queueSuccess([], { subject, ip });
   }
 
   /** Resolves once every count started so far is written (or has failed). */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
-
-  private async rememberQueued(): Promise<void> {
-    await Promise.resolve();
-    while (this.successes.length > 0) {
-      const written = await writeIsolatingRefusals(
-        this.successes.splice(0, FAILURES_PER_STATEMENT),
-        async (batch) => {
-          await rememberNetworks.run(
-            { subjects: batch.map((s) => s.subject), ips: batch.map((s) => s.ip), now: this.now() },
-            this.db,
-          );
-        },
-        {
-          writer: "familiar_networks",
-          keyOf: ({ subject, ip }) => `${subject}|${ip}`,
-          rejected: this.rejected,
-          log: this.log,
-        },
-      );
-      if (written.deferred.length > 0) {
-        // Forgotten, so the next login from the network remembers it again.
-        for (const { subject, ip } of written.deferred) this.rememberedLately.delete(`${subject}|${ip}`);
-        this.log.warn({ err: written.error }, "lockout: could not remember the networks of successful logins");
-      }
-    }
   }
 
   private familiarSince(): Date | null {
@@ -546,7 +582,8 @@ export class Lockouts {
   }
 
   /**
-   * Counts a batch of failures; a key the database refuses costs only itself.
+   * Counts a batch of failures and checks their addresses for credential
+   * stuffing, in one statement; a key the database refuses costs only itself.
    * Keys it could not serve now are queued again, a few times, with back-off.
    */
   private async count(batch: QueuedCount[], settles: boolean): Promise<void> {
@@ -555,7 +592,12 @@ export class Lockouts {
       batch.flatMap((queued) => queued.keys.map((key) => ({ key, attempts: queued.attempts }))),
       async (rows) => {
         const keys = rows.map((row) => row.key);
-        counted.push(...(await countFailures.run({ ...this.columns(keys), now: this.now(), settles }, this.db)));
+        counted.push(
+          ...(await countFailures.run(
+            { ...this.columns(keys), ...this.stuffingColumns(keys), now: this.now(), settles },
+            this.db,
+          )),
+        );
       },
       {
         writer: "lockout_failures",
@@ -582,56 +624,36 @@ export class Lockouts {
         this.queuedKeys += retry.length;
       }
     }
-    try {
-      await this.announce(counted);
-      const unwritten = new Set(
-        [...written.deferred, ...written.refused.map((refused) => refused.row)].map((row) => row.key),
-      );
-      await this.detectStuffing(batch.flatMap((queued) => queued.keys).filter((key) => !unwritten.has(key)));
-    } catch (error) {
-      this.log.warn({ err: error }, "lockout: could not announce lockouts or check for credential stuffing");
-    }
-  }
-
-  /**
-   * Credential stuffing: an address failing for many different subjects
-   * within the window is locked out, and BRUTE_FORCE_DETECTED recorded.
-   */
-  private async detectStuffing(keys: LockoutKey[]): Promise<void> {
-    const { distinctSubjects, windowSeconds, waitSeconds } = this.settings.stuffing;
-    const pairs = keys.filter((k) => k.kind === "SUBJECT_IP").map((k) => splitSubjectIp(k.key));
-    if (distinctSubjects === 0 || pairs.length === 0) return;
-    const rows = await detectStuffing.run(
-      {
-        ips: pairs.map(([, ip]) => ip),
-        subjects: pairs.map(([subject]) => subject),
-        now: this.now(),
-        windowSeconds,
-        threshold: distinctSubjects,
-        waitSeconds,
-      },
-      this.db,
-    );
-    for (const row of rows) {
+    // Credential stuffing: an address failing for many different subjects within the window is locked out.
+    for (const row of counted) {
+      if (!row.stuffing) continue;
       this.events.record(
-        lockoutEvent(EventType.BRUTE_FORCE_DETECTED, "IP", row.ip, this.now(), {
+        lockoutEvent(EventType.BRUTE_FORCE_DETECTED, "IP", row.key, this.now(), {
           distinct_subjects: String(row.subjects),
-          window_seconds: String(windowSeconds),
-          locked_until: row.lockedUntil.toISOString(),
+          window_seconds: String(this.settings.stuffing.windowSeconds),
+          locked_until: row.lockedUntil?.toISOString() ?? "",
         }),
       );
     }
-    await this.announce(
-      rows.map((row) => ({
-        keyKind: "IP" as const,
-        key: row.ip,
-        failures: 0,
-        lockouts: row.lockouts,
-        lockedUntil: row.lockedUntil,
-        permanent: false,
-        newlyLocked: true,
-      })),
-    );
+    try {
+      await this.announce(counted);
+    } catch (error) {
+      this.log.warn({ err: error }, "lockout: could not announce lockouts");
+    }
+  }
+
+  /** The (address, subject) pairs stuffing detection records, none when it is off. */
+  private stuffingColumns(keys: LockoutKey[]) {
+    const { distinctSubjects, windowSeconds, waitSeconds } = this.settings.stuffing;
+    const pairs =
+      distinctSubjects === 0 ? [] : keys.filter((k) => k.kind === "SUBJECT_IP").map((k) => splitSubjectIp(k.key));
+    return {
+      ips: pairs.map(([, ip]) => ip),
+      subjects: pairs.map(([subject]) => subject),
+      windowSeconds,
+      threshold: distinctSubjects,
+      waitSeconds,
+    };
   }
 
   /** Records ACCOUNT_LOCKED and tells every replica, this one first, about the keys just locked out. */
