@@ -275,12 +275,13 @@ async function settledCpuMicros(server: ChildProcess): Promise<number> {
   return last;
 }
 
-/** One phase's result from its measurements (two for an interleaved phase), added to `phases` unless a trial. */
+/** One measurement's server CPU per call, refused calls included. */
 function cpuPerCall({ result, cpu }: Measurement): number {
   const calls = result.ok + Object.values(result.errors).reduce((total, count) => total + count, 0);
   return calls === 0 ? Number.NaN : cpu / calls;
 }
 
+/** One phase's result from its measurements (one per pass for an interleaved phase), added to `phases` unless a trial. */
 function outcomeOf(name: string, spec: PhaseSpec, measurements: Measurement[]): PhaseResult {
   const sum = (of: (m: Measurement) => number) => measurements.reduce((total, m) => total + of(m), 0);
   const ok = sum((m) => m.result.ok);
