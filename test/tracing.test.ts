@@ -152,8 +152,10 @@ describe("tracing", { timeout: 60_000 }, () => {
         .poll(() => receiver.spans.some((span) => span.parentSpanId === write.spanId && span.name.startsWith("pg.")))
         .toBe(true);
 
-      const rpcLine = lines.find((line) => line.msg === "rpc" && line.method === "Authenticate");
-      expect(rpcLine?.traceId).toBe(traceId);
+      // Log lines are written in batches, at most 100 ms after the call.
+      const rpcLine = () => lines.find((line) => line.msg === "rpc" && line.method === "Authenticate");
+      await expect.poll(rpcLine).toBeDefined();
+      expect(rpcLine()?.traceId).toBe(traceId);
     } finally {
       await stop(child);
       receiver.server.close();
