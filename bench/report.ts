@@ -137,6 +137,8 @@ export function targets(results: BenchResults): Target[] {
   const floorMix = phase(results, "logevent-minimal-mix");
   const floorHalf = phase(results, "logevent-minimal-mix-half");
   const floorOverload = phase(results, "logevent-minimal-overload");
+  const floorFull = phase(results, "logevent-minimal-full-mix");
+  const floorFullHalf = phase(results, "logevent-minimal-full-mix-half");
   const refusals = Object.entries(overload.errors);
   const refusedOtherwise = refusals
     .filter(([code]) => code !== "RESOURCE_EXHAUSTED")
@@ -230,8 +232,8 @@ export function targets(results: BenchResults): Target[] {
       met: singleMix.perSecond >= 5000,
     },
     {
-      name: `floor for logevent-mix: the smallest program doing a LogEvent's duties on the same stack (bench/minimal-logevent.ts), ${fmt(floorMix.ratePerSecond ?? NaN)}/s offered the same way: acknowledged calls/s (in brackets, its no-op's calls/s and p99 at that rate)`,
-      measured: `${fmt(floorMix.perSecond)} (${fmt(floorNoop.perSecond)}/s, ${fmt(floorNoop.p99Ms, 1)} ms)`,
+      name: `floor for logevent-mix: the smallest program on the same stack (bench/minimal-logevent.ts), ${fmt(floorMix.ratePerSecond ?? NaN)}/s offered the same way, acknowledged calls/s: doing every duty of a reported login (risk scoring, profiles, familiar networks, lockout counters); storing the events only; (in brackets) its no-op's calls/s and p99 at that rate`,
+      measured: `${fmt(floorFull.perSecond)}; ${fmt(floorMix.perSecond)} (${fmt(floorNoop.perSecond)}/s, ${fmt(floorNoop.p99Ms, 1)} ms)`,
       ratio: 0,
       goal: "reported",
       met: true,
@@ -244,8 +246,8 @@ export function targets(results: BenchResults): Target[] {
       met: halfMix.p99Ms <= 20,
     },
     {
-      name: `floor for logevent-mix-half: the smallest program's p99 acknowledgement at ${fmt(floorHalf.ratePerSecond ?? NaN)}/s offered`,
-      measured: `${fmt(floorHalf.p99Ms, 1)} ms`,
+      name: `floor for logevent-mix-half: the smallest program's p99 acknowledgement at ${fmt(floorHalf.ratePerSecond ?? NaN)}/s offered, doing every duty; storing the events only`,
+      measured: `${fmt(floorFullHalf.p99Ms, 1)} ms; ${fmt(floorHalf.p99Ms, 1)} ms`,
       ratio: 0,
       goal: "reported",
       met: true,

@@ -831,6 +831,22 @@ async function main(): Promise<void> {
       await openMix(minimal, "logevent-minimal-overload", overloadRate, 40_003);
       await request(minimal.child, "stop", "stopped");
     }
+    // The same program doing the rest of a reported login's duties too: risk scoring against
+    // profiles read when not cached, and profiles, familiar networks and lockout counters written.
+    if (["logevent-minimal-full-mix", "logevent-minimal-full-mix-half"].some(wanted)) {
+      const full = await startServer(
+        {
+          DATABASE_URL: url,
+          MINIMAL_REPORTER_SHA256: hash("sha256", reporter.secret, "base64"),
+          MINIMAL_DUTIES: "full",
+        },
+        "minimal-logevent",
+      );
+      await warmUp(full.port);
+      await openMix(full, "logevent-minimal-full-mix", mixRate, 50_001);
+      await openMix(full, "logevent-minimal-full-mix-half", mixRate / 2, 50_002);
+      await request(full.child, "stop", "stopped");
+    }
 
     log(`introspection endpoint: ${introspection.requests} request(s) for the run`);
 
