@@ -443,10 +443,10 @@ describe("the server's own bound on a unary call", () => {
     await t.stop();
   });
 
-  it("ends a call whose caller set no deadline after WARDEN_RPC_TIMEOUT_MS, and cancels its query", async () => {
+  it("ends a call whose caller set no deadline after WARDEN_RPC_TIMEOUT_MS, and cancels its query, whichever calls end around it", async () => {
     const admin = bearer(await createToken(t.db.url, "bounded-admin", ["admin"]));
     // No deadline from the client: grpc-js never times this call out, so only Warden's own bound can.
-    const listAudit = () =>
+    const listAudit = (deadlineMs?: number) =>
       new Promise<{ code: status | undefined; ms: number }>((resolve) => {
         const identity = (bytes: Buffer) => bytes;
         const started = Date.now();
@@ -456,7 +456,7 @@ describe("the server's own bound on a unary call", () => {
           identity,
           Buffer.alloc(0),
           admin,
-          {},
+          deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs },
           (e) => resolve({ code: e?.code, ms: Date.now() - started }),
         );
       });
@@ -479,6 +479,20 @@ describe("the server's own bound on a unary call", () => {
       expect(bounded.code).toBe(status.DEADLINE_EXCEEDED);
       expect(bounded.ms).toBeGreaterThanOrEqual(650);
       expect(bounded.ms).toBeLessThan(3000);
+      expect(await eventually(async () => ((await waiting()) === 0 ? true : undefined), 2000)).toBe(true);
+
+      // Three waiting calls, the middle one with an earlier deadline of its caller's: once it is
+      // cut short, the calls around it still end at Warden's own bound.
+      const first = listAudit();
+      expect(await eventually(async () => ((await waiting()) === 1 ? true : undefined), 1000)).toBe(true);
+      const middle = listAudit(200);
+      expect(await eventually(async () => ((await waiting()) === 2 ? true : undefined), 1000)).toBe(true);
+      const last = listAudit();
+      expect((await middle).code).toBe(status.DEADLINE_EXCEEDED);
+      for (const ended of [await first, await last]) {
+        expect(ended.code).toBe(status.DEADLINE_EXCEEDED);
+        expect(ended.ms).toBeLessThan(3000);
+      }
       expect(await eventually(async () => ((await waiting()) === 0 ? true : undefined), 2000)).toBe(true);
     } finally {
       await holder.query("ROLLBACK");
