@@ -35,8 +35,8 @@ class CallsWithDeadlines {
     const now = performance.now();
     for (let lifetime = this.first; lifetime !== undefined;) {
       const next = lifetime.nextWithDeadline;
-      lifetime.expireBy(now);
-      lifetime = next;
+      // Whoever hears of an expiry may end other calls too, unlinking `next`: start again from the first.
+      lifetime = lifetime.expireBy(now) ? this.first : next;
     }
     if (this.first === undefined) {
       clearInterval(this.sweeper);
@@ -108,9 +108,11 @@ export class CallLifetime {
     }
   }
 
-  /** For the sweep: the deadline has passed by `now`. */
-  expireBy(now: number): void {
-    if (now >= this.deadlineAt) this.abort(this.deadlineReason!(this.deadlineMs));
+  /** For the sweep: cuts the call short if its deadline has passed by `now`, and says whether it did. */
+  expireBy(now: number): boolean {
+    if (now < this.deadlineAt) return false;
+    this.abort(this.deadlineReason!(this.deadlineMs));
+    return true;
   }
 
   /** The call answered: its deadline no longer applies, and later aborts and cancellations are ignored. */
