@@ -351,13 +351,20 @@ describe("streams", () => {
       const endings = [...watches, ...exports].map(ending);
       await new Promise((resolve) => setTimeout(resolve, 700));
 
-      const revokedAt = Date.now();
       await t.tokens.revokeServiceToken(
         RevokeServiceTokenRequest.fromPartial({ token: { id: tokenId }, reason: "test" }),
         {
           metadata: admin,
         },
       );
+      // Counted from the revoking transaction's start, not from the admin call's: how long the call took to
+      // reach the database is no part of how fast streams learn of the revocation.
+      const revokedAt = (
+        await t.db.query<{ ms: number }>(
+          "SELECT (extract(epoch FROM revoked_at) * 1000)::float8 AS ms FROM service_tokens WHERE id = $1",
+          [tokenId],
+        )
+      )[0]!.ms;
       const ended = await Promise.all(endings);
       for (const end of ended) {
         expect(end.code).toBe(status.UNAUTHENTICATED);
@@ -445,7 +452,7 @@ describe("the server's own bound on a unary call", () => {
 
   it("ends a call whose caller set no deadline after WARDEN_RPC_TIMEOUT_MS, and cancels its query, whichever calls end around it", async () => {
     const admin = bearer(await createToken(t.db.url, "bounded-admin", ["admin"]));
-    // No deadline from the client: grpc-js never times this call out, so only Warden's own bound can.
+    // Without a deadline from the client grpc-js never times a call out, so only Warden's own bound can.
     const listAudit = (deadlineMs?: number) =>
       new Promise<{ code: status | undefined; ms: number }>((resolve) => {
         const identity = (bytes: Buffer) => bytes;
@@ -485,12 +492,15 @@ describe("the server's own bound on a unary call", () => {
       // cut short, the calls around it still end at Warden's own bound.
       const first = listAudit();
       expect(await eventually(async () => ((await waiting()) === 1 ? true : undefined), 1000)).toBe(true);
-      const middle = listAudit(200);
+      const middle = listAudit(450);
       expect(await eventually(async () => ((await waiting()) === 2 ? true : undefined), 1000)).toBe(true);
       const last = listAudit();
+      // All three linked before the middle one leaves, so it leaves from between the other two.
+      expect(await eventually(async () => ((await waiting()) === 3 ? true : undefined), 1000)).toBe(true);
       expect((await middle).code).toBe(status.DEADLINE_EXCEEDED);
       for (const ended of [await first, await last]) {
         expect(ended.code).toBe(status.DEADLINE_EXCEEDED);
+        expect(ended.ms).toBeGreaterThanOrEqual(650);
         expect(ended.ms).toBeLessThan(3000);
       }
       expect(await eventually(async () => ((await waiting()) === 0 ? true : undefined), 2000)).toBe(true);
