@@ -134,24 +134,26 @@ const INSERT = `WITH ${EVENTS} SELECT event_id FROM stored`;
 const INSERT_WITH_DUTIES = `
   WITH ${EVENTS}, profiles AS (
     INSERT INTO logevent_floor_profiles AS p (subject, kind, first_seen_at, last_seen_at, successes, networks, user_agents)
-    SELECT u.subject, 'USER', u.seen, u.seen, u.n, u.networks, u.agents
-    FROM unnest($13::text[], $14::timestamptz[], $15::int[], $16::jsonb[], $17::jsonb[]) AS u(subject, seen, n, networks, agents)
+    SELECT u.subject, 'USER', u.first, u.seen, u.n, u.networks, u.agents
+    FROM unnest($13::text[], $14::timestamptz[], $15::timestamptz[], $16::int[], $17::jsonb[], $18::jsonb[])
+      AS u(subject, first, seen, n, networks, agents)
     ON CONFLICT (subject) DO UPDATE SET successes = p.successes + excluded.successes,
+      first_seen_at = least(p.first_seen_at, excluded.first_seen_at),
       last_seen_at = greatest(p.last_seen_at, excluded.last_seen_at),
       networks = p.networks || excluded.networks, user_agents = p.user_agents || excluded.user_agents
   ), networks AS (
     INSERT INTO logevent_floor_networks AS f (subject, network, last_success_at)
-    SELECT * FROM unnest($18::text[], $19::cidr[], $20::timestamptz[])
+    SELECT * FROM unnest($19::text[], $20::cidr[], $21::timestamptz[])
     ON CONFLICT (subject, network) DO UPDATE SET last_success_at = greatest(f.last_success_at, excluded.last_success_at)
   ), failed AS (
     INSERT INTO logevent_floor_counters AS c (key_kind, key, failures, last_failure_at)
-    SELECT * FROM unnest($21::lockout_key_kind[], $22::text[], $23::int[], $24::timestamptz[])
+    SELECT * FROM unnest($22::lockout_key_kind[], $23::text[], $24::int[], $25::timestamptz[])
     ON CONFLICT (key_kind, key) DO UPDATE SET failures = c.failures + excluded.failures,
       last_failure_at = excluded.last_failure_at,
       locked_until = CASE WHEN c.failures + excluded.failures >= 5 THEN now() + interval '15 minutes' ELSE c.locked_until END
   ), forgotten AS (
     UPDATE logevent_floor_counters c SET failures = 0
-    FROM unnest($25::lockout_key_kind[], $26::text[]) AS k(key_kind, key)
+    FROM unnest($26::lockout_key_kind[], $27::text[]) AS k(key_kind, key)
     WHERE c.key_kind = k.key_kind AND c.key = k.key AND c.failures > 0
   )
   SELECT event_id FROM stored`;
@@ -169,9 +171,9 @@ let unread: Pending[] = [];
 let reading = false;
 
 const isSuccess = ({ event }: Pending) =>
-  event.type === EventType.LOGIN_SUCCESS && event.principal?.subject !== undefined;
+  event.type === EventType.LOGIN_SUCCESS && (event.principal?.subject ?? "") !== "";
 const isFailure = ({ event }: Pending) => event.type === EventType.LOGIN_FAILURE;
-const networkOf = (ip: string) => (ip.includes(".") ? `${ip.slice(0, ip.lastIndexOf("."))}.0/24` : null);
+const networkOf = (ip: string) => (isIP(ip) === 4 ? `${ip.slice(0, ip.lastIndexOf("."))}.0/24` : null);
 
 /** Scores a success against what its subject's profile has seen, and learns from it. */
 function score(pending: Pending, profile: Profile): void {
@@ -207,7 +209,9 @@ function readProfiles(): void {
     ])
     .then(
       ({ rows }) => {
+        // A profile cached meanwhile has learnt from successes the row may not hold yet.
         for (const row of rows) {
+          if (profiles.has(row.subject)) continue;
           profiles.set(row.subject, {
             networks: new Set(Object.keys(row.networks)),
             agents: new Set(Object.keys(row.user_agents)),
@@ -242,11 +246,17 @@ function enqueue(pending: Pending): void {
   if (queue.length === 1) queueMicrotask(commit);
 }
 
-/** What a batch teaches, one row per subject, network and counter key, in the order the statement takes them. */
+/**
+ * What a batch teaches, one row per subject, network and counter key, in the
+ * order the statement takes them. A key's latest success in the batch forgets
+ * its failures; failures after it are added to what the key held before (a
+ * simplification that costs the same). Every event teaches, stored or a
+ * duplicate: the bench sends no duplicates.
+ */
 function duties(batch: Pending[]): unknown[] {
   const bySubject = new Map<
     string,
-    { seen: string; n: number; networks: Record<string, number>; agents: Record<string, number> }
+    { first: string; seen: string; n: number; networks: Record<string, number>; agents: Record<string, number> }
   >();
   const networks = new Map<string, [string, string, string]>();
   const failures = new Map<string, [string, string, number, string]>();
@@ -268,9 +278,10 @@ function duties(batch: Pending[]): unknown[] {
       }
     } else if (isSuccess(pending)) {
       const seconds = Math.floor(Date.parse(occurredAt) / 1000);
-      const profile = bySubject.get(subject) ?? { seen: occurredAt, n: 0, networks: {}, agents: {} };
+      const profile = bySubject.get(subject) ?? { first: occurredAt, seen: occurredAt, n: 0, networks: {}, agents: {} };
       profile.n += 1;
-      profile.seen = occurredAt;
+      if (occurredAt < profile.first) profile.first = occurredAt;
+      if (occurredAt > profile.seen) profile.seen = occurredAt;
       const network = networkOf(ip);
       if (network !== null) {
         profile.networks[network] = seconds;
@@ -278,16 +289,24 @@ function duties(batch: Pending[]): unknown[] {
       }
       if (event.client?.userAgent) profile.agents[event.client.userAgent] = seconds;
       bySubject.set(subject, profile);
-      for (const [kind, key] of keys)
-        if (kind !== "IP" && !failures.has(`${kind}:${key}`)) successKeys.set(`${kind}:${key}`, [kind, key]);
+      // A success forgets its keys' failures; those earlier in the batch are then not counted at all.
+      for (const [kind, key] of keys) {
+        if (kind === "IP") continue;
+        failures.delete(`${kind}:${key}`);
+        successKeys.set(`${kind}:${key}`, [kind, key]);
+      }
     }
   }
-  const subjects = [...bySubject];
-  const networkRows = [...networks.values()];
-  const failureRows = [...failures.values()];
-  const forgotten = [...successKeys.values()];
+  // Rows in key order, so that two batches committing at once lock shared rows in the same order.
+  const byKey = <Row extends unknown[]>(rows: Map<string, Row>) =>
+    [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  const subjects = [...bySubject].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const networkRows = byKey(networks);
+  const failureRows = byKey(failures);
+  const forgotten = byKey(successKeys);
   return [
     subjects.map(([subject]) => subject),
+    subjects.map(([, p]) => p.first),
     subjects.map(([, p]) => p.seen),
     subjects.map(([, p]) => p.n),
     subjects.map(([, p]) => JSON.stringify(p.networks)),
