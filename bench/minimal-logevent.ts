@@ -298,12 +298,11 @@ function duties(batch: Pending[]): unknown[] {
     }
   }
   // Rows in key order, so that two batches committing at once lock shared rows in the same order.
-  const byKey = <Row extends unknown[]>(rows: Map<string, Row>) =>
-    [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
-  const subjects = [...bySubject].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const networkRows = byKey(networks);
-  const failureRows = byKey(failures);
-  const forgotten = byKey(successKeys);
+  const inKeyOrder = <Row>(rows: Map<string, Row>) => [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const subjects = inKeyOrder(bySubject);
+  const networkRows = inKeyOrder(networks).map(([, row]) => row);
+  const failureRows = inKeyOrder(failures).map(([, row]) => row);
+  const forgotten = inKeyOrder(successKeys).map(([, row]) => row);
   return [
     subjects.map(([subject]) => subject),
     subjects.map(([, p]) => p.first),
