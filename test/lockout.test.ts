@@ -595,7 +595,13 @@ describe("smart lockout", () => {
       return answer.failureReason === FailureReason.ACCOUNT_LOCKED ? answer : undefined;
     });
     expect(FailureReason[(await from("192.0.2.98")).failureReason]).toBe("ACCOUNT_LOCKED");
-    expect((await from("198.51.100.51")).authenticated).toBe(true);
+    // Whether a network is familiar is read with a bound; a read the database does not answer in time keeps
+    // the lockout, as a loaded machine once made it. So the familiar network is asked until it answers.
+    const familiar = await eventually(async () => {
+      const answer = await from("198.51.100.51");
+      return answer.authenticated ? answer : undefined;
+    });
+    expect(familiar.authenticated).toBe(true);
   });
 });
 
