@@ -409,6 +409,8 @@ export async function startWarden(
       new CredentialWatch((credential) => authenticator.stillValid(credential), edgeOptions.credentialRecheckMs, log),
       (watch) => watch.stop(),
     );
+    // A revoked or rotated token ends its streams as soon as this replica hears of it, not at the next tick.
+    serviceTokenVerifier.onInvalidate(() => streamCallers.recheckNow());
     // Every RPC passes these, in this order; each sees the method's declared access rule.
     const edge = new Edge(
       [

@@ -309,7 +309,12 @@ describe("streams", () => {
 
   beforeAll(async () => {
     t = await startTestWarden({ WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false" });
-    replica = await startReplica(t.db.url, { WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false" });
+    // The replica rechecks on a timer too slow to matter: its streams can only end in time through the notification.
+    replica = await startReplica(t.db.url, {
+      WARDEN_LOCKOUT_ENABLED: "false",
+      WARDEN_RISK_ENABLED: "false",
+      WARDEN_STREAM_RECHECK_MS: "60000",
+    });
     adminSecret = await createToken(t.db.url, "stream-admin", ["admin"]);
     admin = bearer(adminSecret);
     // Enough that an export read slowly outlives the revocation below.

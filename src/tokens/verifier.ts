@@ -55,6 +55,7 @@ export class ServiceTokenVerifier {
   private distrustedSince: number | undefined;
   // Bumped by every invalidation, so a lookup that raced with one is not cached.
   private generation = 0;
+  private readonly invalidationListeners: (() => void)[] = [];
   /** Database lookups made, for metrics and for tests that prove the fast paths. */
   lookups = 0;
   /** Calls answered from the cache because the database could not be asked (the outage window). */
@@ -85,16 +86,22 @@ export class ServiceTokenVerifier {
     this.cacheTrusted = trusted;
   }
 
-  /** Forgets a changed token (by id), or everything for ALL_TOKENS. */
+  /** Forgets a changed token (by id), or everything for ALL_TOKENS, then tells the listeners. */
   invalidate(tokenId: string): void {
     this.generation += 1;
     if (tokenId === ALL_TOKENS) {
       this.cache.clear();
-      return;
+    } else {
+      for (const [hash, cached] of this.cache.entries()) {
+        if (cached.tokenId === tokenId) this.cache.delete(hash);
+      }
     }
-    for (const [hash, cached] of this.cache.entries()) {
-      if (cached.tokenId === tokenId) this.cache.delete(hash);
-    }
+    for (const listener of this.invalidationListeners) listener();
+  }
+
+  /** Runs `listener` after every invalidation, e.g. to recheck open streams at once. */
+  onInvalidate(listener: () => void): void {
+    this.invalidationListeners.push(listener);
   }
 
   /**

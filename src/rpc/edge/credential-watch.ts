@@ -11,6 +11,8 @@ export class CredentialWatch {
   private readonly watched = new Map<string, Set<(reason: Error) => void>>();
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  // Set when a recheck is asked for while one runs, which may have read the credential before it changed.
+  private checkAgain = false;
 
   constructor(
     /** Whether a credential still verifies; undefined when that cannot be decided now. */
@@ -40,9 +42,18 @@ export class CredentialWatch {
     this.timer = undefined;
   }
 
+  /** Rechecks now rather than at the next tick: called when a credential is known to have changed. */
+  recheckNow(): void {
+    if (this.watched.size > 0) void this.recheck();
+  }
+
   private async recheck(): Promise<void> {
-    if (this.checking) return;
+    if (this.checking) {
+      this.checkAgain = true;
+      return;
+    }
     this.checking = true;
+    this.checkAgain = false;
     try {
       await Promise.all(
         [...this.watched].map(async ([credential, ends]) => {
@@ -61,5 +72,6 @@ export class CredentialWatch {
     } finally {
       this.checking = false;
     }
+    if (this.checkAgain) await this.recheck();
   }
 }
