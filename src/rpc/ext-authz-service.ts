@@ -4,8 +4,14 @@ import type { CheckRequest, CheckResponse } from "../gen/envoy/service/auth/v3/e
 import type { Logger } from "../log.js";
 import type { CallContext } from "./edge/context.js";
 
-/** Time kept back from the deadline to send the denial before the call itself times out. */
-const DEADLINE_MARGIN_MS = 20;
+/**
+ * Time kept back from the deadline to send the denial before the call itself
+ * times out: a quarter of the time left, at most 100 ms, so that a busy event
+ * loop or a slow network back to Envoy still lets the 503 arrive first.
+ */
+function deadlineMarginMs(remainingMs: number): number {
+  return Math.min(100, remainingMs / 4);
+}
 
 /**
  * envoy.service.auth.v3.Authorization/Check. It never fails as a gRPC call:
@@ -16,10 +22,11 @@ export function extAuthzHandlers(extAuthz: ExtAuthz, log: Logger) {
   return {
     check: async (request: CheckRequest, context: CallContext): Promise<CheckResponse> => {
       let timer: NodeJS.Timeout | undefined;
+      const remainingMs = context.deadlineAt - Date.now();
       const deadline = new Promise<CheckResponse>((resolve) => {
         timer = setTimeout(
           () => resolve(unavailableResponse("timeout")),
-          Math.max(0, context.deadlineAt - Date.now() - DEADLINE_MARGIN_MS),
+          Math.max(0, remainingMs - deadlineMarginMs(remainingMs)),
         );
       });
       try {
