@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hash, randomBytes, randomUUID, sign as cryptoSign, type KeyObject } from "node:crypto";
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { Command } from "commander";
@@ -49,6 +50,15 @@ const options = new Command()
   .option("--render <json>", "measure nothing: render a saved result into the docs (after editing bench/steps.md)")
   .option("--profile <dir>", "write the server's V8 CPU profile (.cpuprofile) into this folder")
   .option("--seconds <n>", "each phase's length (default 5): longer phases, to tell apart figures a few % apart", "5")
+  .option(
+    "--server-flags <flags>",
+    'Node flags for the servers under test (default: those of `npm start`); "" for none, to compare',
+  )
+  .option(
+    "--logevent-rate <n>",
+    "calls/s the logevent-mix phases offer (default 5,000, the target; half for -half): lower, to compare CPU per call unsaturated",
+    "5000",
+  )
   .parse()
   .opts<{
     smoke?: boolean;
@@ -58,6 +68,8 @@ const options = new Command()
     profile?: string;
     render?: string;
     seconds: string;
+    serverFlags?: string;
+    logeventRate: string;
   }>();
 const only = options.only?.split(",");
 
@@ -140,10 +152,19 @@ function buildServers(): void {
   });
 }
 
+/** The Node flags `npm start` gives Warden: the servers under test, floors included, run with the same. */
+function startScriptFlags(): string[] {
+  const start = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }).scripts.start;
+  return start.split(/\s+/).filter((word) => word.startsWith("--"));
+}
+const serverFlags =
+  options.serverFlags === undefined ? startScriptFlags() : options.serverFlags.split(/\s+/).filter(Boolean);
+log(`servers under test run with Node flags: ${serverFlags.join(" ") || "none"}`);
+
 async function startServer(env: Record<string, string>, script = "server"): Promise<BenchServer> {
   const profile = options.profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profile}`];
   const child = fork(path.join("dist", "bench", `${script}.js`), [], {
-    execArgv: profile,
+    execArgv: [...serverFlags, ...profile],
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
@@ -370,8 +391,9 @@ async function interleavedPhases(
 }
 
 const CEILING_P99_MS = 5;
-/** Issue 20's goal for single LogEvent calls, offered in open loop. */
-const LOGEVENT_TARGET_RATE = 5000;
+/** Issue 20's goal for single LogEvent calls (5,000/s), offered in open loop; lower with --logevent-rate. */
+const LOGEVENT_TARGET_RATE = Number(options.logeventRate);
+if (!(LOGEVENT_TARGET_RATE > 0)) throw new Error(`--logevent-rate: a positive rate, not ${options.logeventRate}`);
 
 /** Tries the no-op at rising steady rates; the last whose p99 stays within CEILING_P99_MS, or none (not even 250/s). */
 async function noopCeiling(server: BenchServer): Promise<PhaseResult | undefined> {
