@@ -80,6 +80,8 @@ export class ServiceTokenVerifier {
     if (trusted) {
       this.cache.clear();
       this.distrustedSince = undefined;
+      // What changed while no notification could arrive is learnt by checking again.
+      for (const listener of this.invalidationListeners) listener();
     } else if (this.cacheTrusted) {
       this.distrustedSince = this.now().getTime();
     }
@@ -99,7 +101,7 @@ export class ServiceTokenVerifier {
     for (const listener of this.invalidationListeners) listener();
   }
 
-  /** Runs `listener` after every invalidation, e.g. to recheck open streams at once. */
+  /** Runs `listener` after every invalidation, and when notifications resume, e.g. to recheck open streams at once. */
   onInvalidate(listener: () => void): void {
     this.invalidationListeners.push(listener);
   }

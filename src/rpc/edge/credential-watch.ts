@@ -11,6 +11,7 @@ export class CredentialWatch {
   private readonly watched = new Map<string, Set<(reason: Error) => void>>();
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  private stopped = false;
   // Set when a recheck is asked for while one runs, which may have read the credential before it changed.
   private checkAgain = false;
 
@@ -21,7 +22,12 @@ export class CredentialWatch {
     private readonly log: Logger,
   ) {}
 
-  /** Calls `end` once the credential no longer verifies; the returned function stops watching. */
+  /**
+   * Calls `end` once the credential no longer verifies; the returned function
+   * stops watching. The credential is also checked right away: a change heard
+   * between its verification and this call would otherwise wait for the next
+   * tick.
+   */
   watch(credential: string, end: (reason: Error) => void): () => void {
     let ends = this.watched.get(credential);
     if (ends === undefined) {
@@ -29,22 +35,28 @@ export class CredentialWatch {
       this.watched.set(credential, ends);
     }
     ends.add(end);
-    this.timer ??= setInterval(() => void this.recheck(), this.intervalMs).unref();
+    if (!this.stopped) this.timer ??= setInterval(() => void this.recheck(), this.intervalMs).unref();
+    void this.check(credential, new Set([end]));
     return () => {
       ends.delete(end);
       if (ends.size === 0) this.watched.delete(credential);
-      if (this.watched.size === 0) this.stop();
+      if (this.watched.size === 0) this.pause();
     };
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopped = true;
+    this.pause();
   }
 
   /** Rechecks now rather than at the next tick: called when a credential is known to have changed. */
   recheckNow(): void {
-    if (this.watched.size > 0) void this.recheck();
+    if (!this.stopped && this.watched.size > 0) void this.recheck();
+  }
+
+  private pause(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   private async recheck(): Promise<void> {
@@ -53,25 +65,26 @@ export class CredentialWatch {
       return;
     }
     this.checking = true;
-    this.checkAgain = false;
     try {
-      await Promise.all(
-        [...this.watched].map(async ([credential, ends]) => {
-          // A credential that cannot be checked now (database down) keeps its streams until it can.
-          const valid = await this.stillValid(credential).catch((error: unknown) => {
-            this.log.warn({ err: error }, "could not recheck a stream caller's credential");
-            return undefined;
-          });
-          if (valid !== false) return;
-          const reason = new UnauthenticatedError(
-            "authorization: the caller's credential is no longer valid (revoked, rotated out or expired)",
-          );
-          for (const end of ends) end(reason);
-        }),
-      );
+      do {
+        this.checkAgain = false;
+        await Promise.all([...this.watched].map(([credential, ends]) => this.check(credential, ends)));
+      } while (this.checkAgain);
     } finally {
       this.checking = false;
     }
-    if (this.checkAgain) await this.recheck();
+  }
+
+  private async check(credential: string, ends: Set<(reason: Error) => void>): Promise<void> {
+    // A credential that cannot be checked now (database down) keeps its streams until it can.
+    const valid = await this.stillValid(credential).catch((error: unknown) => {
+      this.log.warn({ err: error }, "could not recheck a stream caller's credential");
+      return undefined;
+    });
+    if (valid !== false) return;
+    const reason = new UnauthenticatedError(
+      "authorization: the caller's credential is no longer valid (revoked, rotated out or expired)",
+    );
+    for (const end of ends) end(reason);
   }
 }
