@@ -2,6 +2,8 @@ import { status, type Metadata } from "@grpc/grpc-js";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { pino } from "pino";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -434,6 +436,38 @@ describe("dedup and cooldown", () => {
       "51 RAISED",
       "51 REPEATED",
     ]);
+  });
+
+  it("logs each raise, and an alert's repeats in one run as a single line with their count", async () => {
+    const lines: { msg: string; repeats?: number; alert?: { group: string; kind: string } }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as never);
+        done();
+      },
+    });
+    // A replica of its own (no webhook), so that no other replica's evaluator takes this run.
+    const own = await startTestWarden(
+      { WARDEN_ALERT_EVALUATE_MS: "100", WARDEN_LOCKOUT_ENABLED: "false", WARDEN_RISK_ENABLED: "false" },
+      {},
+      undefined,
+      pino({ level: "warn" }, sink),
+    );
+    try {
+      const ip = "203.0.113.61";
+      await report(repeat(6, { type: EventType.BRUTE_FORCE_DETECTED, ip }), own.client);
+      // One batch is one run, whose lines are written together once it commits.
+      const logged = await eventually(() => {
+        const mine = lines.filter((line) => line.alert?.group === `ip:${ip}`);
+        return mine.length > 0 ? mine : undefined;
+      });
+      expect(logged.map((line) => [line.msg, line.alert!.kind, line.repeats])).toEqual([
+        ["alert raised", "RAISED", undefined],
+        ["alert repeated", "REPEATED", 5],
+      ]);
+    } finally {
+      await own.stop();
+    }
   });
 
   it("counts threshold rules within their window only", async () => {

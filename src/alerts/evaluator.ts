@@ -105,9 +105,7 @@ export class AlertEvaluator {
   private async evaluate(): Promise<void> {
     for (let run = 0; run < RUNS_PER_TICK; run += 1) {
       const outcome = await withTransaction(this.pool, (client) => this.run(client));
-      for (const alert of outcome.raised) {
-        this.log.warn({ alert }, alert.kind === "RAISED" ? "alert raised" : "alert repeated");
-      }
+      this.logChanges(outcome.raised);
       if (!outcome.more) break;
     }
     if (Date.now() - this.lastPrune > 60_000) {
@@ -116,6 +114,27 @@ export class AlertEvaluator {
         { before: new Date(Date.now() - (this.longestWindowSeconds + 86_400) * 1000) },
         this.pool,
       );
+    }
+  }
+
+  /**
+   * Each raise is a line; an alert's repeats in a run are one line with their
+   * count, so a flood of matching events (an attack, the very thing alerts
+   * are for) is not turned into as many log lines.
+   */
+  private logChanges(changes: AlertRaised[]): void {
+    const repeats = new Map<string, { alert: AlertRaised; repeats: number }>();
+    for (const alert of changes) {
+      if (alert.kind === "RAISED") {
+        this.log.warn({ alert }, "alert raised");
+        continue;
+      }
+      const seen = repeats.get(alert.alertId);
+      if (seen === undefined) repeats.set(alert.alertId, { alert, repeats: 1 });
+      else seen.repeats += 1;
+    }
+    for (const { alert, repeats: count } of repeats.values()) {
+      this.log.warn({ alert, repeats: count }, "alert repeated");
     }
   }
 

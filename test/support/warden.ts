@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import type { JWTPayload } from "jose";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { loadConfig, type Environment } from "../../src/config.js";
 import { createPool } from "../../src/db/pool.js";
 import type { Scope } from "../../src/authz/scopes.js";
@@ -240,6 +240,8 @@ export async function startTestWarden(
   env: Environment = {},
   overrides: WardenOverrides = {},
   db?: TestDatabase,
+  /** Where the server logs; silent unless WARDEN_TEST_LOG_LEVEL says otherwise. */
+  log: Logger = pino({ level: process.env.WARDEN_TEST_LOG_LEVEL ?? "silent" }),
 ): Promise<TestWarden> {
   const database = db ?? (await createTestDatabase());
   const config = loadConfig({
@@ -252,7 +254,7 @@ export async function startTestWarden(
     WARDEN_SHUTDOWN_GRACE_MS: "3000",
     ...env,
   });
-  const warden = await startWarden(config, pino({ level: process.env.WARDEN_TEST_LOG_LEVEL ?? "silent" }), overrides);
+  const warden = await startWarden(config, log, overrides);
   const client = authClient(`127.0.0.1:${warden.grpcPort}`, reporterOf(database.url));
   const tokens = tokenClient(`127.0.0.1:${warden.grpcPort}`);
   let reader: Promise<Metadata> | undefined;
