@@ -1,12 +1,12 @@
-import { AuthorizationService } from "../gen/envoy/service/auth/v3/external_auth.js";
-import { AccessServiceService } from "../gen/warden/v1/access_service.js";
-import { AlertServiceService } from "../gen/warden/v1/alert_service.js";
-import { AuditServiceService } from "../gen/warden/v1/audit_service.js";
-import { AuthServiceService } from "../gen/warden/v1/auth_service.js";
-import { LockoutServiceService } from "../gen/warden/v1/lockout_service.js";
-import { RiskServiceService } from "../gen/warden/v1/risk_service.js";
-import { RoleServiceService } from "../gen/warden/v1/role_service.js";
-import { TokenServiceService } from "../gen/warden/v1/token_service.js";
+import { AuthorizationDefinition } from "../gen/envoy/service/auth/v3/external_auth.js";
+import { AccessServiceDefinition } from "../gen/warden/v1/access_service.js";
+import { AlertServiceDefinition } from "../gen/warden/v1/alert_service.js";
+import { AuditServiceDefinition } from "../gen/warden/v1/audit_service.js";
+import { AuthServiceDefinition } from "../gen/warden/v1/auth_service.js";
+import { LockoutServiceDefinition } from "../gen/warden/v1/lockout_service.js";
+import { RiskServiceDefinition } from "../gen/warden/v1/risk_service.js";
+import { RoleServiceDefinition } from "../gen/warden/v1/role_service.js";
+import { TokenServiceDefinition } from "../gen/warden/v1/token_service.js";
 import type { ExtAuthz } from "../authz/envoy.js";
 import type { Logger } from "../log.js";
 import { accessServiceHandlers, type AccessServiceDependencies } from "./access-service.js";
@@ -40,14 +40,14 @@ const needing = (needs: ServiceNeed, entry: ReturnType<typeof service>): WardenS
 export function wardenServices(deps: ServiceDependencies): WardenService[] {
   return [
     // Authenticate serves through a database outage; its reporting calls and ListEvents answer UNAVAILABLE then.
-    needing("credentials", service(AuthServiceService, authServiceHandlers(deps))),
-    needing("database", service(TokenServiceService, tokenServiceHandlers(deps))),
-    needing("database", service(LockoutServiceService, lockoutServiceHandlers(deps))),
-    needing("database", service(RiskServiceService, riskServiceHandlers(deps))),
-    needing("database", service(AlertServiceService, alertServiceHandlers(deps))),
-    needing("database", service(AuditServiceService, auditServiceHandlers(deps))),
-    needing("database", service(RoleServiceService, roleServiceHandlers(deps))),
-    needing("role snapshot", service(AccessServiceService, accessServiceHandlers(deps))),
-    needing("role snapshot", service(AuthorizationService, extAuthzHandlers(deps.extAuthz, deps.log))),
+    needing("credentials", service(AuthServiceDefinition, authServiceHandlers(deps))),
+    needing("database", service(TokenServiceDefinition, tokenServiceHandlers(deps))),
+    needing("database", service(LockoutServiceDefinition, lockoutServiceHandlers(deps))),
+    needing("database", service(RiskServiceDefinition, riskServiceHandlers(deps))),
+    needing("database", service(AlertServiceDefinition, alertServiceHandlers(deps))),
+    needing("database", service(AuditServiceDefinition, auditServiceHandlers(deps))),
+    needing("database", service(RoleServiceDefinition, roleServiceHandlers(deps))),
+    needing("role snapshot", service(AccessServiceDefinition, accessServiceHandlers(deps))),
+    needing("role snapshot", service(AuthorizationDefinition, extAuthzHandlers(deps.extAuthz, deps.log))),
   ];
 }

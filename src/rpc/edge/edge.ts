@@ -1,6 +1,5 @@
 import type {
   Metadata,
-  MethodDefinition,
   ServerUnaryCall,
   ServerWritableStream,
   ServiceDefinition,
@@ -11,6 +10,7 @@ import type { X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import { CancelledError, ResourceExhaustedError } from "../../errors.js";
 import { CallLifetime } from "./call-lifetime.js";
+import { grpcDefinition, type GeneratedService, type MessageCodec } from "./codecs.js";
 import { peerCertificate } from "../peer.js";
 import { toGrpcFailure, toServiceError } from "../errors.js";
 import type { AccessRule } from "./access-rules.js";
@@ -19,15 +19,19 @@ import type { CallContext, Caller, StreamHandler, UnaryHandler } from "./context
 import { compose, type EdgeCall, type MethodSpec, type MiddlewareFactory, type Next } from "./middleware.js";
 
 /** The plain handler functions a service definition asks for, one per method, by the definition's keys. */
-export type HandlersOf<Definition> = {
-  [Key in keyof Definition]: Definition[Key] extends MethodDefinition<infer Request, infer Response>
-    ? Definition[Key]["responseStream"] extends true
+export type HandlersOf<Definition extends GeneratedService> = {
+  [Key in keyof Definition["methods"]]: Definition["methods"][Key] extends {
+    requestType: MessageCodec<infer Request>;
+    responseType: MessageCodec<infer Response>;
+    responseStream: infer Streaming;
+  }
+    ? Streaming extends true
       ? StreamHandler<Request, Response>
       : UnaryHandler<Request, Response>
     : never;
 };
 
-/** A service as the server registers it: its generated definition and its handlers. */
+/** A service as the server registers it: its grpc-js definition and its handlers. */
 export interface ServiceEntry {
   /** The full name health reports it under, e.g. "warden.v1.AuthService". */
   name: string;
@@ -36,16 +40,14 @@ export interface ServiceEntry {
 }
 
 /** Pairs a generated service definition with its handlers, checking each handler's types against the contract. */
-export function service<Definition extends ServiceDefinition>(
+export function service<Definition extends GeneratedService>(
   definition: Definition,
   handlers: HandlersOf<Definition>,
 ): ServiceEntry {
-  const [first] = Object.values(definition);
-  const path = first!.path;
   return {
-    name: path.slice(1, path.lastIndexOf("/")),
-    definition,
-    handlers: handlers,
+    name: definition.fullName,
+    definition: grpcDefinition(definition),
+    handlers: handlers as ServiceEntry["handlers"],
   };
 }
 

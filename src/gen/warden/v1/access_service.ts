@@ -967,6 +967,114 @@ export const AccessDecision: MessageFns<AccessDecision> = {
  * TOKEN_AUTH event is recorded. Authorization traffic is not scored for risk:
  * a token used at its service's request rate is not a login.
  */
+export type AccessServiceDefinition = typeof AccessServiceDefinition;
+export const AccessServiceDefinition = {
+  name: "AccessService",
+  fullName: "warden.v1.AccessService",
+  methods: {
+    check: {
+      name: "Check",
+      requestType: CheckRequest as typeof CheckRequest,
+      requestStream: false,
+      responseType: CheckResponse as typeof CheckResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [
+            Buffer.from([
+              27,
+              10,
+              12,
+              97,
+              99,
+              99,
+              101,
+              115,
+              115,
+              58,
+              99,
+              104,
+              101,
+              99,
+              107,
+              16,
+              1,
+              26,
+              9,
+              112,
+              114,
+              105,
+              110,
+              99,
+              105,
+              112,
+              97,
+              108,
+            ]) as Buffer,
+          ],
+        },
+      },
+    },
+    /** Up to 100 checks for one principal, decided at one snapshot version. */
+    checkBatch: {
+      name: "CheckBatch",
+      requestType: CheckBatchRequest as typeof CheckBatchRequest,
+      requestStream: false,
+      responseType: CheckBatchResponse as typeof CheckBatchResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [
+            Buffer.from([
+              27,
+              10,
+              12,
+              97,
+              99,
+              99,
+              101,
+              115,
+              115,
+              58,
+              99,
+              104,
+              101,
+              99,
+              107,
+              16,
+              1,
+              26,
+              9,
+              112,
+              114,
+              105,
+              110,
+              99,
+              105,
+              112,
+              97,
+              108,
+            ]) as Buffer,
+          ],
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * AccessService decides whether a principal holds a permission. Each replica
+ * answers from an in-memory snapshot of roles, grants and assignments, kept
+ * current by notifications from every RBAC change and by polling the RBAC
+ * version. Without a snapshot, or with one not confirmed current for longer
+ * than WARDEN_AUTHZ_MAX_AGE_MS, every check is denied with a distinct reason.
+ * A permission is granted by a role assigned to the subject, or by a scope of
+ * the same name carried by the credential. Every decision records an
+ * ACCESS_GRANTED or ACCESS_DENIED event, which also stands for the
+ * credential's authentication (principal, failure reason): no separate
+ * TOKEN_AUTH event is recorded. Authorization traffic is not scored for risk:
+ * a token used at its service's request rate is not a login.
+ */
 export type AccessServiceService = typeof AccessServiceService;
 export const AccessServiceService = {
   check: {

@@ -1797,6 +1797,86 @@ export const WatchAlertsResponse: MessageFns<WatchAlertsResponse> = {
  * their lifecycle. Reads need `alerts:read`, changes `alerts:write`; `admin`
  * implies both.
  */
+export type AlertServiceDefinition = typeof AlertServiceDefinition;
+export const AlertServiceDefinition = {
+  name: "AlertService",
+  fullName: "warden.v1.AlertService",
+  methods: {
+    /** Alerts, newest first. */
+    listAlerts: {
+      name: "ListAlerts",
+      requestType: ListAlertsRequest as typeof ListAlertsRequest,
+      requestStream: false,
+      responseType: ListAlertsResponse as typeof ListAlertsResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 97, 108, 101, 114, 116, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    getAlert: {
+      name: "GetAlert",
+      requestType: GetAlertRequest as typeof GetAlertRequest,
+      requestStream: false,
+      responseType: GetAlertResponse as typeof GetAlertResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 97, 108, 101, 114, 116, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /** OPEN → ACKNOWLEDGED, recording who and why. */
+    acknowledgeAlert: {
+      name: "AcknowledgeAlert",
+      requestType: AcknowledgeAlertRequest as typeof AcknowledgeAlertRequest,
+      requestStream: false,
+      responseType: AcknowledgeAlertResponse as typeof AcknowledgeAlertResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([14, 10, 12, 97, 108, 101, 114, 116, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    /** OPEN or ACKNOWLEDGED → RESOLVED, recording who and why. */
+    resolveAlert: {
+      name: "ResolveAlert",
+      requestType: ResolveAlertRequest as typeof ResolveAlertRequest,
+      requestStream: false,
+      responseType: ResolveAlertResponse as typeof ResolveAlertResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([14, 10, 12, 97, 108, 101, 114, 116, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    /**
+     * New and changed alerts, raised or changed on any replica, as they happen.
+     * Resume from the cursor of the last change received to miss nothing.
+     */
+    watchAlerts: {
+      name: "WatchAlerts",
+      requestType: WatchAlertsRequest as typeof WatchAlertsRequest,
+      requestStream: false,
+      responseType: WatchAlertsResponse as typeof WatchAlertsResponse,
+      responseStream: true,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 97, 108, 101, 114, 116, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * AlertService shows the alerts Warden's rules raised and moves them through
+ * their lifecycle. Reads need `alerts:read`, changes `alerts:write`; `admin`
+ * implies both.
+ */
 export type AlertServiceService = typeof AlertServiceService;
 export const AlertServiceService = {
   /** Alerts, newest first. */

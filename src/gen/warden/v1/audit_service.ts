@@ -1934,6 +1934,94 @@ export const ExportAuditResponse: MessageFns<ExportAuditResponse> = {
  * `authorization: Bearer` credential carrying `audit:read` (or `admin`), but
  * ExportEvents, which returns the events themselves, needs `events:read`.
  */
+export type AuditServiceDefinition = typeof AuditServiceDefinition;
+export const AuditServiceDefinition = {
+  name: "AuditService",
+  fullName: "warden.v1.AuditService",
+  methods: {
+    /** Records, newest first. */
+    listAuditRecords: {
+      name: "ListAuditRecords",
+      requestType: ListAuditRecordsRequest as typeof ListAuditRecordsRequest,
+      requestStream: false,
+      responseType: ListAuditRecordsResponse as typeof ListAuditRecordsResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 97, 117, 100, 105, 116, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /**
+     * Recomputes the hash chain over a range of records and reports the first
+     * record that was altered, or that no longer follows its predecessor.
+     */
+    verifyAuditChain: {
+      name: "VerifyAuditChain",
+      requestType: VerifyAuditChainRequest as typeof VerifyAuditChainRequest,
+      requestStream: false,
+      responseType: VerifyAuditChainResponse as typeof VerifyAuditChainResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 97, 117, 100, 105, 116, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /**
+     * Counts over recorded events and alerts in a time range: per bucket by
+     * type, outcome and severity; the subjects, addresses and service tokens
+     * failing most; lockouts; alerts by severity.
+     */
+    getSecuritySummary: {
+      name: "GetSecuritySummary",
+      requestType: GetSecuritySummaryRequest as typeof GetSecuritySummaryRequest,
+      requestStream: false,
+      responseType: GetSecuritySummaryResponse as typeof GetSecuritySummaryResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 97, 117, 100, 105, 116, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /**
+     * Events in [from, to), oldest first, as JSON Lines or CSV, streamed from a
+     * database cursor in constant memory, with the rows sent so far.
+     */
+    exportEvents: {
+      name: "ExportEvents",
+      requestType: ExportEventsRequest as typeof ExportEventsRequest,
+      requestStream: false,
+      responseType: ExportEventsResponse as typeof ExportEventsResponse,
+      responseStream: true,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 101, 118, 101, 110, 116, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /** Audit records in [from, to), oldest first, the same way. */
+    exportAudit: {
+      name: "ExportAudit",
+      requestType: ExportAuditRequest as typeof ExportAuditRequest,
+      requestStream: false,
+      responseType: ExportAuditResponse as typeof ExportAuditResponse,
+      responseStream: true,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 97, 117, 100, 105, 116, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * AuditService reads the trail of administrative actions. Every call needs an
+ * `authorization: Bearer` credential carrying `audit:read` (or `admin`), but
+ * ExportEvents, which returns the events themselves, needs `events:read`.
+ */
 export type AuditServiceService = typeof AuditServiceService;
 export const AuditServiceService = {
   /** Records, newest first. */

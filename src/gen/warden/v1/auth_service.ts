@@ -1778,6 +1778,122 @@ export const ExchangeTokenResponse: MessageFns<ExchangeTokenResponse> = {
 };
 
 /** AuthService authenticates credentials and records authentication events. */
+export type AuthServiceDefinition = typeof AuthServiceDefinition;
+export const AuthServiceDefinition = {
+  name: "AuthService",
+  fullName: "warden.v1.AuthService",
+  methods: {
+    /**
+     * Verifies a credential (a JWT or a service token). A credential that fails
+     * verification is a normal response with authenticated = false and a reason;
+     * gRPC errors mean the request itself was bad or Warden could not decide.
+     */
+    authenticate: {
+      name: "Authenticate",
+      requestType: AuthenticateRequest as typeof AuthenticateRequest,
+      requestStream: false,
+      responseType: AuthenticateResponse as typeof AuthenticateResponse,
+      responseStream: false,
+      options: { _unknownFields: { 408010: [Buffer.from([2, 16, 1]) as Buffer] } },
+    },
+    /**
+     * Records one event. Returns after the event is committed. The caller's
+     * `authorization: Bearer` credential must carry events:write (or admin).
+     */
+    logEvent: {
+      name: "LogEvent",
+      requestType: LogEventRequest as typeof LogEventRequest,
+      requestStream: false,
+      responseType: LogEventResponse as typeof LogEventResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [
+            Buffer.from([16, 10, 12, 101, 118, 101, 110, 116, 115, 58, 119, 114, 105, 116, 101, 32, 1]) as Buffer,
+          ],
+        },
+      },
+    },
+    /**
+     * Records up to 1,000 events atomically. Returns after they are committed.
+     * Needs events:write, as LogEvent does.
+     */
+    logEvents: {
+      name: "LogEvents",
+      requestType: LogEventsRequest as typeof LogEventsRequest,
+      requestStream: false,
+      responseType: LogEventsResponse as typeof LogEventsResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [
+            Buffer.from([16, 10, 12, 101, 118, 101, 110, 116, 115, 58, 119, 114, 105, 116, 101, 32, 1]) as Buffer,
+          ],
+        },
+      },
+    },
+    /**
+     * Lists recorded events, newest first. The caller's `authorization: Bearer`
+     * credential must carry the scope events:read (or admin).
+     */
+    listEvents: {
+      name: "ListEvents",
+      requestType: ListEventsRequest as typeof ListEventsRequest,
+      requestStream: false,
+      responseType: ListEventsResponse as typeof ListEventsResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 101, 118, 101, 110, 116, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /**
+     * For a service about to check a password itself: may it? An allowed
+     * attempt is held as pending until the service reports the outcome with
+     * LogEvent (LOGIN_SUCCESS or LOGIN_FAILURE for the same subject and client
+     * address), so parallel attempts stop at exactly the lockout limit, across
+     * every replica. Unreported attempts lapse after a minute. Needs events:write.
+     */
+    checkLockout: {
+      name: "CheckLockout",
+      requestType: CheckLockoutRequest as typeof CheckLockoutRequest,
+      requestStream: false,
+      responseType: CheckLockoutResponse as typeof CheckLockoutResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [
+            Buffer.from([16, 10, 12, 101, 118, 101, 110, 116, 115, 58, 119, 114, 105, 116, 101, 32, 1]) as Buffer,
+          ],
+        },
+      },
+    },
+    /**
+     * Token exchange, shaped after RFC 8693: turns a credential Warden accepts
+     * (the caller's own, or subject_token) into a short-lived JWT that Warden
+     * signs, verifiable offline against /.well-known/jwks.json. Needs
+     * tokens:exchange. Scopes beyond the subject's own need tokens:elevate and
+     * each added scope held by the caller, and are recorded in the audit trail.
+     */
+    exchangeToken: {
+      name: "ExchangeToken",
+      requestType: ExchangeTokenRequest as typeof ExchangeTokenRequest,
+      requestStream: false,
+      responseType: ExchangeTokenResponse as typeof ExchangeTokenResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [
+            Buffer.from([17, 10, 15, 116, 111, 107, 101, 110, 115, 58, 101, 120, 99, 104, 97, 110, 103, 101]) as Buffer,
+          ],
+        },
+      },
+    },
+  },
+} as const;
+
+/** AuthService authenticates credentials and records authentication events. */
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   /**

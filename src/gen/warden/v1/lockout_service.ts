@@ -617,6 +617,50 @@ export const UnlockResponse: MessageFns<UnlockResponse> = {
  * an `authorization: Bearer` credential carrying `lockouts:read`
  * (ListLockouts) or `lockouts:write` (Unlock); `admin` implies both.
  */
+export type LockoutServiceDefinition = typeof LockoutServiceDefinition;
+export const LockoutServiceDefinition = {
+  name: "LockoutService",
+  fullName: "warden.v1.LockoutService",
+  methods: {
+    /** Keys locked out now, ordered by kind, then key. */
+    listLockouts: {
+      name: "ListLockouts",
+      requestType: ListLockoutsRequest as typeof ListLockoutsRequest,
+      requestStream: false,
+      responseType: ListLockoutsResponse as typeof ListLockoutsResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([15, 10, 13, 108, 111, 99, 107, 111, 117, 116, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /**
+     * Lifts a lockout on every replica within a second, forgets the key's
+     * failures and records ACCOUNT_UNLOCKED with who unlocked it and why.
+     */
+    unlock: {
+      name: "Unlock",
+      requestType: UnlockRequest as typeof UnlockRequest,
+      requestStream: false,
+      responseType: UnlockResponse as typeof UnlockResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [
+            Buffer.from([16, 10, 14, 108, 111, 99, 107, 111, 117, 116, 115, 58, 119, 114, 105, 116, 101]) as Buffer,
+          ],
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * LockoutService shows the lockouts in force and lifts them. Every call needs
+ * an `authorization: Bearer` credential carrying `lockouts:read`
+ * (ListLockouts) or `lockouts:write` (Unlock); `admin` implies both.
+ */
 export type LockoutServiceService = typeof LockoutServiceService;
 export const LockoutServiceService = {
   /** Keys locked out now, ordered by kind, then key. */

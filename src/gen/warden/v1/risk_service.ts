@@ -895,6 +895,29 @@ export const ScoredEvent: MessageFns<ScoredEvent> = {
  * RiskService shows what the risk detector knows about a subject. Every call
  * needs an `authorization: Bearer` credential carrying `risk:read` (or `admin`).
  */
+export type RiskServiceDefinition = typeof RiskServiceDefinition;
+export const RiskServiceDefinition = {
+  name: "RiskService",
+  fullName: "warden.v1.RiskService",
+  methods: {
+    /** NOT_FOUND when the subject has never authenticated. */
+    getRiskProfile: {
+      name: "GetRiskProfile",
+      requestType: GetRiskProfileRequest as typeof GetRiskProfileRequest,
+      requestStream: false,
+      responseType: GetRiskProfileResponse as typeof GetRiskProfileResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: { 408010: [Buffer.from([11, 10, 9, 114, 105, 115, 107, 58, 114, 101, 97, 100]) as Buffer] },
+      },
+    },
+  },
+} as const;
+
+/**
+ * RiskService shows what the risk detector knows about a subject. Every call
+ * needs an `authorization: Bearer` credential carrying `risk:read` (or `admin`).
+ */
 export type RiskServiceService = typeof RiskServiceService;
 export const RiskServiceService = {
   /** NOT_FOUND when the subject has never authenticated. */

@@ -3025,6 +3025,179 @@ export const SubjectPermission: MessageFns<SubjectPermission> = {
  * version it produced: pass that to AccessService.Check as min_version to
  * read your own write.
  */
+export type RoleServiceDefinition = typeof RoleServiceDefinition;
+export const RoleServiceDefinition = {
+  name: "RoleService",
+  fullName: "warden.v1.RoleService",
+  methods: {
+    createPermission: {
+      name: "CreatePermission",
+      requestType: CreatePermissionRequest as typeof CreatePermissionRequest,
+      requestStream: false,
+      responseType: CreatePermissionResponse as typeof CreatePermissionResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    /** Ordered by name. */
+    listPermissions: {
+      name: "ListPermissions",
+      requestType: ListPermissionsRequest as typeof ListPermissionsRequest,
+      requestStream: false,
+      responseType: ListPermissionsResponse as typeof ListPermissionsResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 114, 111, 108, 101, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    createRole: {
+      name: "CreateRole",
+      requestType: CreateRoleRequest as typeof CreateRoleRequest,
+      requestStream: false,
+      responseType: CreateRoleResponse as typeof CreateRoleResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    getRole: {
+      name: "GetRole",
+      requestType: GetRoleRequest as typeof GetRoleRequest,
+      requestStream: false,
+      responseType: GetRoleResponse as typeof GetRoleResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 114, 111, 108, 101, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /** Ordered by name. */
+    listRoles: {
+      name: "ListRoles",
+      requestType: ListRolesRequest as typeof ListRolesRequest,
+      requestStream: false,
+      responseType: ListRolesResponse as typeof ListRolesResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 114, 111, 108, 101, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /**
+     * Changes a role's description or parent. A parent that would make a cycle,
+     * or a chain of more than 10 roles, is refused with INVALID_ARGUMENT.
+     */
+    updateRole: {
+      name: "UpdateRole",
+      requestType: UpdateRoleRequest as typeof UpdateRoleRequest,
+      requestStream: false,
+      responseType: UpdateRoleResponse as typeof UpdateRoleResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    /**
+     * A role with children or assignments is deleted only with `force`: its
+     * children then inherit from its parent, and its assignments are removed.
+     */
+    deleteRole: {
+      name: "DeleteRole",
+      requestType: DeleteRoleRequest as typeof DeleteRoleRequest,
+      requestStream: false,
+      responseType: DeleteRoleResponse as typeof DeleteRoleResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    grantPermission: {
+      name: "GrantPermission",
+      requestType: GrantPermissionRequest as typeof GrantPermissionRequest,
+      requestStream: false,
+      responseType: GrantPermissionResponse as typeof GrantPermissionResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    revokePermission: {
+      name: "RevokePermission",
+      requestType: RevokePermissionRequest as typeof RevokePermissionRequest,
+      requestStream: false,
+      responseType: RevokePermissionResponse as typeof RevokePermissionResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    assignRole: {
+      name: "AssignRole",
+      requestType: AssignRoleRequest as typeof AssignRoleRequest,
+      requestStream: false,
+      responseType: AssignRoleResponse as typeof AssignRoleResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    unassignRole: {
+      name: "UnassignRole",
+      requestType: UnassignRoleRequest as typeof UnassignRoleRequest,
+      requestStream: false,
+      responseType: UnassignRoleResponse as typeof UnassignRoleResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 114, 111, 108, 101, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    /** A subject's roles and every permission they give it, with the role each comes from. */
+    listSubjectPermissions: {
+      name: "ListSubjectPermissions",
+      requestType: ListSubjectPermissionsRequest as typeof ListSubjectPermissionsRequest,
+      requestStream: false,
+      responseType: ListSubjectPermissionsResponse as typeof ListSubjectPermissionsResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([12, 10, 10, 114, 111, 108, 101, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * RoleService manages role-based access control: permissions named
+ * resource:action, roles that inherit every permission of one parent role,
+ * what each role grants, and which subjects hold which roles. Reads need an
+ * `authorization: Bearer` credential carrying `roles:read`, changes
+ * `roles:write` (`admin` implies both). Every change commits together with an
+ * audit record and an AUTHORIZATION_CHANGED event, and returns the RBAC
+ * version it produced: pass that to AccessService.Check as min_version to
+ * read your own write.
+ */
 export type RoleServiceService = typeof RoleServiceService;
 export const RoleServiceService = {
   createPermission: {

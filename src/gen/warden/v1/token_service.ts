@@ -1663,6 +1663,97 @@ export const RevokeAllServiceTokensResponse: MessageFns<RevokeAllServiceTokensRe
  * credential carrying `tokens:read` (reads) or `tokens:write` (changes);
  * `admin` implies both.
  */
+export type TokenServiceDefinition = typeof TokenServiceDefinition;
+export const TokenServiceDefinition = {
+  name: "TokenService",
+  fullName: "warden.v1.TokenService",
+  methods: {
+    /** Issues a token. The secret is in this response and nowhere else, ever. */
+    createServiceToken: {
+      name: "CreateServiceToken",
+      requestType: CreateServiceTokenRequest as typeof CreateServiceTokenRequest,
+      requestStream: false,
+      responseType: CreateServiceTokenResponse as typeof CreateServiceTokenResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([14, 10, 12, 116, 111, 107, 101, 110, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    getServiceToken: {
+      name: "GetServiceToken",
+      requestType: GetServiceTokenRequest as typeof GetServiceTokenRequest,
+      requestStream: false,
+      responseType: GetServiceTokenResponse as typeof GetServiceTokenResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 116, 111, 107, 101, 110, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /** Lists tokens, newest first. Never returns secrets. */
+    listServiceTokens: {
+      name: "ListServiceTokens",
+      requestType: ListServiceTokensRequest as typeof ListServiceTokensRequest,
+      requestStream: false,
+      responseType: ListServiceTokensResponse as typeof ListServiceTokensResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([13, 10, 11, 116, 111, 107, 101, 110, 115, 58, 114, 101, 97, 100]) as Buffer],
+        },
+      },
+    },
+    /** Revokes a token in every replica within a second. Revoking twice is not an error. */
+    revokeServiceToken: {
+      name: "RevokeServiceToken",
+      requestType: RevokeServiceTokenRequest as typeof RevokeServiceTokenRequest,
+      requestStream: false,
+      responseType: RevokeServiceTokenResponse as typeof RevokeServiceTokenResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([14, 10, 12, 116, 111, 107, 101, 110, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    /** Issues a new secret; the previous one keeps working for a grace period. */
+    rotateServiceToken: {
+      name: "RotateServiceToken",
+      requestType: RotateServiceTokenRequest as typeof RotateServiceTokenRequest,
+      requestStream: false,
+      responseType: RotateServiceTokenResponse as typeof RotateServiceTokenResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([14, 10, 12, 116, 111, 107, 101, 110, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+    /** Emergency: revokes every token that is not revoked yet. */
+    revokeAllServiceTokens: {
+      name: "RevokeAllServiceTokens",
+      requestType: RevokeAllServiceTokensRequest as typeof RevokeAllServiceTokensRequest,
+      requestStream: false,
+      responseType: RevokeAllServiceTokensResponse as typeof RevokeAllServiceTokensResponse,
+      responseStream: false,
+      options: {
+        _unknownFields: {
+          408010: [Buffer.from([14, 10, 12, 116, 111, 107, 101, 110, 115, 58, 119, 114, 105, 116, 101]) as Buffer],
+        },
+      },
+    },
+  },
+} as const;
+
+/**
+ * TokenService manages service tokens: long-lived credentials that internal
+ * services present to Authenticate. Every call needs an `authorization: Bearer`
+ * credential carrying `tokens:read` (reads) or `tokens:write` (changes);
+ * `admin` implies both.
+ */
 export type TokenServiceService = typeof TokenServiceService;
 export const TokenServiceService = {
   /** Issues a token. The secret is in this response and nowhere else, ever. */

@@ -468,6 +468,24 @@ export const CheckResponse: MessageFns<CheckResponse> = {
 };
 
 /** The service a sidecar calls before it lets a request through. */
+export type AuthorizationDefinition = typeof AuthorizationDefinition;
+export const AuthorizationDefinition = {
+  name: "Authorization",
+  fullName: "envoy.service.auth.v3.Authorization",
+  methods: {
+    /** Decides one request: allow (status code 0) or deny (any other code). */
+    check: {
+      name: "Check",
+      requestType: CheckRequest as typeof CheckRequest,
+      requestStream: false,
+      responseType: CheckResponse as typeof CheckResponse,
+      responseStream: false,
+      options: { _unknownFields: { 408010: [Buffer.from([2, 16, 1]) as Buffer] } },
+    },
+  },
+} as const;
+
+/** The service a sidecar calls before it lets a request through. */
 export type AuthorizationService = typeof AuthorizationService;
 export const AuthorizationService = {
   /** Decides one request: allow (status code 0) or deny (any other code). */
