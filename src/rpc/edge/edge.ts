@@ -47,7 +47,7 @@ export function service<Definition extends GeneratedService>(
   return {
     name: definition.fullName,
     definition: grpcDefinition(definition),
-    handlers: handlers as ServiceEntry["handlers"],
+    handlers,
   };
 }
 
