@@ -35,7 +35,15 @@ const KEPT_WRITER_BYTES = 64 * 1024;
 let writer = new BinaryWriter();
 
 function encode<Message>(codec: MessageCodec<Message>, message: Message): Buffer {
-  const bytes = codec.encode(message, writer).finish();
+  let bytes: Uint8Array;
+  try {
+    bytes = codec.encode(message, writer).finish();
+  } catch (error) {
+    // A value the encoder refused (an out-of-range number, say) left its partial bytes in the writer: the next
+    // message must not start with them.
+    writer = new BinaryWriter();
+    throw error;
+  }
   if (bytes.byteLength > KEPT_WRITER_BYTES) writer = new BinaryWriter();
   return Buffer.from(bytes);
 }
