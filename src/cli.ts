@@ -3,26 +3,20 @@
 import { stopTracing } from "./ops/tracing.js";
 import { Command } from "commander";
 import { ConfigError, loadConfig, servingSecurity, type Config } from "./config.js";
-import { startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
-import { checkSchema, formatSchemaReport, schemaMatches } from "./db/schema-check.js";
 import { createLogger, type Logger } from "./log.js";
 import { userInfo } from "node:os";
 import { SCOPES } from "./authz/scopes.js";
 import { createPool, type Pool } from "./db/pool.js";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { Presets, SingleBar } from "cli-progress";
 import { countAuditInRange, countEventsInRange } from "../sql/queries/summary.queries.js";
-import { exportAudit, exportEvents } from "./audit/export.js";
-import { planRetention, runRetention } from "./audit/retention.js";
 import { ExportFormat } from "./gen/warden/v1/audit_service.js";
 import { InvalidArgumentError } from "./errors.js";
 import { ServiceTokenState, type ServiceToken, type ServiceTokenSelector } from "./gen/warden/v1/token_service.js";
 import { ServiceTokens } from "./tokens/tokens.js";
 import { serviceTokenProblem } from "./tokens/format.js";
 import { text } from "node:stream/consumers";
-import { startWarden } from "./main.js";
 
 /** The validated configuration, or exit 2 naming every bad setting. `require` adds a command's own checks. */
 function configOrExit(require: (config: Config) => unknown = () => undefined): Config {
@@ -39,6 +33,8 @@ function configOrExit(require: (config: Config) => unknown = () => undefined): C
   }
 }
 
+// Each command imports what only it needs when it runs: the test suite and operators start this CLI many times,
+// and loading the server, schema comparison and export for `token create` took most of a second each time.
 const program = new Command()
   .name("warden")
   .description("gRPC authentication service. Configuration comes from the environment; see README.md.");
@@ -49,6 +45,7 @@ program
   .action(async () => {
     const config = configOrExit(servingSecurity);
     const log = createLogger(config.logLevel);
+    const { startWarden } = await import("./main.js");
     const warden = await startWarden(config, log);
     let stopping = false;
     const shutdown = (signal: string) => {
@@ -73,7 +70,9 @@ async function withDatabase<T>(work: (url: string, log: Logger) => Promise<T>): 
   const log = createLogger(config.logLevel);
   const embedded =
     config.database.url === undefined
-      ? await startEmbeddedPostgres({ ...config.database.embedded, database: "warden" })
+      ? await (
+          await import("./db/embedded.js")
+        ).startEmbeddedPostgres({ ...config.database.embedded, database: "warden" })
       : undefined;
   try {
     const url = config.database.url ?? embedded!.url;
@@ -210,6 +209,10 @@ program
         format: options.format.toLowerCase() === "csv" ? ExportFormat.CSV : ExportFormat.JSONL,
       };
       const [total] = await (options.audit ? countAuditInRange : countEventsInRange).run(request, pool);
+      const [{ Presets, SingleBar }, { exportAudit, exportEvents }] = await Promise.all([
+        import("cli-progress"),
+        import("./audit/export.js"),
+      ]);
       const bar = new SingleBar(
         {
           format: `export |{bar}| {value}/{total} ${options.audit ? "audit records" : "events"}`,
@@ -240,6 +243,7 @@ retention
   .action((options: { dryRun?: boolean }) => {
     const policy = configOrExit().retention;
     return withPool(async (pool) => {
+      const { planRetention, runRetention } = await import("./audit/retention.js");
       const now = new Date();
       const lines = options.dryRun
         ? await planRetention(pool, policy, now)
@@ -261,6 +265,7 @@ program
     const config = configOrExit((c) => {
       if (c.database.url === undefined) throw new ConfigError(["DATABASE_URL: required by schema check"]);
     });
+    const { checkSchema, formatSchemaReport, schemaMatches } = await import("./db/schema-check.js");
     const report = await checkSchema(config.database.url!, createLogger(config.logLevel));
     process.stdout.write(formatSchemaReport(report));
     process.exitCode = schemaMatches(report) ? 0 : 1;
