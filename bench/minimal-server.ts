@@ -3,7 +3,8 @@
  * Warden's own stack (grpc-js, ts-proto, pino, prom-client, pg), to measure
  * beside the no-op in the same run: the floor the real server's edge and
  * pipeline are held to. `MINIMAL_MODE=duties` hashes the token, finds it in a
- * map, queues an event for a batched INSERT, counts and times the call,
+ * map, queues its event for a batched INSERT (the row Warden stores, into
+ * twins of its event tables), counts and times the call,
  * writes one log line and answers after one promise hop; `bare` answers a
  * fixed response with none of that; `refused` refuses an empty credential
  * with INVALID_ARGUMENT, counting, timing and logging the call, as the real
@@ -31,7 +32,13 @@ import { FailureReason, PrincipalKind } from "../src/gen/warden/v1/event.js";
 
 const mode = process.env.MINIMAL_MODE ?? "duties";
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
-await pool.query("CREATE TABLE IF NOT EXISTS minimal_events (id uuid, subject text, at timestamptz)");
+// Twins of Warden's event tables (same columns, indexes and partitioning), so the floor's event costs
+// PostgreSQL what Warden's does, without its rows colliding with Warden's or counting as its events.
+await pool.query(`
+  CREATE TABLE IF NOT EXISTS minimal_event_ids (LIKE security_event_ids INCLUDING ALL);
+  CREATE TABLE IF NOT EXISTS minimal_events (LIKE security_events INCLUDING ALL) PARTITION BY RANGE (occurred_at);
+  CREATE TABLE IF NOT EXISTS minimal_events_default PARTITION OF minimal_events DEFAULT;
+`);
 // Written as Warden writes its lines: asynchronously, in batches.
 const log = pino({ base: { service: "minimal" } }, stdoutInBatches());
 const registry = new Registry();
@@ -62,15 +69,70 @@ const fixed: AuthenticateResponse = {
   risk: undefined,
 };
 
-let queued: { id: string; subject: string; at: string }[] = [];
+/** The row Warden stores for a cached service token's success, every column sent as it sends them. */
+const INSERT_EVENTS = `
+  WITH batch AS (
+    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::event_type[], $4::event_severity[], $5::event_outcome[],
+      $6::text[], $7::principal_kind[], $8::text[], $9::text[], $10::text[], $11::inet[], $12::text[], $13::text[],
+      $14::text[], $15::failure_reason[], $16::smallint[], $17::jsonb[], $18::text[], $19::double precision[],
+      $20::double precision[], $21::text[], $22::text[])
+    AS b(event_id, occurred_at, type, severity, outcome, subject, principal_kind, email, service_token_name, token_id,
+      client_ip, user_agent, request_id, source_service, failure_reason, risk_score, details, risk_signals,
+      client_latitude, client_longitude, client_country, identity_provider)
+  ), fresh AS (
+    INSERT INTO minimal_event_ids (event_id, occurred_at) SELECT event_id, occurred_at FROM batch
+    ON CONFLICT (event_id) DO NOTHING RETURNING event_id, occurred_at
+  )
+  INSERT INTO minimal_events (event_id, occurred_at, type, severity, outcome, subject, principal_kind, email,
+    service_token_name, token_id, client_ip, user_agent, request_id, source_service, failure_reason, risk_score,
+    details, risk_signals, client_latitude, client_longitude, client_country, identity_provider)
+  SELECT b.event_id, b.occurred_at, b.type, b.severity, b.outcome, b.subject, b.principal_kind, b.email,
+    b.service_token_name, b.token_id, b.client_ip, b.user_agent, b.request_id, b.source_service, b.failure_reason,
+    b.risk_score, b.details, coalesce(string_to_array(b.risk_signals, ',')::risk_signal[], '{}'), b.client_latitude,
+    b.client_longitude, b.client_country, b.identity_provider
+  FROM batch b JOIN fresh f USING (event_id, occurred_at)
+  ON CONFLICT DO NOTHING`;
+
+interface QueuedEvent {
+  id: string;
+  at: string;
+  subject: string;
+  tokenId: string;
+  tokenName: string;
+  ip: string;
+  userAgent: string;
+  sourceService: string;
+}
+
+let queued: QueuedEvent[] = [];
 const flusher = setInterval(() => {
   if (queued.length === 0) return;
   const batch = queued;
   queued = [];
-  void pool.query("INSERT INTO minimal_events SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])", [
+  const each = <T>(value: T) => batch.map(() => value);
+  void pool.query(INSERT_EVENTS, [
     batch.map((e) => e.id),
-    batch.map((e) => e.subject),
     batch.map((e) => e.at),
+    each("TOKEN_AUTH_SUCCESS"),
+    each("INFO"),
+    each("SUCCESS"),
+    batch.map((e) => e.subject),
+    each("SERVICE_TOKEN"),
+    each(null),
+    batch.map((e) => e.tokenName),
+    batch.map((e) => e.tokenId),
+    batch.map((e) => e.ip),
+    batch.map((e) => e.userAgent),
+    each(null),
+    batch.map((e) => e.sourceService),
+    each(null),
+    each(0),
+    each("{}"),
+    each(""),
+    each(null),
+    each(null),
+    each(null),
+    each(null),
   ]);
 }, 20);
 
@@ -83,7 +145,16 @@ function authenticate(request: AuthenticateRequest): Promise<AuthenticateRespons
     known.set(key, found);
   }
   const eventId = randomUUID();
-  queued.push({ id: eventId, subject: found.subject, at: new Date().toISOString() });
+  queued.push({
+    id: eventId,
+    at: new Date().toISOString(),
+    subject: found.subject,
+    tokenId: found.tokenId,
+    tokenName: found.serviceTokenName,
+    ip: request.client?.ipAddress ?? "",
+    userAgent: request.client?.userAgent ?? "",
+    sourceService: request.sourceService,
+  });
   return Promise.resolve({ ...fixed, principal: found, eventId });
 }
 
