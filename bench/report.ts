@@ -139,6 +139,7 @@ export function targets(results: BenchResults): Target[] {
   const floorOverload = phase(results, "logevent-minimal-overload");
   const floorFull = phase(results, "logevent-minimal-full-mix");
   const floorFullHalf = phase(results, "logevent-minimal-full-mix-half");
+  const floorFullOverload = phase(results, "logevent-minimal-full-overload");
   const refusals = Object.entries(overload.errors);
   const refusedOtherwise = refusals
     .filter(([code]) => code !== "RESOURCE_EXHAUSTED")
@@ -225,6 +226,13 @@ export function targets(results: BenchResults): Target[] {
       met: batchNew >= 0.25,
     },
     {
+      name: "floor for logevents-mix and logevents-1000: the smallest program on the same stack (bench/minimal-ingest.ts), durable events/s vs COPY, doing every duty for the Zipf users; for all new subjects; storing the events only",
+      measured: `${fmt(ofCopy("logevents-minimal-mix") * 100)}%; ${fmt(ofCopy("logevents-minimal-new") * 100)}%; ${fmt(ofCopy("logevents-minimal-store") * 100)}%`,
+      ratio: 0,
+      goal: "reported",
+      met: true,
+    },
+    {
       name: `logevent-mix (one per call, ${fmt(singleMix.ratePerSecond ?? NaN)}/s offered, open loop): acknowledged calls/s`,
       measured: fmt(singleMix.perSecond),
       ratio: 5000 / singleMix.perSecond,
@@ -260,8 +268,8 @@ export function targets(results: BenchResults): Target[] {
       met: overload.p99Ms <= 100,
     },
     {
-      name: `floor for logevent-mix-overload: the smallest program's p99 acknowledgement at the same ${fmt(floorOverload.ratePerSecond ?? NaN)}/s offered (within its capacity: the tail this machine allows at that rate)`,
-      measured: `${fmt(floorOverload.p99Ms, 1)} ms`,
+      name: `floor for logevent-mix-overload: the smallest program's p99 acknowledgement at the same ${fmt(floorOverload.ratePerSecond ?? NaN)}/s offered (within its capacity: the tail this machine allows at that rate), doing every duty; storing the events only`,
+      measured: `${fmt(floorFullOverload.p99Ms, 1)} ms; ${fmt(floorOverload.p99Ms, 1)} ms`,
       ratio: 0,
       goal: "reported",
       met: true,
@@ -314,7 +322,7 @@ function noopFor(results: BenchResults, p: PhaseResult): number {
 }
 
 /** Event phases whose every event is a never-seen subject from a new address. */
-const WORST_CASE_PHASES = new Set(["logevent-max", "logevent-half-rate", "logevents-1000"]);
+const WORST_CASE_PHASES = new Set(["logevent-max", "logevent-half-rate", "logevents-1000", "logevents-minimal-new"]);
 
 function phaseTable(results: BenchResults): string {
   const limits: Record<string, number> = {

@@ -765,17 +765,21 @@ async function main(): Promise<void> {
     });
     if (logEventsMix !== undefined) logEventsMix.eventsPerSecond = logEventsMix.perSecond * batchSize;
     // The ceiling for logevents-mix: the smallest program doing the same duties for the same traffic
-    // (bench/minimal-ingest.ts), on the same database right after it (Warden idle), beside COPY in this run.
-    // And the same program storing only the ids and events: what the rows alone cost beside COPY.
-    for (const [name, storeOnly, seed] of [
-      ["logevents-minimal-mix", false, 20_001],
-      ["logevents-minimal-store", true, 30_001],
+    // (bench/minimal-ingest.ts), on the same database right after it (Warden idle), beside COPY in this run;
+    // the same for logevents-1000's all-new subjects (numbered past every other phase's);
+    // and the same program storing only the ids and events: what the rows alone cost beside COPY.
+    const newSubjects = (count: number, batch: number) =>
+      Array.from({ length: count }, (_, i) => newSubjectEvent(5_000_000 + batch * count + i));
+    for (const [name, storeOnly, events] of [
+      ["logevents-minimal-mix", false, (count: number, batch: number) => mixEvents(count, 20_001 + batch)],
+      ["logevents-minimal-new", false, newSubjects],
+      ["logevents-minimal-store", true, (count: number, batch: number) => mixEvents(count, 30_001 + batch)],
     ] as const) {
       if (only !== undefined && !only.some((wanted) => name.startsWith(wanted))) continue;
       const minimal = await minimalIngest({
         url,
         payloads: Array.from({ length: smoke ? 10 : 400 }, (_, b) =>
-          Buffer.from(LogEventsRequest.encode({ events: mixEvents(batchSize, seed + b) }).finish()).toString("base64"),
+          Buffer.from(LogEventsRequest.encode({ events: events(batchSize, b) }).finish()).toString("base64"),
         ),
         durationMs: phaseMs,
         connections: 2,
@@ -855,7 +859,9 @@ async function main(): Promise<void> {
     }
     // The same program doing the rest of a reported login's duties too: risk scoring against
     // profiles read when not cached, and profiles, familiar networks and lockout counters written.
-    if (["logevent-minimal-full-mix", "logevent-minimal-full-mix-half"].some(wanted)) {
+    if (
+      ["logevent-minimal-full-mix", "logevent-minimal-full-mix-half", "logevent-minimal-full-overload"].some(wanted)
+    ) {
       const full = await startServer(
         {
           DATABASE_URL: url,
@@ -867,6 +873,7 @@ async function main(): Promise<void> {
       await warmUp(full.port);
       await openMix(full, "logevent-minimal-full-mix", mixRate, 50_001);
       await openMix(full, "logevent-minimal-full-mix-half", mixRate / 2, 50_002);
+      await openMix(full, "logevent-minimal-full-overload", overloadRate, 50_003);
       await request(full.child, "stop", "stopped");
     }
 
