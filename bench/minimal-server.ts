@@ -69,7 +69,7 @@ const fixed: AuthenticateResponse = {
   risk: undefined,
 };
 
-/** The row Warden stores for a cached service token's success, every column sent as it sends them. */
+/** The row Warden stores for a cached service token's success, all 22 columns sent as arrays, as Warden sends them. */
 const INSERT_EVENTS = `
   WITH batch AS (
     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::event_type[], $4::event_severity[], $5::event_outcome[],
@@ -93,15 +93,16 @@ const INSERT_EVENTS = `
   FROM batch b JOIN fresh f USING (event_id, occurred_at)
   ON CONFLICT DO NOTHING`;
 
+/** Empty text is stored as NULL, as Warden stores it. */
 interface QueuedEvent {
   id: string;
   at: string;
   subject: string;
   tokenId: string;
   tokenName: string;
-  ip: string;
-  userAgent: string;
-  sourceService: string;
+  ip: string | null;
+  userAgent: string | null;
+  sourceService: string | null;
 }
 
 let queued: QueuedEvent[] = [];
@@ -110,30 +111,32 @@ const flusher = setInterval(() => {
   const batch = queued;
   queued = [];
   const each = <T>(value: T) => batch.map(() => value);
-  void pool.query(INSERT_EVENTS, [
-    batch.map((e) => e.id),
-    batch.map((e) => e.at),
-    each("TOKEN_AUTH_SUCCESS"),
-    each("INFO"),
-    each("SUCCESS"),
-    batch.map((e) => e.subject),
-    each("SERVICE_TOKEN"),
-    each(null),
-    batch.map((e) => e.tokenName),
-    batch.map((e) => e.tokenId),
-    batch.map((e) => e.ip),
-    batch.map((e) => e.userAgent),
-    each(null),
-    batch.map((e) => e.sourceService),
-    each(null),
-    each(0),
-    each("{}"),
-    each(""),
-    each(null),
-    each(null),
-    each(null),
-    each(null),
-  ]);
+  pool
+    .query(INSERT_EVENTS, [
+      batch.map((e) => e.id),
+      batch.map((e) => e.at),
+      each("TOKEN_AUTH_SUCCESS"),
+      each("INFO"),
+      each("SUCCESS"),
+      batch.map((e) => e.subject),
+      each("SERVICE_TOKEN"),
+      each(null),
+      batch.map((e) => e.tokenName),
+      batch.map((e) => e.tokenId),
+      batch.map((e) => e.ip),
+      batch.map((e) => e.userAgent),
+      each(null),
+      batch.map((e) => e.sourceService),
+      each(null),
+      each(0),
+      each("{}"),
+      each(""),
+      each(null),
+      each(null),
+      each(null),
+      each(null),
+    ])
+    .catch((error: unknown) => log.error({ err: error }, "event insert failed"));
 }, 20);
 
 /** Answers through one promise hop, as a handler that could await does. */
@@ -151,9 +154,9 @@ function authenticate(request: AuthenticateRequest): Promise<AuthenticateRespons
     subject: found.subject,
     tokenId: found.tokenId,
     tokenName: found.serviceTokenName,
-    ip: request.client?.ipAddress ?? "",
-    userAgent: request.client?.userAgent ?? "",
-    sourceService: request.sourceService,
+    ip: request.client?.ipAddress || null,
+    userAgent: request.client?.userAgent || null,
+    sourceService: request.sourceService || null,
   });
   return Promise.resolve({ ...fixed, principal: found, eventId });
 }

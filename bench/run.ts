@@ -31,6 +31,7 @@ import { ServiceTokens } from "../src/tokens/tokens.js";
 import { Roles } from "../src/authz/roles.js";
 import { CheckRequest as AccessCheckRequest } from "../src/gen/warden/v1/access_service.js";
 import { CheckRequest as EnvoyCheckRequest } from "../src/gen/envoy/service/auth/v3/external_auth.js";
+import type { AuthenticationEvent } from "../src/gen/warden/v1/event.js";
 import { decisionTimes } from "./decisions.js";
 import { h2loadAvailable, h2loadOpenLoop } from "./h2load.js";
 import { adminDatabase, databaseUrl } from "../scripts/lib/scratch-db.js";
@@ -766,16 +767,13 @@ async function main(): Promise<void> {
     if (logEventsMix !== undefined) logEventsMix.eventsPerSecond = logEventsMix.perSecond * batchSize;
     // The ceiling for logevents-mix: the smallest program doing the same duties for the same traffic
     // (bench/minimal-ingest.ts), on the same database right after it (Warden idle), beside COPY in this run;
-    // the same for logevents-1000's all-new subjects (numbered past every other phase's);
     // and the same program storing only the ids and events: what the rows alone cost beside COPY.
-    const newSubjects = (count: number, batch: number) =>
-      Array.from({ length: count }, (_, i) => newSubjectEvent(5_000_000 + batch * count + i));
-    for (const [name, storeOnly, events] of [
-      ["logevents-minimal-mix", false, (count: number, batch: number) => mixEvents(count, 20_001 + batch)],
-      ["logevents-minimal-new", false, newSubjects],
-      ["logevents-minimal-store", true, (count: number, batch: number) => mixEvents(count, 30_001 + batch)],
-    ] as const) {
-      if (only !== undefined && !only.some((wanted) => name.startsWith(wanted))) continue;
+    const minimalIngestPhase = async (
+      name: string,
+      storeOnly: boolean,
+      events: (count: number, batch: number) => AuthenticationEvent[],
+    ) => {
+      if (only !== undefined && !only.some((wanted) => name.startsWith(wanted))) return;
       const minimal = await minimalIngest({
         url,
         payloads: Array.from({ length: smoke ? 10 : 400 }, (_, b) =>
@@ -801,7 +799,9 @@ async function main(): Promise<void> {
         ([step, ms]) => `${step} ${((ms / minimal.events) * batchSize).toFixed(1)}`,
       );
       log(`${name}: ${outcome.eventsPerSecond!.toFixed(0)} events/s; ms per 1,000 events: ${perBatch.join(", ")}`);
-    }
+    };
+    await minimalIngestPhase("logevents-minimal-mix", false, (count, batch) => mixEvents(count, 20_001 + batch));
+    await minimalIngestPhase("logevents-minimal-store", true, (count, batch) => mixEvents(count, 30_001 + batch));
     // Single calls, offered in open loop from node:http2 (bench/http2-load.ts): the 5,000/s target, half of it,
     // and twice what the server sustains flat out, where admission control must refuse quickly and keep the rest fast.
     const mixSingles = (count: number, seed: number) =>
@@ -831,6 +831,12 @@ async function main(): Promise<void> {
     await openMix(server, "logevent-mix-overload", overloadRate, 10_003);
 
     await request(server.child, "stop", "stopped");
+
+    // The ingest ceiling for logevents-1000's traffic, all subjects new (numbered past every other phase's):
+    // after Warden's single calls, since its 400,000 new profiles would otherwise be theirs to work beside.
+    await minimalIngestPhase("logevents-minimal-new", false, (count, batch) =>
+      Array.from({ length: count }, (_, i) => newSubjectEvent(5_000_000 + batch * count + i)),
+    );
 
     // The floor for those single calls: the smallest program doing a LogEvent's duties on the same stack
     // (bench/minimal-logevent.ts), driven by the same generator at the same rates, beside its own no-op.
