@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool, type Pool } from "../src/db/pool.js";
@@ -14,6 +15,7 @@ import { ListServiceTokensRequest } from "../src/gen/warden/v1/token_service.js"
 import { ListLockoutsRequest, LockoutKeyKind, UnlockRequest } from "../src/gen/warden/v1/lockout_service.js";
 import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
 import { RejectedRows } from "../src/ops/metrics.js";
+import { countFailures } from "../sql/queries/lockouts.queries.js";
 import type { LockoutPolicy, LockoutSettings } from "../src/lockout/policy.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { signingKey, signJwt, type SigningKey } from "./support/identity-provider.js";
@@ -150,6 +152,58 @@ describe("lockout counters in PostgreSQL", () => {
     advance(strict.failureResetSeconds + 1);
     await fail("reset", strict.maxFailures - 1);
     expect(await counter("SUBJECT", "reset")).toEqual({ failures: strict.maxFailures - 1, lockouts: 0 });
+  });
+});
+
+describe("counting failures on a counters table that outgrew its statistics", () => {
+  it("looks each key up by its whole primary key, not every counter of its kind", async () => {
+    const db = await createTestDatabase();
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      // Statistics taken while the table held a few rows, then 5,000 counters per kind, as a flood of reported
+      // failures leaves them before autovacuum looks again: the planner's picture of a young, busy table.
+      await client.query("ALTER TABLE lockout_counters SET (autovacuum_enabled = false)");
+      await client.query(`
+        INSERT INTO lockout_policies
+        SELECT kind, 5, '1 hour', '1 minute', 'MULTIPLE', '15 minutes', '0', '1 minute', 0
+        FROM unnest(enum_range(NULL::lockout_key_kind)) AS kind`);
+      await client.query(`
+        INSERT INTO lockout_counters (key_kind, key)
+        SELECT kind, 'seed-' || i FROM unnest(enum_range(NULL::lockout_key_kind)) AS kind, generate_series(1, 3) AS i`);
+      await client.query("ANALYZE lockout_counters");
+      await client.query(`
+        INSERT INTO lockout_counters (key_kind, key)
+        SELECT kind, 'flood-' || i FROM unnest(enum_range(NULL::lockout_key_kind)) AS kind, generate_series(1, 5000) AS i`);
+      const keys = [1, 2, 3, 4].flatMap((i) => lockoutKeys(`flood-${i}`, `198.51.100.${i}`));
+      await client.query("BEGIN");
+      const counted = await countFailures.run(
+        {
+          kinds: keys.map((k) => k.kind),
+          keys: keys.map((k) => k.key),
+          now: new Date(),
+          settles: false,
+          ips: [],
+          subjects: [],
+          windowSeconds: 600,
+          threshold: 0,
+          waitSeconds: 3600,
+        },
+        client,
+      );
+      const {
+        rows: [read],
+      } = await client.query<{ entries: string }>(
+        "SELECT pg_stat_get_xact_tuples_returned('lockout_counters_pkey'::regclass) AS entries",
+      );
+      await client.query("ROLLBACK");
+      expect(counted).toHaveLength(keys.length);
+      // A few lookups per key (create, lock, count, update); a scan by kind reads thousands.
+      expect(Number(read!.entries)).toBeLessThan(10 * keys.length);
+    } finally {
+      await client.end();
+      await db.drop();
+    }
   });
 });
 
