@@ -3,7 +3,11 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPool } from "../src/db/pool.js";
+import { getRiskProfiles } from "../sql/queries/risk.queries.js";
+import { createTestDatabase } from "./support/database.js";
 import {
   AuthenticateRequest,
   ListEventsRequest,
@@ -671,5 +675,44 @@ describe("GetRiskProfile", () => {
     expect([long.code, long.details]).toEqual([status.INVALID_ARGUMENT, "subject: longer than 256 characters"]);
     expect((await ask("s".repeat(256))).code).toBe(status.NOT_FOUND);
     risk.close();
+  });
+});
+
+describe("reading risk profiles in a young database", () => {
+  it("looks each subject up by key after the table outgrew the plan its first reads were given", async () => {
+    const db = await createTestDatabase();
+    // Warden's own pool: its statements are prepared, so a plan can outlive what it was made for.
+    const pool = createPool(
+      { url: db.url, max: 1, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
+      pino({ level: "silent" }),
+    );
+    const client = await pool.connect();
+    const read = () => getRiskProfiles.run({ subjects: ["flood-1", "flood-2", "flood-3", "nobody"] }, client);
+    try {
+      await client.query(`
+        ALTER TABLE risk_profiles SET (autovacuum_enabled = false);
+        INSERT INTO risk_profiles (subject, kind, first_seen_at) SELECT 'seed-' || i, 'USER', now() FROM generate_series(1, 3) AS i;
+        ANALYZE risk_profiles;`);
+      // A new deployment's first reads, while the table is small ...
+      for (let i = 0; i < 6; i += 1) await read();
+      // ... then a flood of new subjects, before autovacuum analyzes the table again.
+      await client.query(`
+        INSERT INTO risk_profiles (subject, kind, first_seen_at)
+        SELECT 'flood-' || i, 'USER', now() FROM generate_series(1, 15000) AS i`);
+      await client.query("BEGIN");
+      const profiles = await read();
+      const { rows } = await client.query<{ scanned: string; probed: string }>(
+        `SELECT pg_stat_get_xact_tuples_returned('risk_profiles'::regclass) AS scanned,
+           pg_stat_get_xact_tuples_returned('risk_profiles_pkey'::regclass) AS probed`,
+      );
+      await client.query("ROLLBACK");
+      expect(profiles.map((p) => p.subject).sort()).toEqual(["flood-1", "flood-2", "flood-3"]);
+      // A few rows per subject; the generic plan scanned all 15,003.
+      expect(Number(rows[0]!.scanned) + Number(rows[0]!.probed)).toBeLessThan(100);
+    } finally {
+      client.release();
+      await pool.end();
+      await db.drop();
+    }
   });
 });

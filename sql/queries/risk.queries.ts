@@ -109,16 +109,18 @@ export interface IGetRiskProfilesQuery {
   result: IGetRiskProfilesResult;
 }
 
-const getRiskProfilesIR: any = {"usedParamSet":{"subjects":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":323,"b":332}]}],"statement":"SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS \"successes!\", hour_counts,\n  networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,\n  last_latitude, last_longitude, last_located_at, last_country\nFROM risk_profiles\nWHERE subject = ANY (:subjects!::text[])"};
+const getRiskProfilesIR: any = {"usedParamSet":{"subjects":true},"params":[{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":566,"b":575}]}],"statement":"-- See risk_profiles_of in sql/migrations/0014_risk_profiles_of.sql: planned for each call.\nSELECT subject AS \"subject!\", kind AS \"kind!\", first_seen_at AS \"first_seen_at!\", last_seen_at,\n  successes::double precision AS \"successes!\", hour_counts AS \"hour_counts!\", networks AS \"networks!\",\n  user_agents AS \"user_agents!\", recent_failures AS \"recent_failures!\", last_failure_at, velocity_hour,\n  velocity_current AS \"velocity_current!\", velocity_previous AS \"velocity_previous!\", last_latitude,\n  last_longitude, last_located_at, last_country\nFROM risk_profiles_of(:subjects!::text[])"};
 
 /**
  * Query generated from SQL:
  * ```
- * SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS "successes!", hour_counts,
- *   networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,
- *   last_latitude, last_longitude, last_located_at, last_country
- * FROM risk_profiles
- * WHERE subject = ANY (:subjects!::text[])
+ * -- See risk_profiles_of in sql/migrations/0014_risk_profiles_of.sql: planned for each call.
+ * SELECT subject AS "subject!", kind AS "kind!", first_seen_at AS "first_seen_at!", last_seen_at,
+ *   successes::double precision AS "successes!", hour_counts AS "hour_counts!", networks AS "networks!",
+ *   user_agents AS "user_agents!", recent_failures AS "recent_failures!", last_failure_at, velocity_hour,
+ *   velocity_current AS "velocity_current!", velocity_previous AS "velocity_previous!", last_latitude,
+ *   last_longitude, last_located_at, last_country
+ * FROM risk_profiles_of(:subjects!::text[])
  * ```
  */
 export const getRiskProfiles = new PreparedQuery<IGetRiskProfilesParams,IGetRiskProfilesResult>(getRiskProfilesIR);

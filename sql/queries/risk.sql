@@ -12,11 +12,13 @@ SELECT risk_observe_subjects(
 ) AS "observed!";
 
 /* @name GetRiskProfiles */
-SELECT subject, kind, first_seen_at, last_seen_at, successes::double precision AS "successes!", hour_counts,
-  networks, user_agents, recent_failures, last_failure_at, velocity_hour, velocity_current, velocity_previous,
-  last_latitude, last_longitude, last_located_at, last_country
-FROM risk_profiles
-WHERE subject = ANY (:subjects!::text[]);
+-- See risk_profiles_of in sql/migrations/0014_risk_profiles_of.sql: planned for each call.
+SELECT subject AS "subject!", kind AS "kind!", first_seen_at AS "first_seen_at!", last_seen_at,
+  successes::double precision AS "successes!", hour_counts AS "hour_counts!", networks AS "networks!",
+  user_agents AS "user_agents!", recent_failures AS "recent_failures!", last_failure_at, velocity_hour,
+  velocity_current AS "velocity_current!", velocity_previous AS "velocity_previous!", last_latitude,
+  last_longitude, last_located_at, last_country
+FROM risk_profiles_of(:subjects!::text[]);
 
 /* @name LatestAssessment */
 -- The subject's latest successful authentication carries its current score.
