@@ -15,7 +15,7 @@ import { ListServiceTokensRequest } from "../src/gen/warden/v1/token_service.js"
 import { ListLockoutsRequest, LockoutKeyKind, UnlockRequest } from "../src/gen/warden/v1/lockout_service.js";
 import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
 import { RejectedRows } from "../src/ops/metrics.js";
-import { countFailures } from "../sql/queries/lockouts.queries.js";
+import { countFailures, writeSuccesses } from "../sql/queries/lockouts.queries.js";
 import type { LockoutPolicy, LockoutSettings } from "../src/lockout/policy.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { signingKey, signJwt, type SigningKey } from "./support/identity-provider.js";
@@ -202,6 +202,53 @@ describe("counting failures on a counters table that outgrew its statistics", ()
       expect(Number(read!.entries)).toBeLessThan(10 * keys.length);
     } finally {
       await client.end();
+      await db.drop();
+    }
+  });
+});
+
+describe("forgetting successful logins' failures in a young database", () => {
+  it("looks each key up by key after the counters outgrew the plan the first logins were given", async () => {
+    const db = await createTestDatabase();
+    // Warden's own pool: its statements are prepared, so a plan can outlive what it was made for.
+    const pool = createPool(
+      { url: db.url, max: 1, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
+      pino({ level: "silent" }),
+    );
+    const client = await pool.connect();
+    const keys = [1, 2, 3, 4].flatMap((i) => lockoutKeys(`flood-${i}`, `198.51.100.${i}`));
+    const forget = () =>
+      writeSuccesses.run(
+        { kinds: keys.map((k) => k.kind), keys: keys.map((k) => k.key), subjects: [], ips: [], now: new Date() },
+        client,
+      );
+    try {
+      await client.query(`
+        ALTER TABLE lockout_counters SET (autovacuum_enabled = false);
+        INSERT INTO lockout_counters (key_kind, key)
+        SELECT kind, 'seed-' || i FROM unnest(enum_range(NULL::lockout_key_kind)) AS kind, generate_series(1, 3) AS i;
+        ANALYZE lockout_counters;`);
+      // A new deployment's first logins, while the table is small ...
+      for (let i = 0; i < 6; i += 1) await forget();
+      // ... then a flood of failures, before autovacuum analyzes the table again.
+      await client.query(`
+        INSERT INTO lockout_counters (key_kind, key, failures, last_failure_at)
+        SELECT kind, 'flood-' || i, 1, now()
+        FROM unnest(enum_range(NULL::lockout_key_kind)) AS kind, generate_series(1, 5000) AS i`);
+      await client.query("BEGIN");
+      const [written] = await forget();
+      const { rows } = await client.query<{ scanned: string; probed: string }>(
+        `SELECT pg_stat_get_xact_tuples_returned('lockout_counters'::regclass) AS scanned,
+           pg_stat_get_xact_tuples_returned('lockout_counters_pkey'::regclass) AS probed`,
+      );
+      await client.query("ROLLBACK");
+      // The four subjects' failures: the flood holds no counters for these addresses or pairs.
+      expect(written!.forgotten).toBe(4);
+      // A few rows per key; the generic plan read every counter.
+      expect(Number(rows[0]!.scanned) + Number(rows[0]!.probed)).toBeLessThan(10 * keys.length);
+    } finally {
+      client.release();
+      await pool.end();
       await db.drop();
     }
   });

@@ -48,43 +48,9 @@ SELECT true, 'IP'::lockout_key_kind, ip, 0, lockouts, locked_until, false, true,
 FROM stuffing;
 
 /* @name WriteSuccesses */
--- Successful logins, in one statement: the failures of their keys are forgotten, and
--- their subjects' networks become familiar.
--- Forgetting: the subject's counted failures are forgotten, an address's are not,
--- and each login releases one attempt CheckLockout admitted for it (a key named n times, n).
--- Rows are locked in lockout_count_failures' order first, so the two cannot deadlock.
--- A row with nothing to forget or release is left alone: most logins have no failures
--- counted, and rewriting their rows changed nothing but cost a new row version each.
--- Remembering: each subject's network (an IPv4 /24, an IPv6 /64) becomes familiar.
-WITH reported AS (
-  SELECT r.kind, r.key, count(*)::integer AS n
-  FROM unnest(:kinds!::lockout_key_kind[], :keys!::text[]) AS r(kind, key)
-  GROUP BY r.kind, r.key
-), locked AS (
-  SELECT c.key_kind, c.key, r.n
-  FROM lockout_counters c
-  JOIN reported r ON r.kind = c.key_kind AND r.key = c.key
-  WHERE c.pending > 0 OR (c.failures > 0 AND c.key_kind <> 'IP')
-  ORDER BY c.key_kind, c.key
-  FOR UPDATE OF c
-), forgotten AS (
-  UPDATE lockout_counters c
-  SET failures = CASE WHEN c.key_kind = 'IP' THEN c.failures ELSE 0 END,
-    pending = greatest(c.pending - l.n, 0)
-  FROM locked l
-  WHERE c.key_kind = l.key_kind AND c.key = l.key
-  RETURNING 1
-), remembered AS (
-  INSERT INTO lockout_familiar_networks (subject, network, last_success_at)
-  SELECT DISTINCT ON (1, 2) s.subject,
-    network(set_masklen(s.ip::inet, CASE family(s.ip::inet) WHEN 4 THEN 24 ELSE 64 END))::cidr,
-    :now!::timestamptz
-  FROM unnest(:subjects!::text[], :ips!::text[]) AS s(subject, ip)
-  ORDER BY 1, 2
-  ON CONFLICT (subject, network) DO UPDATE SET last_success_at = EXCLUDED.last_success_at
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM forgotten)::integer AS "forgotten!", (SELECT count(*) FROM remembered)::integer AS "remembered!";
+-- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.
+SELECT forgotten AS "forgotten!", remembered AS "remembered!"
+FROM lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz);
 
 /* @name AdmitAttempt */
 -- See lockout_admit in sql/migrations/0003_lockouts.sql.
