@@ -1,12 +1,12 @@
 -- Up Migration
 -- lockout_count_failures joined the reported keys to their counters and to
--- the policies, and the planner may then look counters up by key kind alone
+-- the policies, and the planner could then look counters up by key kind alone
 -- and filter by key: every counter of the kind read for each key. It did so
--- whenever the counters' statistics were older than their growth (a young or
+-- when the counters' statistics were older than their growth (a young or
 -- fast-growing table, as under a flood of reported failures), and a count
--- took milliseconds, longer as the table grew. Each key is now looked up by
--- its whole primary key, whatever the statistics say. Same arguments, same
--- result.
+-- took milliseconds, longer as the table grew. Each key's counter is now found
+-- by a subquery of its own that names both columns of the primary key, so it
+-- is not planned by key kind. Same arguments, same result.
 
 CREATE OR REPLACE FUNCTION lockout_count_failures(p_kinds lockout_key_kind[], p_keys text[], p_now timestamptz, p_settles boolean)
 RETURNS TABLE (key_kind lockout_key_kind, key text, failures integer, lockouts integer, locked_until timestamptz, permanent boolean, newly_locked boolean)
@@ -38,7 +38,7 @@ BEGIN
       p.quick_login_check > interval '0' AND c.last_failure_at > p_now - p.quick_login_check AS quick
     FROM reported r
     JOIN lockout_policies p ON p.key_kind = r.kind
-    -- LIMIT keeps this subquery apart, so each key is one index lookup.
+    -- LIMIT keeps this subquery from being merged into the join, so it is looked up by (kind, key).
     CROSS JOIN LATERAL (
       SELECT * FROM lockout_counters c WHERE c.key_kind = r.kind AND c.key = r.key LIMIT 1
     ) c

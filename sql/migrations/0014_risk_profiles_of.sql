@@ -4,8 +4,12 @@
 -- kept the generic plan it was given while the table was young and small (a
 -- scan of the whole table) long after the table had grown, until autovacuum
 -- next analyzed it: in a new database's first minutes under a flood of new
--- subjects, each read scanned thousands of profiles. Planned for each call's
--- own subjects and the table's current size, as lockout_count_failures is.
+-- subjects, each read scanned thousands of profiles. In a function its query
+-- is planned again on each call, against the table's current size: before
+-- PostgreSQL 18 a SQL function's body is planned on every call, and from 18
+-- plan_cache_mode asks for that. The SET clause also keeps the function from
+-- being inlined into the prepared statement that calls it, which would bring
+-- the cached plan back: keep it.
 CREATE FUNCTION risk_profiles_of(p_subjects text[]) RETURNS SETOF risk_profiles
 LANGUAGE sql STABLE
 SET plan_cache_mode = force_custom_plan

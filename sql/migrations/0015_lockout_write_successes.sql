@@ -1,10 +1,11 @@
 -- Up Migration
 -- Successful logins' forgets and familiar networks, as the WriteSuccesses
--- query wrote them, now planned for each call. Prepared, the statement kept
--- the generic plan it got while lockout_counters was young and small (a scan
--- of every counter) long after the table had grown, until autovacuum next
--- analyzed it: under a flood of reported logins on a new database, each
--- batch's forget read thousands of counters.
+-- query wrote them, now planned on each call (see risk_profiles_of in
+-- 0014_risk_profiles_of.sql for how, and why the SET clause stays). Prepared,
+-- the statement kept the generic plan it got while lockout_counters was young
+-- and small (a scan of every counter) long after the table had grown, until
+-- autovacuum next analyzed it: under a flood of reported logins on a new
+-- database, each batch's forget read thousands of counters.
 --
 -- Successful logins, in one statement: the failures of their keys are forgotten, and
 -- their subjects' networks become familiar.

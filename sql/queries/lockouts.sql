@@ -26,7 +26,7 @@ FROM written w;
 
 /* @name CountFailures */
 -- Failed attempts, in one statement: their keys are counted (see lockout_count_failures
--- in sql/migrations/0003_lockouts.sql), then their (address, subject) pairs are checked for
+-- in sql/migrations/0013_lockout_count_by_key.sql), then their (address, subject) pairs are checked for
 -- credential stuffing (lockout_detect_stuffing; empty arrays when detection is off). The
 -- detection's arguments depend on the count's result, so it runs after it, and sees it.
 -- stuffing: a row of an address the detection locked out, with the distinct subjects it failed for.

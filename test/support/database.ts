@@ -38,3 +38,32 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Rows `statement` reads from `table`, by scanning it or through `index`, in a
+ * transaction rolled back afterwards. The counters are read before and after
+ * it, since they also hold what earlier statements of the session read and
+ * the session has not yet reported.
+ */
+export async function rowsRead(
+  client: pg.ClientBase,
+  table: string,
+  index: string,
+  statement: () => Promise<unknown>,
+): Promise<number> {
+  const read = async () => {
+    const { rows } = await client.query<{ read: string }>(
+      "SELECT pg_stat_get_xact_tuples_returned($1::regclass) + pg_stat_get_xact_tuples_returned($2::regclass) AS read",
+      [table, index],
+    );
+    return Number(rows[0]!.read);
+  };
+  await client.query("BEGIN");
+  try {
+    const before = await read();
+    await statement();
+    return (await read()) - before;
+  } finally {
+    await client.query("ROLLBACK");
+  }
+}
