@@ -103,6 +103,8 @@ function runWorker({ spec, index }: WorkerInput): Promise<LoadResult> {
 
     const intervalMs = 1000 / (spec.mode.ratePerSecond / spec.workers);
     let sent = 0;
+    // Until the last tick, a call that ends does not close the client: a tick behind schedule may still send.
+    let scheduling = true;
     const tick = () => {
       const now = performance.now();
       const due = Math.min(Math.floor((Math.min(now, deadlineAt) - started) / intervalMs), Number.MAX_SAFE_INTEGER);
@@ -114,11 +116,14 @@ function runWorker({ spec, index }: WorkerInput): Promise<LoadResult> {
         inFlight += 1;
         send(payload, scheduledAt, () => {
           inFlight -= 1;
-          if (performance.now() >= deadlineAt) finish();
+          if (!scheduling) finish();
         });
       }
       if (now < deadlineAt) setTimeout(tick, 1);
-      else finish();
+      else {
+        scheduling = false;
+        finish();
+      }
     };
     tick();
   });
