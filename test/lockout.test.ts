@@ -17,7 +17,7 @@ import { lockoutKeys, Lockouts } from "../src/lockout/lockouts.js";
 import { RejectedRows } from "../src/ops/metrics.js";
 import { countFailures, writeSuccesses } from "../sql/queries/lockouts.queries.js";
 import type { LockoutPolicy, LockoutSettings } from "../src/lockout/policy.js";
-import { createTestDatabase, rowsRead, type TestDatabase } from "./support/database.js";
+import { createTestDatabase, rowsRead, withWardenConnection, type TestDatabase } from "./support/database.js";
 import { signingKey, signJwt, type SigningKey } from "./support/identity-provider.js";
 import {
   bearer,
@@ -205,20 +205,13 @@ describe("counting failures on a counters table that outgrew its statistics", ()
 
 describe("forgetting successful logins' failures in a young database", () => {
   it("looks each key up by key after the counters outgrew the plan the first logins were given", async () => {
-    const db = await createTestDatabase();
-    // Warden's own pool: its statements are prepared, so a plan can outlive what it was made for.
-    const pool = createPool(
-      { url: db.url, max: 1, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
-      pino({ level: "silent" }),
-    );
-    const client = await pool.connect();
-    const keys = [1, 2, 3, 4].flatMap((i) => lockoutKeys(`flood-${i}`, `198.51.100.${i}`));
-    const forget = () =>
-      writeSuccesses.run(
-        { kinds: keys.map((k) => k.kind), keys: keys.map((k) => k.key), subjects: [], ips: [], now: new Date() },
-        client,
-      );
-    try {
+    await withWardenConnection(async (client) => {
+      const keys = [1, 2, 3, 4].flatMap((i) => lockoutKeys(`flood-${i}`, `198.51.100.${i}`));
+      const forget = () =>
+        writeSuccesses.run(
+          { kinds: keys.map((k) => k.kind), keys: keys.map((k) => k.key), subjects: [], ips: [], now: new Date() },
+          client,
+        );
       await client.query(`
         ALTER TABLE lockout_counters SET (autovacuum_enabled = false);
         INSERT INTO lockout_counters (key_kind, key)
@@ -239,11 +232,7 @@ describe("forgetting successful logins' failures in a young database", () => {
       expect(written?.forgotten).toBe(4);
       // A few rows per key; the generic plan read every counter.
       expect(read).toBeLessThan(10 * keys.length);
-    } finally {
-      client.release();
-      await pool.end();
-      await db.drop();
-    }
+    });
   });
 });
 

@@ -3,11 +3,9 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool } from "../src/db/pool.js";
 import { getRiskProfiles } from "../sql/queries/risk.queries.js";
-import { createTestDatabase, rowsRead } from "./support/database.js";
+import { rowsRead, withWardenConnection } from "./support/database.js";
 import {
   AuthenticateRequest,
   ListEventsRequest,
@@ -680,15 +678,8 @@ describe("GetRiskProfile", () => {
 
 describe("reading risk profiles in a young database", () => {
   it("looks each subject up by key after the table outgrew the plan its first reads were given", async () => {
-    const db = await createTestDatabase();
-    // Warden's own pool: its statements are prepared, so a plan can outlive what it was made for.
-    const pool = createPool(
-      { url: db.url, max: 1, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
-      pino({ level: "silent" }),
-    );
-    const client = await pool.connect();
-    const read = () => getRiskProfiles.run({ subjects: ["flood-1", "flood-2", "flood-3", "nobody"] }, client);
-    try {
+    await withWardenConnection(async (client) => {
+      const read = () => getRiskProfiles.run({ subjects: ["flood-1", "flood-2", "flood-3", "nobody"] }, client);
       await client.query(`
         ALTER TABLE risk_profiles SET (autovacuum_enabled = false);
         INSERT INTO risk_profiles (subject, kind, first_seen_at) SELECT 'seed-' || i, 'USER', now() FROM generate_series(1, 3) AS i;
@@ -706,10 +697,6 @@ describe("reading risk profiles in a young database", () => {
       expect(profiles.map((p) => p.subject).sort()).toEqual(["flood-1", "flood-2", "flood-3"]);
       // A few rows per subject; the generic plan scanned all 15,003.
       expect(readRows).toBeLessThan(20);
-    } finally {
-      client.release();
-      await pool.end();
-      await db.drop();
-    }
+    });
   });
 });

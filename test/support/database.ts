@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import pRetry from "p-retry";
 import pg from "pg";
+import { pino } from "pino";
 import { inject } from "vitest";
+import { createPool, type PoolClient } from "../../src/db/pool.js";
 import { databaseUrl } from "../../scripts/lib/scratch-db.js";
 
 export interface TestDatabase {
@@ -65,5 +67,26 @@ export async function rowsRead(
     return (await read()) - before;
   } finally {
     await client.query("ROLLBACK");
+  }
+}
+
+/**
+ * Runs `work` on the one connection of a Warden pool, in a database of its
+ * own: Warden's statements are prepared there, so a plan can outlive what it
+ * was made for.
+ */
+export async function withWardenConnection(work: (client: PoolClient) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase();
+  const pool = createPool(
+    { url: db.url, max: 1, connectTimeoutMs: 5000, statementTimeoutMs: 5000 },
+    pino({ level: "silent" }),
+  );
+  const client = await pool.connect();
+  try {
+    await work(client);
+  } finally {
+    client.release();
+    await pool.end();
+    await db.drop();
   }
 }
