@@ -108,6 +108,14 @@ describe("Authenticate with a JWT", () => {
     expect(response.principal!.subject).toBe("bob");
   });
 
+  it("answers each repeated token from the cache with its own principal, whichever was asked last", async () => {
+    const dave = await signJwt(rsa, { sub: "dave" });
+    const erin = await signJwt(ec, { sub: "erin" });
+    const subjects = [];
+    for (const token of [dave, erin, dave, dave, erin]) subjects.push((await authenticate(token)).principal?.subject);
+    expect(subjects).toEqual(["dave", "erin", "dave", "dave", "erin"]);
+  });
+
   it("takes the credential from `authorization: Bearer` metadata", async () => {
     const metadata = new Metadata();
     metadata.set("authorization", `Bearer ${await signJwt(rsa, { sub: "carol" })}`);
