@@ -69,6 +69,7 @@ describe("lockout counters in PostgreSQL", () => {
     keys: { SUBJECT: strict, IP: { ...strict, maxFailures: 1000 }, SUBJECT_IP: { ...strict, maxFailures: 1000 } },
     stuffing: { distinctSubjects: 0, windowSeconds: 600, waitSeconds: 3600 },
     familiarDays: 0,
+    successLingerMs: 20,
   };
   let db: TestDatabase;
   let pools: Pool[];
@@ -252,6 +253,7 @@ describe("quick-login check", () => {
         keys: { SUBJECT: quick, IP: quick, SUBJECT_IP: quick },
         stuffing: { distinctSubjects: 0, windowSeconds: 1, waitSeconds: 1 },
         familiarDays: 0,
+        successLingerMs: 20,
       },
       { record: () => undefined },
       log,
@@ -459,9 +461,11 @@ describe("CheckLockout, for services that check passwords themselves", () => {
       t.client.logEvents(LogEventsRequest.fromPartial({ events: Array.from({ length: 6 }, () => success) })),
       ...Array.from({ length: 4 }, () => t.client.logEvent(LogEventRequest.fromPartial({ event: success }))),
     ]);
-    expect(
-      await t.db.query("SELECT pending FROM lockout_counters WHERE key_kind = 'SUBJECT' AND key = 'ivan'"),
-    ).toEqual([{ pending: 0 }]);
+    // Successes' releases are written after their answers, together.
+    await eventually(async () => {
+      const rows = await t.db.query("SELECT pending FROM lockout_counters WHERE key_kind = 'SUBJECT' AND key = 'ivan'");
+      return (rows[0] as { pending: number } | undefined)?.pending === 0 ? true : undefined;
+    });
     expect((await check(t.client, "ivan", "")).allowed).toBe(true);
   });
 
@@ -476,6 +480,47 @@ describe("CheckLockout, for services that check passwords themselves", () => {
       "INVALID_ARGUMENT",
       "client_ip: not an IPv4 or IPv6 address",
     ]);
+  });
+});
+
+describe("successful logins' forgets and networks, written together", () => {
+  let t: TestWarden;
+  beforeAll(async () => {
+    t = await startTestWarden({
+      WARDEN_LOCKOUT_SUCCESS_LINGER_MS: "2000",
+      WARDEN_LOCKOUT_SUBJECT: "max_failures=10,wait_increment=60",
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  const failuresOf = async (subject: string) =>
+    (
+      (
+        await t.db.query("SELECT failures FROM lockout_counters WHERE key_kind = 'SUBJECT' AND key = $1", [subject])
+      )[0] as { failures: number } | undefined
+    )?.failures;
+  const networksOf = async (subject: string) =>
+    (await t.db.query("SELECT network FROM lockout_familiar_networks WHERE subject = $1", [subject])).length;
+
+  it("holds a success's forget and network back for the linger, then writes them", async () => {
+    await reportLogin(t.client, EventType.LOGIN_FAILURE, "rosa", "198.51.100.8");
+    await reportLogin(t.client, EventType.LOGIN_SUCCESS, "rosa", "198.51.100.8");
+    expect(await failuresOf("rosa")).toBe(1);
+    expect(await networksOf("rosa")).toBe(0);
+    await eventually(async () => ((await networksOf("rosa")) === 1 ? true : undefined));
+    expect(await failuresOf("rosa")).toBe(0);
+  });
+
+  it("writes them at once when a failure on the same subject waits for them, and counts that failure after", async () => {
+    for (let i = 0; i < 2; i += 1) await reportLogin(t.client, EventType.LOGIN_FAILURE, "quinn", "198.51.100.7");
+    await reportLogin(t.client, EventType.LOGIN_SUCCESS, "quinn", "198.51.100.7");
+    const started = performance.now();
+    await reportLogin(t.client, EventType.LOGIN_FAILURE, "quinn", "198.51.100.7");
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await networksOf("quinn")).toBe(1);
+    expect(await failuresOf("quinn")).toBe(1);
   });
 });
 

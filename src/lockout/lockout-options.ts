@@ -45,6 +45,8 @@ export const lockoutEnvironment = {
   WARDEN_LOCKOUT_IP: lockoutPolicySetting(DEFAULT_LOCKOUT_POLICIES.IP),
   /** Smart lockout: days a network stays familiar after a subject's login there; 0 turns it off. */
   WARDEN_LOCKOUT_FAMILIAR_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  /** How long successful logins' forgets and networks wait to share a statement, unless a failure waits on them. */
+  WARDEN_LOCKOUT_SUCCESS_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(20),
   WARDEN_LOCKOUT_STUFFING: settingList(
     z
       .object({
@@ -68,5 +70,6 @@ export function compileLockoutOptions(env: SettingValues<typeof lockoutEnvironme
     keys: { SUBJECT: env.WARDEN_LOCKOUT_SUBJECT, SUBJECT_IP: env.WARDEN_LOCKOUT_SUBJECT_IP, IP: env.WARDEN_LOCKOUT_IP },
     stuffing: env.WARDEN_LOCKOUT_STUFFING,
     familiarDays: env.WARDEN_LOCKOUT_FAMILIAR_DAYS,
+    successLingerMs: env.WARDEN_LOCKOUT_SUCCESS_LINGER_MS,
   };
 }

@@ -169,6 +169,10 @@ export class Lockouts {
   /** Each key with a forget not yet written, and the latest such forget, which later counts and admissions wait for. */
   private readonly forgetsOf = new Map<string, Promise<void>>();
   private writingSuccesses: Promise<void> | undefined;
+  /** Ends the successes' current linger early. */
+  private wakeSuccesses: (() => void) | undefined;
+  /** A count or an admission waits for a queued forget: the next statement goes out at once. */
+  private forgetAwaited = false;
   /** Networks remembered lately, not written again for an hour. */
   private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
   /** Spaces out the retries of counts the database could not serve. */
@@ -356,7 +360,10 @@ export class Lockouts {
       const forget = this.forgetsOf.get(mapKey(kind, key));
       if (forget !== undefined) waits.add(forget);
     }
-    return waits.size === 0 ? undefined : Promise.all(waits).then(() => undefined);
+    if (waits.size === 0) return undefined;
+    this.forgetAwaited = true;
+    this.wakeSuccesses?.();
+    return Promise.all(waits).then(() => undefined);
   }
 
   private startCounting(): void {
@@ -433,7 +440,9 @@ export class Lockouts {
     // Logins reported in the same tick join the first statement.
     await Promise.resolve();
     while (this.queuedSuccesses.length > 0) {
+      await this.lingerForSuccesses();
       const batch = this.queuedSuccesses.splice(0, FAILURES_PER_STATEMENT);
+      if (this.queuedSuccesses.length === 0) this.forgetAwaited = false;
       const written = await writeIsolatingRefusals(
         batch,
         async (rows) => {
@@ -468,6 +477,19 @@ export class Lockouts {
       }
       for (const queued of batch) queued.written();
     }
+  }
+
+  private async lingerForSuccesses(): Promise<void> {
+    const lingerMs = this.settings.successLingerMs;
+    if (lingerMs === 0 || this.forgetAwaited) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.wakeSuccesses?.(), lingerMs);
+      this.wakeSuccesses = () => {
+        clearTimeout(timer);
+        this.wakeSuccesses = undefined;
+        resolve();
+      };
+    });
   }
 
   /** `db`: the caller's, cancelled when it goes away. */

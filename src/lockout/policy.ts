@@ -38,6 +38,13 @@ export interface LockoutSettings {
    * 0 turns it off.
    */
   familiarDays: number;
+  /**
+   * How long successful logins' forgets and networks wait for company before
+   * their statement, unless a failure or an admission on one of their keys
+   * waits for them. Nobody else does, and each statement costs PostgreSQL
+   * about a millisecond however few logins it carries.
+   */
+  successLingerMs: number;
 }
 
 export const DEFAULT_STUFFING_POLICY: StuffingPolicy = { distinctSubjects: 20, windowSeconds: 600, waitSeconds: 3600 };
