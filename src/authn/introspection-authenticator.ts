@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { importPKCS8, SignJWT, type CryptoKey } from "jose";
 import { LRUCache } from "lru-cache";
@@ -8,11 +8,12 @@ import type { CredentialAuthenticator, CredentialClaim, Verdict } from "./authen
 import { unrecordableClaims } from "./claims.js";
 import type { IntrospectionOptions } from "./introspection-options.js";
 import { claimAt, stringList } from "./jwt.js";
-import { tokenDigest } from "./token-digest.js";
 
 /** An RFC 6750 bearer token; JWTs and Warden's own tokens are claimed by their authenticators first. */
 const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const MAX_TOKEN_LENGTH = 4096;
+
+const cacheKey = (token: string) => hash("sha256", token, "base64");
 
 /** How the client proves itself to the endpoint: headers and form fields added to each request. */
 type ClientCredentials = () => Promise<{ headers: Record<string, string>; form: Record<string, string> }>;
@@ -84,7 +85,7 @@ export class IntrospectionAuthenticator implements CredentialAuthenticator {
 
   claim(credential: string): CredentialClaim | undefined {
     if (credential.length > MAX_TOKEN_LENGTH || !OPAQUE_TOKEN.test(credential)) return undefined;
-    const key = tokenDigest(credential);
+    const key = cacheKey(credential);
     const identityProvider = this.options.name;
     const cached = this.answers.get(key);
     if (cached !== undefined && (!cached.ok || (cached.principal.expiresAt ?? Infinity) > this.now())) {

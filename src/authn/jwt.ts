@@ -1,6 +1,12 @@
-import { constants, KeyObject, verify as verifySignature, webcrypto, type VerifyKeyObjectInput } from "node:crypto";
+import {
+  constants,
+  hash,
+  KeyObject,
+  verify as verifySignature,
+  webcrypto,
+  type VerifyKeyObjectInput,
+} from "node:crypto";
 import { LRUCache } from "lru-cache";
-import { tokenDigest } from "./token-digest.js";
 import {
   decodeJwt,
   decodeProtectedHeader,
@@ -142,6 +148,8 @@ function recordableSubject(sub: unknown): string | undefined {
   return typeof sub === "string" && sub.length <= 256 && !sub.includes("\u0000") ? sub : undefined;
 }
 
+const cacheKey = (token: string) => hash("sha256", token, "base64");
+
 const keyObjects = new WeakMap<object, KeyObject>();
 
 /**
@@ -197,7 +205,7 @@ export class JwtVerifier {
    * signature cannot change, and the claims checked are fixed in the token.
    */
   cached(token: string): VerifiedJwt | undefined {
-    const claims = this.verified.get(tokenDigest(token));
+    const claims = this.verified.get(cacheKey(token));
     return claims !== undefined && claims.expiresAt > this.now() ? claims : undefined;
   }
 
@@ -216,7 +224,7 @@ export class JwtVerifier {
     const result = await this.verifyOnce(token);
     if (result.ok) {
       const ttl = Math.min(this.verified.ttl, result.claims.expiresAt.getTime() - this.now().getTime());
-      if (ttl > 0) this.verified.set(tokenDigest(token), result.claims, { ttl });
+      if (ttl > 0) this.verified.set(cacheKey(token), result.claims, { ttl });
     }
     return result;
   }
