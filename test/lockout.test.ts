@@ -522,6 +522,41 @@ describe("successful logins' forgets and networks, written together", () => {
     expect(await networksOf("quinn")).toBe(1);
     expect(await failuresOf("quinn")).toBe(1);
   });
+
+  it("sends the next statement at once when a failure waits on a success queued behind one in flight", async () => {
+    await reportLogin(t.client, EventType.LOGIN_FAILURE, "sam", "198.51.100.9");
+    // The first success's statement waits on this row lock, so the second success queues behind it.
+    const holder = new pg.Client({ connectionString: t.db.url });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM lockout_counters WHERE key_kind = 'SUBJECT' AND key = 'sam' FOR UPDATE");
+      await reportLogin(t.client, EventType.LOGIN_SUCCESS, "sam", "198.51.100.9");
+      await eventually(async () => {
+        const blocked = await t.db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%lockout_write_successes%'",
+        );
+        return blocked.length > 0 ? true : undefined;
+      });
+      await reportLogin(t.client, EventType.LOGIN_SUCCESS, "sam", "198.51.100.10");
+      const failure = reportLogin(t.client, EventType.LOGIN_FAILURE, "sam", "198.51.100.9");
+      // Once its event is stored, the failure waits on the second success's forget, before the first is written.
+      await eventually(async () => {
+        const stored = await t.db.query(
+          "SELECT 1 FROM security_events WHERE subject = 'sam' AND type = 'LOGIN_FAILURE' AND client_ip = '198.51.100.9'",
+        );
+        return stored.length === 2 ? true : undefined;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await holder.query("COMMIT");
+      const released = performance.now();
+      await failure;
+      expect(performance.now() - released).toBeLessThan(1000);
+      expect(await failuresOf("sam")).toBe(1);
+    } finally {
+      await holder.end();
+    }
+  });
 });
 
 describe("LockoutService: ListLockouts and Unlock", () => {

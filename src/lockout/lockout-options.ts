@@ -46,7 +46,7 @@ export const lockoutEnvironment = {
   /** Smart lockout: days a network stays familiar after a subject's login there; 0 turns it off. */
   WARDEN_LOCKOUT_FAMILIAR_DAYS: z.coerce.number().int().min(0).max(365).default(30),
   /** How long successful logins' forgets and networks wait to share a statement, unless a failure waits on them. */
-  WARDEN_LOCKOUT_SUCCESS_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(20),
+  WARDEN_LOCKOUT_SUCCESS_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(20),
   WARDEN_LOCKOUT_STUFFING: settingList(
     z
       .object({

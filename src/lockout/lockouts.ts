@@ -167,12 +167,15 @@ export class Lockouts {
   /** Successful logins' forgets and networks still to be written, in arrival order. */
   private readonly queuedSuccesses: QueuedSuccess[] = [];
   /** Each key with a forget not yet written, and the latest such forget, which later counts and admissions wait for. */
-  private readonly forgetsOf = new Map<string, Promise<void>>();
+  private readonly forgetsOf = new Map<string, { written: Promise<void>; seq: number }>();
   private writingSuccesses: Promise<void> | undefined;
   /** Ends the successes' current linger early. */
   private wakeSuccesses: (() => void) | undefined;
-  /** A count or an admission waits for a queued forget: the next statement goes out at once. */
-  private forgetAwaited = false;
+  /** Successes queued, and taken into statements, so far: a queued success's seq is its place in that count. */
+  private queuedSeq = 0;
+  private takenSeq = 0;
+  /** The last queued success something waits for (a count, an admission, shutdown): until it is taken, no linger. */
+  private awaitedSeq = 0;
   /** Networks remembered lately, not written again for an hour. */
   private readonly rememberedLately = new LRUCache<string, true>({ max: 100_000, ttl: 3_600_000 });
   /** Spaces out the retries of counts the database could not serve. */
@@ -358,12 +361,11 @@ export class Lockouts {
     const waits = new Set<Promise<void>>();
     for (const { kind, key } of keys) {
       const forget = this.forgetsOf.get(mapKey(kind, key));
-      if (forget !== undefined) waits.add(forget);
+      if (forget === undefined) continue;
+      waits.add(forget.written);
+      this.awaitSuccess(forget.seq);
     }
-    if (waits.size === 0) return undefined;
-    this.forgetAwaited = true;
-    this.wakeSuccesses?.();
-    return Promise.all(waits).then(() => undefined);
+    return waits.size === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
   private startCounting(): void {
@@ -405,10 +407,11 @@ export class Lockouts {
    */
   private forget(keys: LockoutKey[]): void {
     const written = this.queueSuccess(keys, undefined);
+    const forget = { written, seq: this.queuedSeq };
     const mapped = keys.map(({ kind, key }) => mapKey(kind, key));
-    for (const key of mapped) this.forgetsOf.set(key, written);
+    for (const key of mapped) this.forgetsOf.set(key, forget);
     void written.then(() => {
-      for (const key of mapped) if (this.forgetsOf.get(key) === written) this.forgetsOf.delete(key);
+      for (const key of mapped) if (this.forgetsOf.get(key) === forget) this.forgetsOf.delete(key);
     });
   }
 
@@ -417,6 +420,7 @@ export class Lockouts {
     const written = new Promise<void>((resolve) => {
       this.queuedSuccesses.push({ keys, network, written: resolve });
     });
+    this.queuedSeq += 1;
     this.startWritingSuccesses();
     return written;
   }
@@ -442,7 +446,7 @@ export class Lockouts {
     while (this.queuedSuccesses.length > 0) {
       await this.lingerForSuccesses();
       const batch = this.queuedSuccesses.splice(0, FAILURES_PER_STATEMENT);
-      if (this.queuedSuccesses.length === 0) this.forgetAwaited = false;
+      this.takenSeq += batch.length;
       const written = await writeIsolatingRefusals(
         batch,
         async (rows) => {
@@ -479,9 +483,17 @@ export class Lockouts {
     }
   }
 
+  /** Something waits for the queued success `seq`: if it is still queued, its statement goes out now. */
+  private awaitSuccess(seq: number): void {
+    if (seq <= this.takenSeq) return;
+    this.awaitedSeq = Math.max(this.awaitedSeq, seq);
+    this.wakeSuccesses?.();
+  }
+
   private async lingerForSuccesses(): Promise<void> {
     const lingerMs = this.settings.successLingerMs;
-    if (lingerMs === 0 || this.forgetAwaited) return;
+    const full = this.queuedSuccesses.length >= FAILURES_PER_STATEMENT;
+    if (lingerMs === 0 || full || this.awaitedSeq > this.takenSeq) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.wakeSuccesses?.(), lingerMs);
       this.wakeSuccesses = () => {
@@ -558,8 +570,9 @@ export class Lockouts {
     void this.queueSuccess([], { subject, ip });
   }
 
-  /** Resolves once every count started so far is written (or has failed). */
+  /** Resolves once every count and success queued so far is written (or has failed); lingering ones go out now. */
   async settled(): Promise<void> {
+    this.awaitSuccess(this.queuedSeq);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
