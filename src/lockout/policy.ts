@@ -41,8 +41,8 @@ export interface LockoutSettings {
   /**
    * How long successful logins' forgets and networks wait for company before
    * their statement, unless a failure or an admission on one of their keys
-   * waits for them. Nobody else does, and each statement costs PostgreSQL
-   * about a millisecond however few logins it carries.
+   * waits for them. Nobody else does, and most of a statement's cost to
+   * PostgreSQL is the same however few logins it carries.
    */
   successLingerMs: number;
 }
