@@ -237,6 +237,20 @@ describe("forgetting successful logins' failures in a young database", () => {
   });
 });
 
+describe("successes' forgets and networks, committed without waiting for the disk", () => {
+  it("turn synchronous_commit off for their own transaction only", async () => {
+    await withWardenConnection(async (client) => {
+      const mode = async () =>
+        (await client.query("SHOW synchronous_commit")).rows[0] as { synchronous_commit: string };
+      await client.query("BEGIN");
+      await writeSuccesses.run({ kinds: [], keys: [], subjects: [], ips: [], now: new Date() }, client);
+      expect(await mode()).toEqual({ synchronous_commit: "off" });
+      await client.query("COMMIT");
+      expect(await mode()).toEqual({ synchronous_commit: "on" });
+    });
+  });
+});
+
 describe("quick-login check", () => {
   let db: TestDatabase;
   let pool: Pool;

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getRiskProfiles } from "../sql/queries/risk.queries.js";
+import { getRiskProfiles, observeRiskSubjects } from "../sql/queries/risk.queries.js";
 import { rowsRead, withWardenConnection } from "./support/database.js";
 import {
   AuthenticateRequest,
@@ -673,6 +673,45 @@ describe("GetRiskProfile", () => {
     expect([long.code, long.details]).toEqual([status.INVALID_ARGUMENT, "subject: longer than 256 characters"]);
     expect((await ask("s".repeat(256))).code).toBe(status.NOT_FOUND);
     risk.close();
+  });
+});
+
+describe("risk observations, committed without waiting for the disk", () => {
+  it("turn synchronous_commit off for their own transaction only", async () => {
+    await withWardenConnection(async (client) => {
+      const mode = async () =>
+        (await client.query("SHOW synchronous_commit")).rows[0] as { synchronous_commit: string };
+      const none: never[] = [];
+      await client.query("BEGIN");
+      await observeRiskSubjects.run(
+        {
+          subjects: none,
+          kinds: none,
+          firstAts: none,
+          successes: none,
+          failuresAfter: none,
+          lastSuccessAts: none,
+          lastFailureAts: none,
+          hourCounts: none,
+          velocityHours: none,
+          velocityCurrent: none,
+          velocityPrevious: none,
+          networks: none,
+          userAgents: none,
+          latitudes: none,
+          longitudes: none,
+          locatedAts: none,
+          countries: none,
+          countryAts: none,
+          keepNetworks: 64,
+          keepUserAgents: 32,
+        },
+        client,
+      );
+      expect(await mode()).toEqual({ synchronous_commit: "off" });
+      await client.query("COMMIT");
+      expect(await mode()).toEqual({ synchronous_commit: "on" });
+    });
   });
 });
 

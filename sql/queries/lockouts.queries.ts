@@ -158,14 +158,19 @@ export interface IWriteSuccessesQuery {
   result: IWriteSuccessesResult;
 }
 
-const writeSuccessesIR: any = {"usedParamSet":{"kinds":true,"keys":true,"subjects":true,"ips":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":197,"b":203}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":226,"b":231}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":242,"b":251}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":262,"b":266}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":277,"b":281}]}],"statement":"-- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.\nSELECT forgotten AS \"forgotten!\", remembered AS \"remembered!\"\nFROM lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)"};
+const writeSuccessesIR: any = {"usedParamSet":{"kinds":true,"keys":true,"subjects":true,"ips":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":602,"b":608}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":631,"b":636}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":647,"b":656}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":667,"b":671}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":682,"b":686}]}],"statement":"-- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.\n-- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): nobody\n-- waits on these rows, a forget a database crash loses only leaves failures counted, and a lost network is\n-- remembered at the next login; waiting, each such commit queued for the disk with the events' own.\nSELECT forgotten AS \"forgotten!\", remembered AS \"remembered!\"\nFROM (SELECT set_config('synchronous_commit', 'off', true) AS flush) AS commit_mode,\n  lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)\nWHERE commit_mode.flush IS NOT NULL"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.
+ * -- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): nobody
+ * -- waits on these rows, a forget a database crash loses only leaves failures counted, and a lost network is
+ * -- remembered at the next login; waiting, each such commit queued for the disk with the events' own.
  * SELECT forgotten AS "forgotten!", remembered AS "remembered!"
- * FROM lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)
+ * FROM (SELECT set_config('synchronous_commit', 'off', true) AS flush) AS commit_mode,
+ *   lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)
+ * WHERE commit_mode.flush IS NOT NULL
  * ```
  */
 export const writeSuccesses = new PreparedQuery<IWriteSuccessesParams,IWriteSuccessesResult>(writeSuccessesIR);

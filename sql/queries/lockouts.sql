@@ -49,8 +49,13 @@ FROM stuffing;
 
 /* @name WriteSuccesses */
 -- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.
+-- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): nobody
+-- waits on these rows, a forget a database crash loses only leaves failures counted, and a lost network is
+-- remembered at the next login; waiting, each such commit queued for the disk with the events' own.
 SELECT forgotten AS "forgotten!", remembered AS "remembered!"
-FROM lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz);
+FROM (SELECT set_config('synchronous_commit', 'off', true) AS flush) AS commit_mode,
+  lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)
+WHERE commit_mode.flush IS NOT NULL;
 
 /* @name AdmitAttempt */
 -- See lockout_admit in sql/migrations/0003_lockouts.sql.
