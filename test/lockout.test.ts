@@ -242,6 +242,8 @@ describe("successes' forgets and networks, committed without waiting for the dis
     await withWardenConnection(async (client) => {
       const mode = async () =>
         (await client.query("SHOW synchronous_commit")).rows[0] as { synchronous_commit: string };
+      // Whatever the server's default, the statement turns it off, and only until its transaction ends.
+      await client.query("SET synchronous_commit = on");
       await client.query("BEGIN");
       await writeSuccesses.run({ kinds: [], keys: [], subjects: [], ips: [], now: new Date() }, client);
       expect(await mode()).toEqual({ synchronous_commit: "off" });

@@ -682,6 +682,8 @@ describe("risk observations, committed without waiting for the disk", () => {
       const mode = async () =>
         (await client.query("SHOW synchronous_commit")).rows[0] as { synchronous_commit: string };
       const none: never[] = [];
+      // Whatever the server's default, the statement turns it off, and only until its transaction ends.
+      await client.query("SET synchronous_commit = on");
       await client.query("BEGIN");
       await observeRiskSubjects.run(
         {

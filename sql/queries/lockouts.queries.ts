@@ -158,15 +158,18 @@ export interface IWriteSuccessesQuery {
   result: IWriteSuccessesResult;
 }
 
-const writeSuccessesIR: any = {"usedParamSet":{"kinds":true,"keys":true,"subjects":true,"ips":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":602,"b":608}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":631,"b":636}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":647,"b":656}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":667,"b":671}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":682,"b":686}]}],"statement":"-- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.\n-- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): nobody\n-- waits on these rows, a forget a database crash loses only leaves failures counted, and a lost network is\n-- remembered at the next login; waiting, each such commit queued for the disk with the events' own.\nSELECT forgotten AS \"forgotten!\", remembered AS \"remembered!\"\nFROM (SELECT set_config('synchronous_commit', 'off', true) AS flush) AS commit_mode,\n  lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)\nWHERE commit_mode.flush IS NOT NULL"};
+const writeSuccessesIR: any = {"usedParamSet":{"kinds":true,"keys":true,"subjects":true,"ips":true,"now":true},"params":[{"name":"kinds","required":true,"transform":{"type":"scalar"},"locs":[{"a":927,"b":933}]},{"name":"keys","required":true,"transform":{"type":"scalar"},"locs":[{"a":956,"b":961}]},{"name":"subjects","required":true,"transform":{"type":"scalar"},"locs":[{"a":972,"b":981}]},{"name":"ips","required":true,"transform":{"type":"scalar"},"locs":[{"a":992,"b":996}]},{"name":"now","required":true,"transform":{"type":"scalar"},"locs":[{"a":1007,"b":1011}]}],"statement":"-- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.\n-- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): no\n-- answer waits on these rows (a count or an admission on the same keys waits for the statement, and their own\n-- commit flushes it too), and what a database crash can lose of them is what their design allows: a forget,\n-- leaving failures counted, or an admission's release, held until it lapses (refusals sooner, never later), or a\n-- network, familiar again after a login here once this replica's hour-long memory of it lapses, or at once\n-- through another replica. Waiting, each such commit queued for the disk with the events' own.\nSELECT forgotten AS \"forgotten!\", remembered AS \"remembered!\"\nFROM (SELECT set_config('synchronous_commit', 'off', true) AS flush) AS commit_mode,\n  lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)\nWHERE commit_mode.flush IS NOT NULL"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.
- * -- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): nobody
- * -- waits on these rows, a forget a database crash loses only leaves failures counted, and a lost network is
- * -- remembered at the next login; waiting, each such commit queued for the disk with the events' own.
+ * -- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): no
+ * -- answer waits on these rows (a count or an admission on the same keys waits for the statement, and their own
+ * -- commit flushes it too), and what a database crash can lose of them is what their design allows: a forget,
+ * -- leaving failures counted, or an admission's release, held until it lapses (refusals sooner, never later), or a
+ * -- network, familiar again after a login here once this replica's hour-long memory of it lapses, or at once
+ * -- through another replica. Waiting, each such commit queued for the disk with the events' own.
  * SELECT forgotten AS "forgotten!", remembered AS "remembered!"
  * FROM (SELECT set_config('synchronous_commit', 'off', true) AS flush) AS commit_mode,
  *   lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)

@@ -49,9 +49,12 @@ FROM stuffing;
 
 /* @name WriteSuccesses */
 -- See lockout_write_successes in sql/migrations/0015_lockout_write_successes.sql: planned for each call.
--- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): nobody
--- waits on these rows, a forget a database crash loses only leaves failures counted, and a lost network is
--- remembered at the next login; waiting, each such commit queued for the disk with the events' own.
+-- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): no
+-- answer waits on these rows (a count or an admission on the same keys waits for the statement, and their own
+-- commit flushes it too), and what a database crash can lose of them is what their design allows: a forget,
+-- leaving failures counted, or an admission's release, held until it lapses (refusals sooner, never later), or a
+-- network, familiar again after a login here once this replica's hour-long memory of it lapses, or at once
+-- through another replica. Waiting, each such commit queued for the disk with the events' own.
 SELECT forgotten AS "forgotten!", remembered AS "remembered!"
 FROM (SELECT set_config('synchronous_commit', 'off', true) AS flush) AS commit_mode,
   lockout_write_successes(:kinds!::lockout_key_kind[], :keys!::text[], :subjects!::text[], :ips!::text[], :now!::timestamptz)

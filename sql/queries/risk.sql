@@ -1,8 +1,9 @@
 /* @name ObserveRiskSubjects */
 -- One row per subject; see risk_observe_subjects in sql/migrations/0012_risk_observe_subjects.sql.
 -- Its commit does not wait for the WAL to reach disk (synchronous_commit off, for this transaction only): the
--- observations are written in the background, and a database crash loses at most the last moments' of them, as
--- a crash of Warden loses those not yet written; waiting, each such commit queued for the disk with the events'.
+-- observations are written in the background, no answer waits on them, and a database crash loses at most the
+-- last moments' of them (under a second), as a crash of Warden loses those not yet written. Waiting, each such
+-- commit queued for the disk with the events' own.
 SELECT set_config('synchronous_commit', 'off', true) AS "commitMode!", risk_observe_subjects(
   :subjects!::text[], :kinds!::principal_kind[], :firstAts!::timestamptz[],
   :successes!::integer[], :failuresAfter!::integer[],
