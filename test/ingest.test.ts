@@ -233,6 +233,31 @@ describe("risk profiles written one row per subject per flush", () => {
     expect(Object.keys(row!.networks).sort()).toEqual(
       Array.from({ length: 64 }, (_, i) => `10.0.${i + 6}.0/24`).sort(),
     );
+    // A replica's cached copy, learning attempt by attempt, keeps the same 64 in the stored profile's order.
+    const learnt = minutes.reduce(
+      (profile, m) =>
+        applyObservation(profile, {
+          subject,
+          kind: "USER",
+          at: new Date(base + m * MINUTE),
+          success: true,
+          network: `10.0.${m}.0/24`,
+          userAgent: "browser/1",
+          location: null,
+          country: null,
+        }),
+      emptyProfile(subject, "USER", new Date(base)),
+    );
+    const pool = new pg.Pool({ connectionString: t.db.url, max: 1 });
+    try {
+      const [stored] = await getRiskProfiles.run({ subjects: [subject] }, pool);
+      expect(learnt.networks.entries()).toEqual(profileFromRow(stored!).networks.entries());
+    } finally {
+      await pool.end();
+    }
+    expect(learnt.networks.entries().map(([network]) => network)).toEqual(
+      Array.from({ length: 64 }, (_, i) => `10.0.${69 - i}.0/24`),
+    );
   });
 
   // Before the batch: a profile last seen earlier than all of it, and one seen later (its velocity hour is newer).

@@ -47,10 +47,10 @@ export function assess(p: Profile, o: Observation, settings: RiskSettings): Risk
   const novelty = Math.min(1, p.successes / settings.coldStartSuccesses);
   const atMs = o.at.getTime();
 
-  if (o.network !== null && !p.networks.has(o.network)) {
+  if (o.network !== null && p.networks.lastSeen(o.network) === undefined) {
     fire(RiskSignal.NEW_NETWORK, points.NEW_NETWORK * novelty, `first authentication from ${o.network}`);
   }
-  if (o.userAgent !== null && !p.userAgents.has(o.userAgent)) {
+  if (o.userAgent !== null && p.userAgents.lastSeen(o.userAgent) === undefined) {
     fire(RiskSignal.NEW_USER_AGENT, points.NEW_USER_AGENT * novelty, "first authentication with this user agent");
   }
   if (o.kind === "USER" && o.userAgent !== null && isAutomationUserAgent(o.userAgent)) {
@@ -71,8 +71,8 @@ export function assess(p: Profile, o: Observation, settings: RiskSettings): Risk
       );
     }
   }
-  if (p.lastSeenAt !== null && atMs - p.lastSeenAt.getTime() > settings.dormantDays * DAY_MS) {
-    const days = Math.floor((atMs - p.lastSeenAt.getTime()) / DAY_MS);
+  if (p.lastSeenMs !== null && atMs - p.lastSeenMs > settings.dormantDays * DAY_MS) {
+    const days = Math.floor((atMs - p.lastSeenMs) / DAY_MS);
     fire(RiskSignal.DORMANT_ACCOUNT, points.DORMANT_ACCOUNT, `first authentication in ${days} days`);
   }
   const rate = attemptsInLastHour(p, o.at) + 1;
@@ -81,8 +81,8 @@ export function assess(p: Profile, o: Observation, settings: RiskSettings): Risk
   }
   if (
     p.recentFailures >= settings.failuresBeforeSuccess &&
-    p.lastFailureAt !== null &&
-    atMs - p.lastFailureAt.getTime() <= settings.failureWindowSeconds * 1000
+    p.lastFailureMs !== null &&
+    atMs - p.lastFailureMs <= settings.failureWindowSeconds * 1000
   ) {
     fire(
       RiskSignal.FAILURES_BEFORE_SUCCESS,
@@ -90,9 +90,9 @@ export function assess(p: Profile, o: Observation, settings: RiskSettings): Risk
       `${p.recentFailures} failures just before`,
     );
   }
-  if (o.location !== null && p.lastLocation !== null && p.lastLocatedAt !== null && o.at >= p.lastLocatedAt) {
+  if (o.location !== null && p.lastLocation !== null && p.lastLocatedMs !== null && atMs >= p.lastLocatedMs) {
     const km = distanceKm(p.lastLocation, o.location);
-    const hours = (atMs - p.lastLocatedAt.getTime()) / 3_600_000;
+    const hours = (atMs - p.lastLocatedMs) / 3_600_000;
     const speed = hours === 0 ? Infinity : km / hours;
     if (km >= settings.travelMinKm && speed > settings.travelKmh) {
       const shown = Number.isFinite(speed) ? `${Math.round(speed)} km/h` : "at once";
@@ -105,8 +105,8 @@ export function assess(p: Profile, o: Observation, settings: RiskSettings): Risk
   }
   if (o.network !== null) {
     const since = Math.floor(atMs / 1000) - settings.networkWindowSeconds;
-    let recent = p.networks.has(o.network) && p.networks.get(o.network)! >= since ? 0 : 1;
-    for (const seenAt of p.networks.values()) if (seenAt >= since) recent += 1;
+    const seenAt = p.networks.lastSeen(o.network);
+    const recent = p.networks.countSince(since) + (seenAt !== undefined && seenAt >= since ? 0 : 1);
     const [signal, threshold] =
       o.kind === "SERVICE_TOKEN"
         ? [RiskSignal.TOKEN_MANY_NETWORKS, settings.tokenNetworks]

@@ -41,6 +41,7 @@ import {
   type GeoPoint,
   type Observation,
   type Profile,
+  type SeenValues,
 } from "./profile.js";
 import type { RiskSettings, RiskSignalName } from "./settings.js";
 
@@ -369,15 +370,16 @@ export class RiskDetector {
         { subject, limit: recentLimit === 0 ? RECENT_LIMIT.default : recentLimit },
         db,
       );
-      const seen = (map: Map<string, number>) =>
-        bySeen(map).map(([value, at]) => ({ value, lastSeenAt: new Date(at * 1000) }));
+      const seen = (values: SeenValues) =>
+        values.entries().map(([value, at]) => ({ value, lastSeenAt: new Date(at * 1000) }));
+      const date = (ms: number | null) => (ms === null ? undefined : new Date(ms));
       const score = latest?.risk_score ?? 0;
       return {
         profile: {
           subject: p.subject,
           kind: PrincipalKind[p.kind],
-          firstSeenAt: p.firstSeenAt,
-          lastSeenAt: p.lastSeenAt ?? undefined,
+          firstSeenAt: new Date(p.firstSeenMs),
+          lastSeenAt: date(p.lastSeenMs),
           successes: p.successes,
           recentFailures: p.recentFailures,
           eventsLastHour: attemptsInLastHour(p, now),
@@ -386,7 +388,7 @@ export class RiskDetector {
           hourCounts: p.hourCounts,
           lastLocation: p.lastLocation ?? undefined,
           lastCountry: p.lastCountry ?? "",
-          lastLocatedAt: p.lastLocatedAt ?? undefined,
+          lastLocatedAt: date(p.lastLocatedMs),
         },
         current: {
           score,
