@@ -24,6 +24,7 @@ import {
 } from "../src/gen/warden/v1/event.js";
 import { RiskLevel, RiskSignal } from "../src/gen/warden/v1/risk.js";
 import { GetRiskProfileRequest } from "../src/gen/warden/v1/risk_service.js";
+import { bySeen, SeenValues } from "../src/risk/profile.js";
 import type { Environment } from "../src/config.js";
 import { signJwt, type SigningKey } from "./support/identity-provider.js";
 import { cityDatabase } from "./support/mmdb.js";
@@ -278,6 +279,32 @@ describe("profile memory", () => {
     expect(row!.kept.newest).toBe(5000);
     expect(row!.kept["net-0"]).toBeUndefined();
     expect(row!.kept["net-63"]).toBe(1063);
+  });
+
+  it("keeps in a replica's cached copy, step by step, what risk_remember keeps: ties, values seen again earlier or later, values too old for a full list", async () => {
+    const keep = 3;
+    // A fixed pseudo-random walk over few values and few seconds, so every case comes up often.
+    let state = 7;
+    const next = (n: number) => {
+      state = (state * 48_271) % 2_147_483_647;
+      return state % n;
+    };
+    for (let walk = 0; walk < 12; walk += 1) {
+      const cached = SeenValues.none();
+      let stored: Record<string, number> = {};
+      for (let step = 0; step < 15; step += 1) {
+        const value = "abcde"[next(5)]!;
+        const seconds = 100 + next(4);
+        cached.remember(value, seconds, keep);
+        const [row] = await t.db.query<{ kept: Record<string, number> }>(
+          "SELECT risk_remember($1::jsonb, $2, $3, $4) AS kept",
+          [JSON.stringify(stored), value, seconds, keep],
+        );
+        stored = row!.kept;
+        // In the stored order too: most recent first, ties by value.
+        expect(cached.entries(), `walk ${walk}, step ${step}`).toEqual(bySeen(new Map(Object.entries(stored))));
+      }
+    }
   });
 
   it("stores the same profile from one batch, where a subject's repeated observations are merged, as one by one", async () => {

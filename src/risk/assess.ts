@@ -47,7 +47,8 @@ export function assess(p: Profile, o: Observation, settings: RiskSettings): Risk
   const novelty = Math.min(1, p.successes / settings.coldStartSuccesses);
   const atMs = o.at.getTime();
 
-  if (o.network !== null && p.networks.lastSeen(o.network) === undefined) {
+  const networkSeenAt = o.network === null ? undefined : p.networks.lastSeen(o.network);
+  if (o.network !== null && networkSeenAt === undefined) {
     fire(RiskSignal.NEW_NETWORK, points.NEW_NETWORK * novelty, `first authentication from ${o.network}`);
   }
   if (o.userAgent !== null && p.userAgents.lastSeen(o.userAgent) === undefined) {
@@ -105,8 +106,7 @@ export function assess(p: Profile, o: Observation, settings: RiskSettings): Risk
   }
   if (o.network !== null) {
     const since = Math.floor(atMs / 1000) - settings.networkWindowSeconds;
-    const seenAt = p.networks.lastSeen(o.network);
-    const recent = p.networks.countSince(since) + (seenAt !== undefined && seenAt >= since ? 0 : 1);
+    const recent = p.networks.countSince(since) + (networkSeenAt !== undefined && networkSeenAt >= since ? 0 : 1);
     const [signal, threshold] =
       o.kind === "SERVICE_TOKEN"
         ? [RiskSignal.TOKEN_MANY_NETWORKS, settings.tokenNetworks]
