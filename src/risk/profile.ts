@@ -170,7 +170,7 @@ export function profileFromRow(row: IGetRiskProfilesResult): Profile {
     userAgents: SeenValues.fromStored(row.user_agents as Record<string, number>, PROFILE_LIMITS.userAgents),
     recentFailures: row.recent_failures,
     lastFailureMs: epochMs(row.last_failure_at),
-    velocityHour: row.velocity_hour?.getTime() ?? null,
+    velocityHour: epochMs(row.velocity_hour),
     velocityCurrent: row.velocity_current,
     velocityPrevious: row.velocity_previous,
     lastLocation:
